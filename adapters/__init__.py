@@ -1,0 +1,1 @@
+"""Simulator adapters (installed as `timescales.adapters`); importing this imports no simulator."""

@@ -1,0 +1,1 @@
+"""Models shipped with timescales: the MSN (NEURON) and spine networks (SBML)."""

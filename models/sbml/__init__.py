@@ -1,0 +1,1 @@
+"""SBML spine networks authored by this project."""

@@ -1,0 +1,367 @@
+"""The adapter contract: what the scheduler may ask of any simulator.
+
+An adapter wraps one running model (one NEURON cell, one RoadRunner instance).
+All times are in ms. Authors implement five methods (`variables`, `_initialize`,
+`_advance`, `_get`, `_set`); the public methods here validate arguments, keep the
+clock and count calls, so every adapter behaves the same towards the scheduler.
+
+Contract of `advance(until_ms, watches)`:
+
+1. Precondition: the adapter is initialized and `until_ms >= t_ms`.
+2. `_advance` integrates to `until_ms`, or stops early at the first step where a
+   watched variable crosses its level in the watch's direction, and returns
+   `Reached(t_stop_ms, fired=...)` naming every watch that fired there.
+3. Postcondition: `t_ms == reached.t_ms <= until_ms` (never overshoot).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import ClassVar, Literal
+
+import numpy as np
+
+from .errors import AdapterError, UnknownNameError
+from .units import TIME_EPS_MS
+
+Role = Literal["input", "output", "parameter"]
+Direction = Literal["rising", "falling", "either"]
+ROLES: tuple[Role, ...] = ("input", "output", "parameter")
+DIRECTIONS: tuple[Direction, ...] = ("rising", "falling", "either")
+
+
+@dataclass(frozen=True, slots=True)
+class Variable:
+    """A named quantity of an adapter.
+
+    `role`: "input" (may be set and read: a state the outside drives), "output"
+    (read only) or "parameter" (settable constant, e.g. a rate or a weight).
+    """
+
+    name: str
+    unit: str
+    role: Role = "output"
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Watch:
+    """Stop `advance` where `variable` crosses `level` (in the variable's unit).
+
+    `key` is an opaque tag the caller uses to recognise a fired watch.
+    """
+
+    variable: str
+    level: float
+    direction: Direction = "rising"
+    key: object = None
+
+    def __post_init__(self) -> None:
+        if self.direction not in DIRECTIONS:
+            raise AdapterError(
+                f"Watch.direction: expected one of {DIRECTIONS}, got {self.direction!r}"
+            )
+
+    def crossed(self, before: float, after: float) -> bool:
+        """Whether going from `before` to `after` crosses the level in this direction."""
+        up = before < self.level <= after
+        down = before > self.level >= after
+        if self.direction == "rising":
+            return up
+        if self.direction == "falling":
+            return down
+        return up or down
+
+
+@dataclass(frozen=True, slots=True)
+class Reached:
+    """What `advance` achieved: the time reached and the watches that fired there."""
+
+    t_ms: float
+    fired: tuple[Watch, ...] = ()
+
+    @property
+    def early(self) -> bool:
+        return bool(self.fired)
+
+
+@dataclass(frozen=True, slots=True)
+class Capabilities:
+    """What the scheduler may rely on (FMI-style capability flags)."""
+
+    native_watches: bool = False
+    save_restore: bool = False
+    series_input: bool = False
+
+
+@dataclass(slots=True)
+class AdapterStats:
+    """Work counters (like scipy's nfev), plus wall time spent inside the adapter."""
+
+    n_advance: int = 0
+    n_early: int = 0
+    n_get: int = 0
+    n_set: int = 0
+    wall_s: float = 0.0
+
+    def add(self, other: AdapterStats) -> None:
+        self.n_advance += other.n_advance
+        self.n_early += other.n_early
+        self.n_get += other.n_get
+        self.n_set += other.n_set
+        self.wall_s += other.wall_s
+
+    def as_dict(self) -> dict[str, float]:
+        return {
+            "n_advance": self.n_advance,
+            "n_early": self.n_early,
+            "n_get": self.n_get,
+            "n_set": self.n_set,
+            "wall_s": self.wall_s,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Series:
+    """Values of a variable on a regular grid: `values[i]` holds on [t0 + i*dt, t0 + (i+1)*dt)."""
+
+    t0_ms: float
+    dt_ms: float
+    values: np.ndarray = field(repr=False)
+
+    @property
+    def t_end_ms(self) -> float:
+        return self.t0_ms + self.dt_ms * len(self.values)
+
+
+class Adapter(ABC):
+    """One simulator instance driven by the scheduler. All times in ms."""
+
+    kind: ClassVar[str] = "adapter"
+    capabilities: ClassVar[Capabilities] = Capabilities()
+
+    def __init__(self, label: str = "") -> None:
+        self.label = label or self.kind
+        self.stats = AdapterStats()
+        self._t_ms = math.nan
+        self._initialized = False
+        self._closed = False
+
+    # ------------------------------------------------------------------ public API
+    @property
+    def t_ms(self) -> float:
+        """The adapter's current time (ms); NaN before `initialize`."""
+        return self._t_ms
+
+    @property
+    def initialized(self) -> bool:
+        return self._initialized
+
+    def variable(self, name: str) -> Variable:
+        """The variable called `name`; unknown names list the closest candidates."""
+        variables = self.variables()
+        try:
+            return variables[name]
+        except KeyError:
+            raise UnknownNameError("variable", name, variables, owner=self.label) from None
+
+    def initialize(self, t0_ms: float = 0.0) -> None:
+        """Bring the model to its initial state at `t0_ms`."""
+        self._check_open()
+        if not math.isfinite(t0_ms):
+            raise AdapterError(f"{self.label}: t0_ms must be finite, got {t0_ms!r}")
+        start = time.perf_counter()
+        self._initialize(float(t0_ms))
+        self.stats.wall_s += time.perf_counter() - start
+        self._t_ms = float(t0_ms)
+        self._initialized = True
+
+    def advance(self, until_ms: float, watches: Sequence[Watch] = ()) -> Reached:
+        """Integrate to `until_ms`, or stop earlier where a watch fires; never beyond."""
+        self._check_ready()
+        until_ms = float(until_ms)
+        if not until_ms >= self._t_ms - TIME_EPS_MS:
+            raise AdapterError(
+                f"{self.label}: until_ms={until_ms!r} is before the adapter time t_ms={self._t_ms!r}"
+            )
+        for w in watches:
+            self.variable(w.variable)
+        start = time.perf_counter()
+        reached = self._advance(max(until_ms, self._t_ms), tuple(watches))
+        self.stats.wall_s += time.perf_counter() - start
+        if reached.t_ms > until_ms + TIME_EPS_MS or reached.t_ms < self._t_ms - TIME_EPS_MS:
+            raise AdapterError(
+                f"{self.label}: advance to {until_ms} ms reached {reached.t_ms} ms "
+                f"(from {self._t_ms} ms): adapter broke the advance contract"
+            )
+        self._t_ms = min(reached.t_ms, until_ms)
+        self.stats.n_advance += 1
+        if reached.fired:
+            self.stats.n_early += 1
+        return reached
+
+    def get(self, name: str) -> float:
+        """Current value of variable `name`, in its unit."""
+        self._check_ready()
+        self.variable(name)
+        self.stats.n_get += 1
+        return float(self._get(name))
+
+    def set(self, name: str, value: float) -> None:
+        """Set variable `name` (role input or parameter) to `value`, in its unit."""
+        self._check_ready()
+        self._check_settable(name)
+        if not math.isfinite(value):
+            raise AdapterError(f"{self.label}: {name} = {value!r} is not a finite number")
+        self.stats.n_set += 1
+        self._set(name, float(value))
+
+    def get_many(self, names: Sequence[str]) -> np.ndarray:
+        """Values of several variables at once (one counted call)."""
+        self._check_ready()
+        for name in names:
+            self.variable(name)
+        self.stats.n_get += 1
+        return np.asarray(self._get_many(list(names)), dtype=float)
+
+    def set_many(self, names: Sequence[str], values: Sequence[float] | np.ndarray) -> None:
+        """Set several variables at once (one counted call)."""
+        self._check_ready()
+        values = np.asarray(values, dtype=float)
+        if values.shape != (len(names),):
+            raise AdapterError(
+                f"{self.label}: set_many got {len(names)} names and {values.shape} values"
+            )
+        for name in names:
+            self._check_settable(name)
+        if not np.all(np.isfinite(values)):
+            raise AdapterError(f"{self.label}: set_many values must be finite")
+        self.stats.n_set += 1
+        self._set_many(list(names), values)
+
+    def set_series(self, name: str, series: Series) -> None:
+        """Drive `name` with a piecewise-constant series over the coming interval.
+
+        Only for adapters with `capabilities.series_input`; the series starts at `t_ms`.
+        """
+        self._check_ready()
+        if not self.capabilities.series_input:
+            raise AdapterError(f"{self.label}: {self.kind} adapters do not take input series")
+        self._check_settable(name)
+        if series.dt_ms <= 0 or len(series.values) == 0:
+            raise AdapterError(f"{self.label}: series for {name} must have dt_ms > 0 and values")
+        self.stats.n_set += 1
+        self._set_series(name, series)
+
+    def next_event_time(self) -> float:
+        """Earliest known future discontinuity (ms), e.g. a stimulus; math.inf if none."""
+        self._check_ready()
+        return float(self._next_event_time())
+
+    def save_state(self) -> object:
+        """An opaque snapshot of the full state, time included (if supported)."""
+        self._check_ready()
+        if not self.capabilities.save_restore:
+            raise AdapterError(f"{self.label}: {self.kind} adapters cannot save state")
+        return (self._t_ms, self._save_state())
+
+    def restore_state(self, state: object) -> None:
+        """Return to a snapshot taken by `save_state`."""
+        self._check_ready()
+        if not self.capabilities.save_restore:
+            raise AdapterError(f"{self.label}: {self.kind} adapters cannot restore state")
+        t_ms, inner = state  # type: ignore[misc]
+        self._restore_state(inner)
+        self._t_ms = float(t_ms)
+
+    def close(self) -> None:
+        """Release the simulator; the adapter cannot be used afterwards."""
+        if not self._closed:
+            self._close()
+            self._closed = True
+
+    def __enter__(self) -> Adapter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.label!r} t={self._t_ms} ms>"
+
+    # ------------------------------------------------------ to implement (required)
+    @abstractmethod
+    def variables(self) -> Mapping[str, Variable]:
+        """Every variable the adapter exposes, by name."""
+
+    @abstractmethod
+    def _initialize(self, t0_ms: float) -> None:
+        """Set the model to its initial state at `t0_ms`."""
+
+    @abstractmethod
+    def _advance(self, until_ms: float, watches: tuple[Watch, ...]) -> Reached:
+        """Integrate to `until_ms` or stop at the first step where a watch fires."""
+
+    @abstractmethod
+    def _get(self, name: str) -> float:
+        """Read one variable."""
+
+    @abstractmethod
+    def _set(self, name: str, value: float) -> None:
+        """Write one variable."""
+
+    # ------------------------------------------------ to override (optional, faster)
+    def _get_many(self, names: list[str]) -> Sequence[float]:
+        return [self._get(n) for n in names]
+
+    def _set_many(self, names: list[str], values: np.ndarray) -> None:
+        for n, v in zip(names, values, strict=True):
+            self._set(n, float(v))
+
+    def _set_series(self, name: str, series: Series) -> None:
+        raise NotImplementedError
+
+    def _next_event_time(self) -> float:
+        return math.inf
+
+    def _save_state(self) -> object:
+        raise NotImplementedError
+
+    def _restore_state(self, state: object) -> None:
+        raise NotImplementedError
+
+    def _close(self) -> None:
+        """Release resources (optional)."""
+
+    # ----------------------------------------------------------------- helpers
+    def _check_open(self) -> None:
+        if self._closed:
+            raise AdapterError(f"{self.label}: adapter is closed")
+
+    def _check_ready(self) -> None:
+        self._check_open()
+        if not self._initialized:
+            raise AdapterError(f"{self.label}: call initialize() first")
+
+    def _check_settable(self, name: str) -> None:
+        var = self.variable(name)
+        if var.role == "output":
+            raise AdapterError(f"{self.label}: variable {name!r} is an output and cannot be set")
+
+
+def gather(adapters: Sequence[Adapter], name: str) -> np.ndarray:
+    """Read variable `name` from many adapters (e.g. one RoadRunner instance per spine)."""
+    return np.fromiter((a.get(name) for a in adapters), dtype=float, count=len(adapters))
+
+
+def scatter(adapters: Sequence[Adapter], name: str, values: Sequence[float] | np.ndarray) -> None:
+    """Set variable `name` on many adapters, one value each."""
+    values = np.asarray(values, dtype=float)
+    if values.shape != (len(adapters),):
+        raise AdapterError(f"scatter {name}: {len(adapters)} adapters but {values.shape} values")
+    for a, v in zip(adapters, values, strict=True):
+        a.set(name, float(v))

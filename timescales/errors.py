@@ -1,0 +1,59 @@
+"""One exception hierarchy: every error names where it came from and what was expected."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+
+class TimescalesError(Exception):
+    """Base class of every error raised by timescales."""
+
+
+class ConfigError(TimescalesError, ValueError):
+    """Invalid specification: names the source (file), the field, what was expected and got."""
+
+    def __init__(self, field: str, expected: str, got: object = None, source: str = "") -> None:
+        self.source = source
+        self.field = field
+        self.expected = expected
+        self.got = got
+        where = f"{source}: {field}" if source else field
+        got_text = "" if got is None else f", got {got!r}"
+        super().__init__(f"{where}: expected {expected}{got_text}")
+
+
+class UnitError(ConfigError):
+    """Two units that cannot be converted into each other."""
+
+
+class AdapterError(TimescalesError):
+    """An adapter was used against its contract (unknown variable, time in the past, ...)."""
+
+
+class UnknownNameError(AdapterError, KeyError):
+    """A name that does not exist; the message lists the closest candidates."""
+
+    def __init__(self, what: str, name: str, candidates: Iterable[str], owner: str = "") -> None:
+        self.name = name
+        self.candidates = sorted(set(candidates))
+        close = difflib.get_close_matches(name, self.candidates, n=5, cutoff=0.5)
+        hint = close or self.candidates[:8]
+        where = f" in {owner}" if owner else ""
+        msg = f"unknown {what} {name!r}{where}"
+        if hint:
+            label = "closest" if close else "some valid names"
+            msg += f"; {label}: {', '.join(hint)}"
+        super().__init__(msg)
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class ModelError(TimescalesError):
+    """A model file or object that cannot be loaded (invalid SBML, missing mechanism, ...)."""
+
+
+def close_matches(name: str, candidates: Iterable[str], n: int = 5) -> list[str]:
+    """The candidates closest to `name`, best first (used in error messages)."""
+    return difflib.get_close_matches(name, list(candidates), n=n, cutoff=0.5)

@@ -1,0 +1,82 @@
+"""Unit strings parsed once with pint and turned into float factors; time comparisons."""
+
+from __future__ import annotations
+
+import functools
+import math
+
+import pint
+
+from .errors import UnitError
+
+#: Times closer than this (ms) are the same scheduler time.
+TIME_EPS_MS = 1e-9
+
+AVOGADRO = 6.02214076e23
+
+_REGISTRY_DEFS = (
+    "molecule = mole / 6.02214076e23 = molecules = items = item",
+    "M_ = mole / liter = molar",
+)
+
+
+@functools.cache
+def registry() -> pint.UnitRegistry:
+    """The shared unit registry, with molecule counts (`molecules`, `items`) defined."""
+    ureg = pint.UnitRegistry(autoconvert_offset_to_baseunit=True)
+    for line in _REGISTRY_DEFS:
+        try:
+            ureg.define(line)
+        except pint.errors.RedefinitionError:
+            pass
+    return ureg
+
+
+def _normalise(unit: str) -> str:
+    text = unit.strip()
+    if text in ("", "1", "dimensionless"):
+        return "dimensionless"
+    return text.replace("mol/l", "mol/L").replace("µ", "u")
+
+
+@functools.cache
+def parse(unit: str) -> pint.Unit:
+    """Parse a unit string such as "mM", "molecules/s" or "mM/ms"; raise UnitError if unknown."""
+    try:
+        return registry().Unit(_normalise(unit))
+    except (pint.errors.UndefinedUnitError, pint.errors.DefinitionSyntaxError, ValueError) as exc:
+        raise UnitError("unit", "a unit pint understands (mM, uM, molecules, ms, ...)", unit) from exc
+
+
+def factor(from_unit: str, to_unit: str, what: str = "unit") -> float:
+    """Multiplier that converts a value in `from_unit` to `to_unit`.
+
+    Raises UnitError naming both units when their dimensions differ.
+    """
+    src, dst = parse(from_unit), parse(to_unit)
+    try:
+        return float(registry().Quantity(1.0, src).to(dst).magnitude)
+    except pint.errors.DimensionalityError as exc:
+        raise UnitError(
+            what,
+            f"a unit convertible to {to_unit!r} ({dst.dimensionality})",
+            f"{from_unit} ({src.dimensionality})",
+        ) from exc
+
+
+def dimensionality(unit: str) -> str:
+    """The dimensionality of a unit as text, e.g. "[substance] / [length] ** 3"."""
+    return str(parse(unit).dimensionality)
+
+
+def is_concentration(unit: str) -> bool:
+    return parse(unit).dimensionality == registry().Unit("mM").dimensionality
+
+
+def is_amount(unit: str) -> bool:
+    return parse(unit).dimensionality == registry().Unit("mol").dimensionality
+
+
+def times_close(a_ms: float, b_ms: float) -> bool:
+    """Whether two scheduler times are the same instant (absolute tolerance TIME_EPS_MS)."""
+    return math.isclose(a_ms, b_ms, rel_tol=0.0, abs_tol=TIME_EPS_MS)
