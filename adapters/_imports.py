@@ -1,0 +1,51 @@
+"""Import libRoadRunner and NEURON in an order that cannot crash, whatever the user imported first.
+
+Both libraries export the whole SUNDIALS CVODE API. When a system MPI library is present, NEURON
+makes its copy global, and a RoadRunner loaded afterwards binds to it and segfaults at the first
+model load. Loading RoadRunner's shared libraries with RTLD_DEEPBIND makes them resolve their own
+symbols first, which is safe in both orders; and `import_neuron` loads RoadRunner before NEURON.
+Code that does `import roadrunner` itself after `import neuron` is beyond our reach: import
+through these functions (or import `roadrunner` first).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from collections.abc import Iterator
+from types import ModuleType
+
+
+@contextlib.contextmanager
+def _deepbind() -> Iterator[None]:
+    """Load extension modules with RTLD_NOW | RTLD_DEEPBIND for the duration of the block."""
+    old_flags = sys.getdlopenflags()
+    sys.setdlopenflags(os.RTLD_NOW | os.RTLD_DEEPBIND)
+    try:
+        yield
+    finally:
+        sys.setdlopenflags(old_flags)
+
+
+def import_roadrunner() -> ModuleType:
+    """The `roadrunner` module, loaded so that it uses its own SUNDIALS even after NEURON."""
+    if "roadrunner" in sys.modules:
+        return sys.modules["roadrunner"]
+    with _deepbind():
+        import roadrunner
+    return roadrunner
+
+
+def import_neuron() -> ModuleType:
+    """The `neuron` module (`neuron.h` ready), with RoadRunner loaded first when installed.
+
+    Sets NEURON_MODULE_OPTIONS=-nogui unless the user set it, to silence the DISPLAY warning.
+    """
+    os.environ.setdefault("NEURON_MODULE_OPTIONS", "-nogui")
+    if "neuron" not in sys.modules:
+        with contextlib.suppress(ImportError):
+            import_roadrunner()
+    import neuron
+
+    return neuron
