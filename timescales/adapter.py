@@ -96,6 +96,7 @@ class Capabilities:
     native_watches: bool = False
     save_restore: bool = False
     series_input: bool = False
+    records: bool = False
 
 
 @dataclass(slots=True)
@@ -123,6 +124,19 @@ class AdapterStats:
             "n_set": self.n_set,
             "wall_s": self.wall_s,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class Samples:
+    """Values of a variable sampled at `t0_ms + i*dt_ms`, i = 0 .. len(values) - 1."""
+
+    t0_ms: float
+    dt_ms: float
+    values: np.ndarray = field(repr=False)
+
+    @property
+    def t_ms(self) -> np.ndarray:
+        return self.t0_ms + self.dt_ms * np.arange(len(self.values))
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,6 +271,32 @@ class Adapter(ABC):
         self.stats.n_set += 1
         self._set_series(name, series)
 
+    def record(self, names: Sequence[str], dt_ms: float) -> None:
+        """Start recording `names` every `dt_ms` (adapters with `capabilities.records`)."""
+        self._check_ready()
+        if not self.capabilities.records:
+            raise AdapterError(f"{self.label}: {self.kind} adapters do not record")
+        if not dt_ms > 0:
+            raise AdapterError(f"{self.label}: record dt_ms must be > 0, got {dt_ms!r}")
+        for name in names:
+            self.variable(name)
+        self._record(list(names), float(dt_ms))
+
+    def samples(self, name: str, t0_ms: float, t1_ms: float) -> Samples:
+        """Recorded values of `name` on the record grid from `t0_ms` to `t1_ms` inclusive."""
+        self._check_ready()
+        if not (t0_ms <= t1_ms <= self._t_ms + TIME_EPS_MS):
+            raise AdapterError(
+                f"{self.label}: samples of {name} need t0 <= t1 <= t_ms, "
+                f"got {t0_ms}, {t1_ms} (t_ms={self._t_ms})"
+            )
+        return self._samples(name, float(t0_ms), float(t1_ms))
+
+    def forget_before(self, t_ms: float) -> None:
+        """Drop recorded samples older than `t_ms` (bounds memory on long runs)."""
+        if self.capabilities.records:
+            self._forget_before(float(t_ms))
+
     def next_event_time(self) -> float:
         """Earliest known future discontinuity (ms), e.g. a stimulus; math.inf if none."""
         self._check_ready()
@@ -324,6 +364,15 @@ class Adapter(ABC):
 
     def _set_series(self, name: str, series: Series) -> None:
         raise NotImplementedError
+
+    def _record(self, names: list[str], dt_ms: float) -> None:
+        raise NotImplementedError
+
+    def _samples(self, name: str, t0_ms: float, t1_ms: float) -> Samples:
+        raise NotImplementedError
+
+    def _forget_before(self, t_ms: float) -> None:
+        """Drop old samples (optional)."""
 
     def _next_event_time(self) -> float:
         return math.inf
