@@ -200,7 +200,8 @@ class Adapter(ABC):
         until_ms = float(until_ms)
         if not until_ms >= self._t_ms - TIME_EPS_MS:
             raise AdapterError(
-                f"{self.label}: until_ms={until_ms!r} is before the adapter time t_ms={self._t_ms!r}"
+                f"{self.label}: until_ms={until_ms!r} is before the adapter time "
+                f"t_ms={self._t_ms!r}"
             )
         for w in watches:
             self.variable(w.variable)
@@ -371,7 +372,7 @@ class Adapter(ABC):
     def _samples(self, name: str, t0_ms: float, t1_ms: float) -> Samples:
         raise NotImplementedError
 
-    def _forget_before(self, t_ms: float) -> None:
+    def _forget_before(self, t_ms: float) -> None:  # noqa: B027 - optional hook
         """Drop old samples (optional)."""
 
     def _next_event_time(self) -> float:
@@ -383,7 +384,7 @@ class Adapter(ABC):
     def _restore_state(self, state: object) -> None:
         raise NotImplementedError
 
-    def _close(self) -> None:
+    def _close(self) -> None:  # noqa: B027 - optional hook
         """Release resources (optional)."""
 
     # ----------------------------------------------------------------- helpers

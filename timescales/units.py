@@ -14,21 +14,14 @@ TIME_EPS_MS = 1e-9
 
 AVOGADRO = 6.02214076e23
 
-_REGISTRY_DEFS = (
-    "molecule = mole / 6.02214076e23 = molecules = items = item",
-    "M_ = mole / liter = molar",
-)
+_MOLECULE_DEF = "molecule = mole / 6.02214076e23 = molecules = items = item"
 
 
 @functools.cache
 def registry() -> pint.UnitRegistry:
     """The shared unit registry, with molecule counts (`molecules`, `items`) defined."""
     ureg = pint.UnitRegistry(autoconvert_offset_to_baseunit=True)
-    for line in _REGISTRY_DEFS:
-        try:
-            ureg.define(line)
-        except pint.errors.RedefinitionError:
-            pass
+    ureg.define(_MOLECULE_DEF)
     return ureg
 
 
@@ -45,7 +38,8 @@ def parse(unit: str) -> pint.Unit:
     try:
         return registry().Unit(_normalise(unit))
     except (pint.errors.UndefinedUnitError, pint.errors.DefinitionSyntaxError, ValueError) as exc:
-        raise UnitError("unit", "a unit pint understands (mM, uM, molecules, ms, ...)", unit) from exc
+        expected = "a unit pint understands (mM, uM, molecules, ms, ...)"
+        raise UnitError("unit", expected, unit) from exc
 
 
 def factor(from_unit: str, to_unit: str, what: str = "unit") -> float:
