@@ -22,11 +22,12 @@ class _Segment:
 
 
 class LinearODE(Adapter):
-    """dx/dt = a*x + b + u(t) (per ms), solved in closed form; u is piecewise constant.
+    """dx/dt = a*x + b + u(t) + v (per ms), solved in closed form; u is piecewise constant.
 
-    Variables: `x` (a state that may be set), `u` (the input rate, settable; also takes
-    a `Series`), `dxdt` (output). Watches are located exactly (the solution is monotonic
-    within each constant-input piece). `dt_ms` is the step a lockstep strategy uses.
+    Variables: `x` (a state that may be set), `u` (an input rate, settable; also takes
+    a `Series`), `v` (a second, constant input rate), `dxdt` (output). Watches are
+    located exactly (the solution is monotonic within each constant-input piece).
+    `dt_ms` is the step a lockstep strategy uses.
     """
 
     kind = "linear-ode"
@@ -52,15 +53,18 @@ class LinearODE(Adapter):
         self._vars = {
             "x": Variable("x", unit, "input", "the state"),
             "u": Variable("u", f"{unit}/ms", "parameter", "input rate added to dx/dt"),
+            "v": Variable("v", f"{unit}/ms", "parameter", "second input rate added to dx/dt"),
             "dxdt": Variable("dxdt", f"{unit}/ms", "output", "current rate of change"),
         }
         self._u = 0.0
+        self._v = 0.0
         self._x = self.x_init
         self._series: Series | None = None
         self._history: list[_Segment] = []
 
     # -------------------------------------------------------------- exact solution
     def _solve(self, x0: float, u: float, dt: float) -> float:
+        """x after `dt` ms from x0 with total input u (both inputs included)."""
         if self.a == 0.0:
             return x0 + (self.b + u) * dt
         x_ss = -(self.b + u) / self.a
@@ -86,10 +90,10 @@ class LinearODE(Adapter):
         s = self._series
         if s is not None and s.t0_ms - 1e-12 <= t_ms < s.t_end_ms - 1e-12:
             i = min(int((t_ms - s.t0_ms + 1e-12) // s.dt_ms), len(s.values) - 1)
-            return float(s.values[i]), s.t0_ms + (i + 1) * s.dt_ms
+            return float(s.values[i]) + self._v, s.t0_ms + (i + 1) * s.dt_ms
         if s is not None and t_ms < s.t0_ms:
-            return self._u, s.t0_ms
-        return self._u, math.inf
+            return self._u + self._v, s.t0_ms
+        return self._u + self._v, math.inf
 
     # ------------------------------------------------------------- contract
     def variables(self) -> Mapping[str, Variable]:
@@ -97,7 +101,7 @@ class LinearODE(Adapter):
 
     def _initialize(self, t0_ms: float) -> None:
         self._x = self.x_init
-        self._u = 0.0
+        self._u = self._v = 0.0
         self._series = None
         self._history = [_Segment(t0_ms, self._x, 0.0)]
 
@@ -138,7 +142,9 @@ class LinearODE(Adapter):
             return self._x
         u, _ = self._input_at(self.t_ms)
         if name == "u":
-            return u
+            return u - self._v
+        if name == "v":
+            return self._v
         return self.a * self._x + self.b + u
 
     def _set(self, name: str, value: float) -> None:
@@ -148,6 +154,8 @@ class LinearODE(Adapter):
         elif name == "u":
             self._u = value
             self._series = None
+        elif name == "v":
+            self._v = value
         else:
             raise KeyError(name)
 
@@ -156,10 +164,10 @@ class LinearODE(Adapter):
         self._u = 0.0
 
     def _save_state(self) -> object:
-        return (self._x, self._u, self._series, list(self._history))
+        return (self._x, self._u, self._v, self._series, list(self._history))
 
     def _restore_state(self, state: object) -> None:
-        self._x, self._u, self._series, history = state  # type: ignore[misc]
+        self._x, self._u, self._v, self._series, history = state  # type: ignore[misc]
         self._history = list(history)
 
     # -------------------------------------------------------------- recording

@@ -1,0 +1,466 @@
+"""The scheduler: one loop that advances adapters and exchanges values between them.
+
+Adapters that are the target of a windowed coupling (e.g. one biochemical model per
+spine) are *lazy*: they advance only when one of their couplings needs them (window
+open, output to refresh). All others are *eager* and advance together, electrical
+first (Gauss–Seidel in the order given), from one sync point to the next. Sync points
+come from the strategy (grid, schedule, window deadlines), from the adapters' known
+events (`next_event_time`) and from watches that fire.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .adapter import Adapter, AdapterStats, Series, Watch
+from .coupling import CompiledCoupling, Coupling, Flux, Window, compile_couplings
+from .errors import ConfigError
+from .strategies import Strategy
+from .units import TIME_EPS_MS
+
+ProgressHook = Callable[[float, float, int], None]
+
+
+@dataclass(slots=True)
+class WindowRecord:
+    """One coupled window: which coupling, when it opened and closed, exchanges inside."""
+
+    coupling: str
+    open_ms: float
+    close_ms: float = math.nan
+    exchanges: int = 0
+    delivered: float = 0.0
+
+
+@dataclass(slots=True)
+class RunStats:
+    """What a run did: syncs, exchanges per coupling, windows, adapter work and wall time."""
+
+    strategy: str
+    t_start_ms: float
+    t_end_ms: float = math.nan
+    wall_s: float = 0.0
+    syncs: int = 0
+    exchanges: dict[str, int] = field(default_factory=dict)
+    windows: list[WindowRecord] = field(default_factory=list)
+    adapters: dict[str, AdapterStats] = field(default_factory=dict)
+    trace: list[str] = field(default_factory=list)
+
+    @property
+    def n_exchanges(self) -> int:
+        return sum(self.exchanges.values())
+
+
+@dataclass(slots=True)
+class _State:
+    """Run-time state of one coupling."""
+
+    open: bool = False
+    touched: bool = False
+    t_last_ms: float = math.nan
+    c_last: float = math.nan
+    interval_ms: float = math.nan
+    due_ms: float = math.inf
+    below_since_ms: float | None = None
+    close_at_ms: float = math.inf
+    saved: tuple[tuple[str, float], ...] = ()
+    sent: float | None = None
+    record: WindowRecord | None = None
+
+
+@dataclass(slots=True)
+class _OutputHistory:
+    """Last two exchanged output values of a window's target, for extrapolation."""
+
+    points: list[tuple[float, float]] = field(default_factory=list)
+
+    def error(self, t_ms: float, value: float, rtol: float, typical: float) -> float | None:
+        if len(self.points) < 2:
+            return None
+        (t0, v0), (t1, v1) = self.points[-2:]
+        predicted = v1 + (v1 - v0) * (t_ms - t1) / (t1 - t0) if t1 > t0 else v1
+        return abs(value - predicted) / (rtol * (abs(value) + typical))
+
+    def add(self, t_ms: float, value: float) -> None:
+        self.points = [*self.points[-1:], (t_ms, value)]
+
+
+class Scheduler:
+    """Runs adapters coupled by `couplings` under a synchronization `strategy`."""
+
+    def __init__(
+        self,
+        adapters: Sequence[Adapter] | Mapping[str, Adapter],
+        couplings: Sequence[Coupling],
+        strategy: Strategy,
+        *,
+        progress: ProgressHook | None = None,
+        on_sync: Callable[[float], None] | None = None,
+        trace: bool = False,
+    ) -> None:
+        if isinstance(adapters, Mapping):
+            self.adapters = dict(adapters)
+        else:
+            self.adapters = {a.label: a for a in adapters}
+            if len(self.adapters) != len(adapters):
+                raise ConfigError("adapters", "unique labels", [a.label for a in adapters])
+        self.strategy = strategy
+        self.couplings = compile_couplings(couplings, self.adapters)
+        self.progress = progress
+        self.on_sync = on_sync
+        self._trace = trace
+        lazy = {id(c.target) for c in self.couplings if isinstance(c.spec.trigger, Window)}
+        self.eager = [a for a in self.adapters.values() if id(a) not in lazy]
+        self.lazy = [a for a in self.adapters.values() if id(a) in lazy]
+        if not self.eager:
+            raise ConfigError("adapters", "at least one adapter that is not a window target")
+        self._state = [_State() for _ in self.couplings]
+        self._windowed = [c for c in self.couplings if isinstance(c.spec.trigger, Window)]
+        self._outputs: dict[int, list[CompiledCoupling]] = {}
+        for c in self.couplings:
+            if not isinstance(c.spec.trigger, Window) and id(c.source) in lazy:
+                self._outputs.setdefault(id(c.source), []).append(c)
+        self._output_ids = {c.index for outs in self._outputs.values() for c in outs}
+        self._history: dict[int, _OutputHistory] = {}
+        self._schedule = list(strategy.schedule_ms())
+        self.stats = RunStats(strategy.describe(), math.nan)
+        self._dt_ms = float(getattr(self.eager[0], "dt_ms", 0.025))
+        self._recording = False
+
+    # ----------------------------------------------------------------- public API
+    @property
+    def t_ms(self) -> float:
+        return self.eager[0].t_ms
+
+    def initialize(self, t0_ms: float = 0.0) -> None:
+        """Initialize every adapter that is not initialized yet, all at `t0_ms`."""
+        for a in self.adapters.values():
+            if not a.initialized:
+                a.initialize(t0_ms)
+
+    def capture(self, moment: str) -> None:
+        """Capture the baselines named `moment` (Ratio transforms) from current values."""
+        for c in self.couplings:
+            if getattr(c.spec.transform, "baseline", None) == moment:
+                c.baseline = c.read()
+
+    def open_windows(self) -> int:
+        return sum(s.open for s in self._state)
+
+    def run(self, until_ms: float) -> RunStats:
+        """Advance everything to `until_ms`; returns the statistics of all runs so far."""
+        self.initialize()
+        t = self.t_ms
+        if not until_ms > t - TIME_EPS_MS:
+            raise ConfigError("until_ms", f"a time after the current time {t} ms", until_ms)
+        if math.isnan(self.stats.t_start_ms):
+            self.stats.t_start_ms = t
+        self._start_recording()
+        start = time.perf_counter()
+        while t < until_ms - TIME_EPS_MS:
+            horizon = self._horizon(t, until_ms)
+            t, fired = self._advance_eager(horizon)
+            self._sync(t, fired)
+            if self.progress is not None:
+                self.progress(t, until_ms, self.open_windows())
+        self._finish(t)
+        self.stats.wall_s += time.perf_counter() - start
+        self.stats.t_end_ms = t
+        self._collect_stats()
+        return self.stats
+
+    # --------------------------------------------------------------- the loop
+    def _horizon(self, t: float, until_ms: float) -> float:
+        h = min(until_ms, t + self.strategy.max_advance_ms)
+        grid = self.strategy.grid_ms(self._dt_ms)
+        if grid is not None:
+            n = math.floor((t - self.stats.t_start_ms) / grid + 1e-9) + 1
+            h = min(h, self.stats.t_start_ms + n * grid)
+        for a in self.eager:
+            t_event = a.next_event_time()
+            if t_event > t + TIME_EPS_MS:
+                h = min(h, t_event)
+        while self._schedule and self._schedule[0] <= t + TIME_EPS_MS:
+            self._schedule.pop(0)
+        if self._schedule:
+            h = min(h, self._schedule[0])
+        for s in self._state:
+            h = min(h, s.due_ms, s.close_at_ms)
+        return max(h, t + TIME_EPS_MS)
+
+    def _watches(self, adapter: Adapter) -> list[Watch]:
+        if not self.strategy.native_watches:
+            return []
+        out = []
+        for c in self._windowed:
+            if c.source is adapter and not self._state[c.index].open:
+                trig = c.spec.trigger
+                assert isinstance(trig, Window)
+                level = c.level / c.read_factor
+                out.append(Watch(c.spec.source.variable, level, trig.direction, c.index))
+        return out
+
+    def _advance_eager(self, horizon: float) -> tuple[float, set[int]]:
+        """Advance the eager adapters, those carrying watches first, to a common time.
+
+        Inputs are held over the interval, so advancing a watching adapter first costs
+        nothing; when it stops early the others only go as far as it did.
+        """
+        fired: set[int] = set()
+        t_sync = horizon
+        plans = [(a, self._watches(a)) for a in self.eager]
+        plans.sort(key=lambda plan: not plan[1])
+        for a, watches in plans:
+            if a.t_ms >= t_sync - TIME_EPS_MS:
+                continue
+            reached = a.advance(t_sync, watches)
+            if reached.fired:
+                fired.update(int(w.key) for w in reached.fired)  # type: ignore[call-overload]
+                t_sync = min(t_sync, reached.t_ms)
+            if self._trace:
+                keys = sorted(int(w.key) for w in reached.fired)  # type: ignore[call-overload]
+                why = f" fired {keys}" if keys else ""
+                self.stats.trace.append(f"{reached.t_ms:g} {a.label} advanced{why}")
+        return min(a.t_ms for a in self.eager), fired
+
+    def _sync(self, t: float, fired: set[int]) -> None:
+        self.stats.syncs += 1
+        for c in self.couplings:
+            trig = c.spec.trigger
+            if isinstance(trig, Window):
+                self._sync_window(c, trig, t, c.index in fired)
+            elif c.index not in self._output_ids:
+                self._exchange_plain(c, t)
+        for source_id, outs in self._outputs.items():
+            source = outs[0].source
+            if self._idle_but_touched(source) and source.t_ms < t - TIME_EPS_MS:
+                self._bring(source, t)
+                self._push_outputs(source_id, t)
+        self._forget_samples(t)
+        if self.on_sync is not None:
+            self.on_sync(t)
+
+    # --------------------------------------------------------------- exchanges
+    def _bring(self, adapter: Adapter, t: float) -> None:
+        if adapter.t_ms < t - TIME_EPS_MS:
+            adapter.advance(t)
+            if self._trace:
+                self.stats.trace.append(f"{t:g} {adapter.label} caught up")
+
+    def _touched(self, adapter: Adapter) -> bool:
+        return any(self._state[c.index].touched for c in self._windowed if c.target is adapter)
+
+    def _idle_but_touched(self, adapter: Adapter) -> bool:
+        """Driven before but in no open window now: its outputs are refreshed at each sync."""
+        states = [self._state[c.index] for c in self._windowed if c.target is adapter]
+        return any(s.touched for s in states) and not any(s.open for s in states)
+
+    def _count(self, c: CompiledCoupling) -> None:
+        self.stats.exchanges[c.label] = self.stats.exchanges.get(c.label, 0) + 1
+
+    def _exchange_plain(self, c: CompiledCoupling, t: float) -> None:
+        """A coupling without a window: exchange at every sync (dead band permitting)."""
+        self._bring(c.source, t)
+        value = c.value(c.read())
+        state = self._state[c.index]
+        trig = c.spec.trigger
+        if trig is not None and not trig.moved(value, state.sent):
+            return
+        self._bring(c.target, t)
+        c.target.set(c.spec.target.variable, value)
+        state.sent = value
+        self._count(c)
+        if self._trace:
+            self.stats.trace.append(f"{t:g} {c.label} exchanged")
+
+    def _push_outputs(self, source_id: int, t: float) -> list[float]:
+        """Send the outputs of a lazy adapter that just reached `t` (dead bands apply)."""
+        values = []
+        for c in self._outputs.get(source_id, []):
+            state = self._state[c.index]
+            value = c.value(c.read())
+            values.append(value)
+            trig = c.spec.trigger
+            if trig is None or trig.moved(value, state.sent):
+                c.target.set(c.spec.target.variable, value)
+                state.sent = value
+                self._count(c)
+                if self._trace:
+                    self.stats.trace.append(f"{t:g} {c.label} pushed")
+        return values
+
+    def _sync_window(self, c: CompiledCoupling, trig: Window, t: float, fired: bool) -> None:
+        state = self._state[c.index]
+        if not state.open:
+            if self._opens(c, trig, t, fired):
+                self._open(c, trig, t)
+            return
+        if t < state.due_ms - TIME_EPS_MS and t < state.close_at_ms - TIME_EPS_MS:
+            return
+        value = self._deliver(c, state, t)
+        outputs = self._push_outputs(id(c.target), t)
+        if self._closes(c, trig, state, t, value):
+            self._close(c, trig, t)
+            return
+        error = self._output_error(c, t, outputs)
+        state.interval_ms = self.strategy.next_interval_ms(state.interval_ms, error, self._dt_ms)
+        state.due_ms = t + state.interval_ms
+
+    def _opens(self, c: CompiledCoupling, trig: Window, t: float, fired: bool) -> bool:
+        if self._schedule_hit(t):
+            return True
+        if self.strategy.schedule_ms() or self.strategy.native_watches:
+            return fired
+        value = c.read()
+        return value >= c.level if trig.direction == "rising" else value <= c.level
+
+    def _schedule_hit(self, t: float) -> bool:
+        return any(abs(s - t) <= TIME_EPS_MS for s in self.strategy.schedule_ms())
+
+    def _open(self, c: CompiledCoupling, trig: Window, t: float) -> None:
+        state = self._state[c.index]
+        self._bring(c.target, t)
+        state.saved = tuple((name, c.target.get(name)) for name, _ in trig.while_open)
+        if trig.while_open:
+            names = [n for n, _ in trig.while_open]
+            c.target.set_many(names, [v for _, v in trig.while_open])
+        state.open = state.touched = True
+        state.t_last_ms = t
+        state.c_last = c.read()
+        state.interval_ms = self.strategy.first_interval_ms(self._dt_ms)
+        state.due_ms = t + state.interval_ms
+        length = self.strategy.window_length_ms()
+        state.close_at_ms = t + length if length is not None else math.inf
+        state.below_since_ms = None
+        state.record = WindowRecord(c.label, t)
+        self.stats.windows.append(state.record)
+        self._history[c.index] = _OutputHistory()
+        if self._trace:
+            self.stats.trace.append(f"{t:g} {c.label} window opened")
+
+    def _close(self, c: CompiledCoupling, trig: Window, t: float) -> None:
+        state = self._state[c.index]
+        if isinstance(c.spec.transform, Flux):
+            c.target.set(c.spec.target.variable, 0.0)
+        if state.saved:
+            c.target.set_many([n for n, _ in state.saved], [v for _, v in state.saved])
+        state.open = False
+        state.due_ms = state.close_at_ms = math.inf
+        if state.record is not None:
+            state.record.close_ms = t
+        if self._trace:
+            self.stats.trace.append(f"{t:g} {c.label} window closed")
+
+    def _closes(
+        self, c: CompiledCoupling, trig: Window, state: _State, t: float, value: float
+    ) -> bool:
+        if state.close_at_ms < math.inf:
+            return t >= state.close_at_ms - TIME_EPS_MS
+        inside = value >= c.close_level if trig.direction == "rising" else value <= c.close_level
+        if inside:
+            state.below_since_ms = None
+            return False
+        if state.below_since_ms is None:
+            state.below_since_ms = t
+        return t - state.below_since_ms >= trig.settle_ms - TIME_EPS_MS
+
+    def _deliver(self, c: CompiledCoupling, state: _State, t: float) -> float:
+        """Send the source's change since the last exchange to the target; bring it to t."""
+        value = c.read()
+        span = t - state.t_last_ms
+        if span <= TIME_EPS_MS:
+            return value
+        target_var = c.spec.target.variable
+        if isinstance(c.spec.transform, Flux):
+            if self._use_series(c):
+                c.target.set_series(target_var, self._flux_series(c, state, t, value))
+            else:
+                c.target.set(target_var, c.value(value - state.c_last, span))
+            if state.record is not None:
+                state.record.delivered += (value - state.c_last) * c.write_factor
+        else:
+            c.target.set(target_var, c.value(value))
+        self._bring(c.target, t)
+        state.t_last_ms, state.c_last = t, value
+        self._count(c)
+        if state.record is not None:
+            state.record.exchanges += 1
+        if self._trace:
+            self.stats.trace.append(f"{t:g} {c.label} exchanged")
+        return value
+
+    def _use_series(self, c: CompiledCoupling) -> bool:
+        return (
+            self.strategy.hold == "series"
+            and c.source.capabilities.records
+            and c.target.capabilities.series_input
+        )
+
+    def _flux_series(self, c: CompiledCoupling, state: _State, t: float, value: float) -> Series:
+        """The flux over [t_last, t] as a piecewise-constant waveform that conserves the amount."""
+        span = t - state.t_last_ms
+        n = max(1, round(span / self.strategy.resolution_ms))
+        grid = np.linspace(state.t_last_ms, t, n + 1)
+        rec = c.source.samples(c.spec.source.variable, state.t_last_ms, t)
+        conc = np.interp(grid, rec.t_ms, rec.values) * c.read_factor
+        conc[0], conc[-1] = state.c_last, value
+        return Series(state.t_last_ms, span / n, np.diff(conc) / (span / n) * c.write_factor)
+
+    def _output_error(self, c: CompiledCoupling, t: float, outputs: list[float]) -> float | None:
+        if not outputs:
+            return None
+        history = self._history[c.index]
+        rtol = getattr(self.strategy, "rtol", 1e-3)
+        error = history.error(t, outputs[0], rtol, typical=abs(outputs[0]) or 1.0)
+        history.add(t, outputs[0])
+        return error
+
+    # ------------------------------------------------------------ bookkeeping
+    def _series_sources(self) -> dict[int, tuple[Adapter, set[str]]]:
+        by_source: dict[int, tuple[Adapter, set[str]]] = {}
+        for c in self._windowed:
+            if self._use_series(c):
+                by_source.setdefault(id(c.source), (c.source, set()))[1].add(c.spec.source.variable)
+        return by_source
+
+    def _start_recording(self) -> None:
+        if self._recording:
+            return
+        for source, names in self._series_sources().values():
+            source.record(sorted(names), self._dt_ms)
+        self._recording = True
+
+    def _forget_samples(self, t: float) -> None:
+        """Let recording sources drop samples that no open window needs any more."""
+        if not self._recording:
+            return
+        oldest = {id(a): t for a, _ in self._series_sources().values()}
+        for c in self._windowed:
+            state = self._state[c.index]
+            if state.open and id(c.source) in oldest:
+                oldest[id(c.source)] = min(oldest[id(c.source)], state.t_last_ms)
+        for source, _ in self._series_sources().values():
+            source.forget_before(oldest[id(source)])
+
+    def _finish(self, t: float) -> None:
+        """Bring the lazy adapters that took part up to `t`, delivering open windows' input."""
+        for c in self._windowed:
+            state = self._state[c.index]
+            if state.open and state.t_last_ms < t - TIME_EPS_MS:
+                self._deliver(c, state, t)
+        for source_id, outs in self._outputs.items():
+            source = outs[0].source
+            if self._touched(source):
+                self._bring(source, t)
+                self._push_outputs(source_id, t)
+
+    def _collect_stats(self) -> None:
+        per_kind: dict[str, AdapterStats] = {}
+        for a in self.adapters.values():
+            per_kind.setdefault(a.kind, AdapterStats()).add(a.stats)
+        self.stats.adapters = per_kind
