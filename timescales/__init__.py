@@ -12,6 +12,7 @@ from .adapter import (
     gather,
     scatter,
 )
+from .coupling import Copy, Coupling, Deadband, Endpoint, Flux, Ratio, Window
 from .errors import (
     AdapterError,
     ConfigError,
@@ -21,6 +22,8 @@ from .errors import (
     UnknownNameError,
 )
 from .registry import available_adapters, load_adapter
+from .scheduler import RunStats, Scheduler, WindowRecord
+from .strategies import EventDriven, FixedInterval, Lockstep, ScheduledWindows, Strategy
 
 __version__ = "0.1.0"
 
@@ -30,15 +33,30 @@ __all__ = [
     "AdapterStats",
     "Capabilities",
     "ConfigError",
+    "Copy",
+    "Coupling",
+    "Deadband",
+    "Endpoint",
+    "EventDriven",
+    "FixedInterval",
+    "Flux",
+    "Lockstep",
     "ModelError",
+    "Ratio",
     "Reached",
+    "RunStats",
     "Samples",
+    "ScheduledWindows",
+    "Scheduler",
     "Series",
+    "Strategy",
     "TimescalesError",
     "UnitError",
     "UnknownNameError",
     "Variable",
     "Watch",
+    "Window",
+    "WindowRecord",
     "__version__",
     "available_adapters",
     "gather",

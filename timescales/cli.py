@@ -1,0 +1,106 @@
+"""The `timescales` command line: subcommands over the library, errors without tracebacks."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Callable, Sequence
+
+from . import __version__
+from .errors import TimescalesError
+
+EXIT_ERROR = 2
+
+
+def _lazy(module: str, function: str) -> Callable[[argparse.Namespace], int]:
+    """A command implemented in `module`, imported only when the command runs."""
+
+    def run(args: argparse.Namespace) -> int:
+        return int(getattr(importlib.import_module(module), function)(args) or 0)
+
+    return run
+
+
+def _add_experiment_commands(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("run", help="run an experiment file and write HDF5 results")
+    p.add_argument("experiment", help="experiment TOML file")
+    p.add_argument("-o", "--output", help="results file (default: from the experiment)")
+    p.add_argument(
+        "--strategy",
+        choices=("event", "original", "lockstep", "fixed"),
+        help="override the coupling mode of the experiment",
+    )
+    p.add_argument("--until", type=float, metavar="MS", help="stop after MS ms of the run")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing results file")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=_lazy("timescales.experiment.commands", "cmd_run"))
+
+    p = sub.add_parser("validate", help="check an experiment file without running it")
+    p.add_argument("experiment")
+    p.set_defaults(func=_lazy("timescales.experiment.commands", "cmd_validate"))
+
+    p = sub.add_parser("plot", help="write PNG figures from a results file")
+    p.add_argument("results")
+    p.add_argument("-o", "--out-dir", default=None, help="folder for the figures")
+    p.set_defaults(func=_lazy("timescales.experiment.commands", "cmd_plot"))
+
+    p = sub.add_parser("demo", help="run the bundled two-spine demo into ./timescales-demo/")
+    p.add_argument("--out-dir", default="timescales-demo")
+    p.add_argument("--until", type=float, metavar="MS", help="shorten the demo")
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(func=_lazy("timescales.experiment.commands", "cmd_demo"))
+
+    p = sub.add_parser("bench", help="compare sync strategies on an experiment")
+    p.add_argument("experiment")
+    p.add_argument("--out", default="bench-out", help="output folder")
+    p.add_argument("--until", type=float, metavar="MS")
+    p.set_defaults(func=_lazy("timescales.experiment.bench", "cmd_bench"))
+
+
+def _add_model_commands(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "info", help="versions and adapters; with MODEL: what an SBML model offers for coupling"
+    )
+    p.add_argument("model", nargs="?", help="bundled model name or SBML/Antimony file")
+    p.set_defaults(func=_lazy("timescales.info", "cmd_info"))
+
+    p = sub.add_parser("sbml-suite", help="run one SBML Test Suite case through the adapter")
+    p.add_argument("cases_dir", help="folder of semantic test cases (NNNNN/ folders)")
+    p.add_argument("case_id", help="case number, e.g. 00001")
+    p.add_argument("out_dir", help="folder for CASE_ID.csv")
+    p.add_argument("--sync-points", type=int, default=7, help="irregular stops (default 7)")
+    p.set_defaults(func=_lazy("timescales.adapters.sbml_suite", "run"))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="timescales",
+        description="Event-driven co-simulation of NEURON cells and per-spine SBML models.",
+    )
+    parser.add_argument("--version", action="version", version=f"timescales {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_experiment_commands(sub)
+    _add_model_commands(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except (TimescalesError, FileNotFoundError, ValueError) as exc:
+        if args.debug:
+            raise
+        print(f"timescales {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("timescales: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
