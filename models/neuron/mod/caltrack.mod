@@ -1,0 +1,213 @@
+TITLE caltrack: radial diffusion, buffering and pump of the cal pool in spines
+
+COMMENT
+NEURON's classic four-shell "cdp" scheme (NEURON book, chapter 9): in each segment the
+cylinder is cut into NANN concentric shells; cal diffuses radially between shells and
+axially between neighbouring segments of this mechanism (LONGITUDINAL_DIFFUSION), binds a
+buffer in every shell and is extruded by an electrogenic membrane pump whose current is
+written back as ical.
+
+The KINETIC block `scheme` states the equations and declares the compartments and the
+axial diffusion. The original solved it with METHOD sparse (a generic sparse Newton solve
+that dominated the run time). Here the same backward-Euler equations are solved by
+`shells`, a hand-written Newton iteration: buffer and pump updates are eliminated
+analytically, leaving a 4 x 4 tridiagonal system per iteration (Thomas algorithm). Axial
+diffusion is applied afterwards by NEURON, as before. Fixed step only (no CVODE).
+ENDCOMMENT
+
+NEURON {
+    THREADSAFE
+    SUFFIX caltrack
+    USEION cal READ calo, cali, ical WRITE cali, ical VALENCE 2
+    RANGE ical_pmp, ical_pmp_last, TotalBuffer, TotalPump
+    GLOBAL DCa, k1buf, k2buf, k1, k2, k3, k4
+}
+
+DEFINE NANN 4
+
+UNITS {
+    (mol) = (1)
+    (molar) = (1/liter)
+    (mM) = (millimolar)
+    (um) = (micron)
+    (mA) = (milliamp)
+    FARADAY = (faraday) (10000 coulomb)
+    PI = (pi) (1)
+}
+
+PARAMETER {
+    DCa = 0.6 (um2/ms)
+    k1buf = 100 (/mM-ms)
+    k2buf = 0.1 (/ms)
+    TotalBuffer = 0.003 (mM)
+    k1 = 1 (/mM-ms)
+    k2 = 0.005 (/ms)
+    k3 = 1 (/ms)
+    k4 = 0.005 (/mM-ms)
+    TotalPump = 1e-11 (mol/cm2)
+    tolerance = 1e-12 (1)
+    max_iterations = 50 (1)
+}
+
+ASSIGNED {
+    diam (um)
+    dt (ms)
+    ical (mA/cm2)
+    cali (mM)
+    calo (mM)
+    ical_pmp (mA/cm2)
+    ical_pmp_last (mA/cm2)
+    parea (um)
+}
+
+STATE {
+    cal[NANN] (mM) <1e-10>
+    calBuffer[NANN] (mM)
+    Buffer[NANN] (mM)
+    pump (mol/cm2)
+    pumpcal (mol/cm2)
+}
+
+BREAKPOINT {
+    SOLVE shells
+    ical_pmp_last = ical_pmp
+    ical = ical_pmp
+}
+
+INITIAL {
+    parea = PI * diam
+    FROM i = 0 TO NANN - 1 {
+        cal[i] = cali
+        Buffer[i] = (k2buf * TotalBuffer) / (k2buf + k1buf * cal[i])
+        calBuffer[i] = TotalBuffer - Buffer[i]
+    }
+    pump = TotalPump / (1 + (cali * k1 / k2))
+    pumpcal = TotalPump - pump
+    ical_pmp = 0
+    ical_pmp_last = 0
+}
+
+FUNCTION shell_fraction(i) {
+    : cross-section of shell i per diam^2; shells 0 and NANN-1 are half thickness
+    if (i == 0) {
+        shell_fraction = 11 * PI / 144
+    } else if (i == 1) {
+        shell_fraction = 16 * PI / 144
+    } else if (i == 2) {
+        shell_fraction = 8 * PI / 144
+    } else {
+        shell_fraction = PI / 144
+    }
+}
+
+FUNCTION face_factor(i) {
+    : surface between shells i-1 and i over the distance between their centres
+    if (i == 1) {
+        face_factor = 5 * PI
+    } else if (i == 2) {
+        face_factor = 3 * PI
+    } else if (i == 3) {
+        face_factor = PI
+    } else {
+        face_factor = 0
+    }
+}
+
+KINETIC scheme {
+    COMPARTMENT i, diam * diam * shell_fraction(i) { cal calBuffer Buffer }
+    COMPARTMENT (1e10) * parea { pump pumpcal }
+    LONGITUDINAL_DIFFUSION i, DCa * diam * diam * shell_fraction(i) { cal }
+
+    ~ cal[0] + pump <-> pumpcal (k1 * parea * (1e10), k2 * parea * (1e10))
+    ~ pumpcal <-> pump ((k3 * parea * (1e10)), (k4 * calo * parea * (1e10)))
+    CONSERVE pump + pumpcal = TotalPump * parea * (1e10)
+    ical_pmp = 2 * FARADAY * (f_flux - b_flux) / parea
+
+    ~ cal[0] << (-(ical - ical_pmp_last) * PI * diam / (2 * FARADAY))
+
+    FROM i = 0 TO NANN - 2 {
+        ~ cal[i] <-> cal[i + 1] (DCa * face_factor(i + 1), DCa * face_factor(i + 1))
+    }
+    FROM i = 0 TO NANN - 1 {
+        ~ cal[i] + Buffer[i] <-> calBuffer[i] (k1buf * diam * diam * shell_fraction(i), k2buf * diam * diam * shell_fraction(i))
+    }
+    cali = cal[0]
+}
+
+PROCEDURE shells() {
+    LOCAL area[NANN], face[NANN], old[NANN], oldbound[NANN], lower[NANN], diag[NANN], upper[NANN], rhs[NANN], bfree, bfac[NANN], rbuf[NANN], rbound[NANN], influx, pumparea, oldpc, pfree, jbind, jout, sbind, epump, rpump, rc, dc, delta, iter, done
+    parea = PI * diam
+    pumparea = (1e10) * parea
+    influx = -(ical - ical_pmp_last) * PI * diam / (2 * FARADAY)
+    FROM i = 0 TO NANN - 1 {
+        area[i] = diam * diam * shell_fraction(i)
+        face[i] = DCa * face_factor(i)
+        old[i] = cal[i]
+        oldbound[i] = calBuffer[i]
+    }
+    oldpc = pumpcal
+    done = 0
+    iter = 0
+    while (done == 0) {
+        pfree = TotalPump - pumpcal
+        jbind = k1 * cal[0] * pfree - k2 * pumpcal
+        jout = k3 * pumpcal - k4 * pfree * calo
+        sbind = k1 * cal[0] + k2
+        epump = 1 + dt * (sbind + k3 + k4 * calo)
+        rpump = pumpcal - oldpc - dt * (jbind - jout)
+        FROM i = 0 TO NANN - 1 {
+            bfree = TotalBuffer - calBuffer[i]
+            rbuf[i] = k1buf * cal[i] * bfree - k2buf * calBuffer[i]
+            bfac[i] = 1 + dt * (k1buf * cal[i] + k2buf)
+            rbound[i] = calBuffer[i] - oldbound[i] - dt * rbuf[i]
+            rc = 0
+            lower[i] = 0
+            upper[i] = 0
+            diag[i] = area[i] + dt * area[i] * k1buf * bfree / bfac[i]
+            if (i > 0) {
+                rc = rc + face[i] * (cal[i - 1] - cal[i])
+                lower[i] = -dt * face[i]
+                diag[i] = diag[i] + dt * face[i]
+            }
+            if (i < NANN - 1) {
+                rc = rc - face[i + 1] * (cal[i] - cal[i + 1])
+                upper[i] = -dt * face[i + 1]
+                diag[i] = diag[i] + dt * face[i + 1]
+            }
+            rc = area[i] * (cal[i] - old[i]) - dt * (rc - area[i] * rbuf[i])
+            rhs[i] = -rc - dt * area[i] * (k1buf * cal[i] + k2buf) * rbound[i] / bfac[i]
+        }
+        rhs[0] = rhs[0] + dt * influx - dt * pumparea * jbind - dt * pumparea * sbind * rpump / epump
+        diag[0] = diag[0] + dt * pumparea * k1 * pfree * (1 - dt * sbind / epump)
+        FROM i = 1 TO NANN - 1 {
+            delta = lower[i] / diag[i - 1]
+            diag[i] = diag[i] - delta * upper[i - 1]
+            rhs[i] = rhs[i] - delta * rhs[i - 1]
+        }
+        rhs[NANN - 1] = rhs[NANN - 1] / diag[NANN - 1]
+        FROM j = 0 TO NANN - 2 {
+            rhs[NANN - 2 - j] = (rhs[NANN - 2 - j] - upper[NANN - 2 - j] * rhs[NANN - 1 - j]) / diag[NANN - 2 - j]
+        }
+        done = 1
+        FROM i = 0 TO NANN - 1 {
+            dc = rhs[i]
+            delta = (dt * k1buf * (TotalBuffer - calBuffer[i]) * dc - rbound[i]) / bfac[i]
+            cal[i] = cal[i] + dc
+            calBuffer[i] = calBuffer[i] + delta
+            if (fabs(dc) > tolerance * (fabs(cal[i]) + 1e-9) || fabs(delta) > tolerance * (fabs(calBuffer[i]) + 1e-9)) {
+                done = 0
+            }
+        }
+        pumpcal = pumpcal + (dt * k1 * pfree * rhs[0] - rpump) / epump
+        iter = iter + 1
+        if (iter >= max_iterations) {
+            done = 1
+        }
+    }
+    FROM i = 0 TO NANN - 1 {
+        Buffer[i] = TotalBuffer - calBuffer[i]
+    }
+    pump = TotalPump - pumpcal
+    ical_pmp = 2 * FARADAY * (1e10) * (k3 * pumpcal - k4 * pump * calo)
+    cali = cal[0]
+}

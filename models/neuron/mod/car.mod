@@ -1,0 +1,93 @@
+TITLE car: R-type calcium current, writes the ca pool
+
+COMMENT
+Wolf et al. 2005 MSN. GHK permeability form: i = pbar * gating * ghk(v, cai, cao).
+Steady states tabulated (-100..100 mV, 201 points, linear interpolation); time
+constants divided by qfact (22 -> 35 degC); tabulated ones from data/tau_tables.csv.
+ENDCOMMENT
+
+NEURON {
+    THREADSAFE
+    SUFFIX car
+    USEION ca READ cai, cao WRITE ica
+    RANGE pbar, minf, mtau, hinf, htau
+}
+
+UNITS {
+    (mA) = (milliamp)
+    (mV) = (millivolt)
+    (mM) = (milli/liter)
+    FARADAY = (faraday) (coulomb)
+    R = (k-mole) (joule/degC)
+}
+
+PARAMETER {
+    pbar = 2.6e-5 (cm/s)
+    mvhalf = -10.3 (mV)
+    mslope = -6.6 (mV)
+    hvhalf = -33.3 (mV)
+    hslope = 17.0 (mV)
+    mtau0 = 5.1 (ms)
+    qfact = 3
+}
+
+ASSIGNED {
+    v (mV)
+    ica (mA/cm2)
+    cai (mM)
+    cao (mM)
+    celsius (degC)
+    minf
+    mtau (ms)
+    hinf
+    htau (ms)
+}
+
+STATE { m h }
+
+BREAKPOINT {
+    SOLVE states METHOD cnexp
+    ica = pbar * m * m * m * h * ghk(v, cai, cao)
+}
+
+INITIAL {
+    rates(v)
+    m = minf
+    h = hinf
+}
+
+DERIVATIVE states {
+    rates(v)
+    m' = (minf - m) / mtau
+    h' = (hinf - h) / htau
+}
+
+FUNCTION_TABLE tauh(v (mV)) (ms)
+
+PROCEDURE rates(v (mV)) {
+    steady(v)
+    mtau = mtau0 / qfact
+    htau = tauh(v) / qfact
+}
+
+PROCEDURE steady(v (mV)) {
+    TABLE minf, hinf DEPEND mvhalf, mslope, hvhalf, hslope FROM -100 TO 100 WITH 201
+    UNITSOFF
+    minf = 1 / (1 + exp((v - mvhalf) / mslope))
+    hinf = 1 / (1 + exp((v - hvhalf) / hslope))
+    UNITSON
+}
+
+FUNCTION ghk(v (mV), ci (mM), co (mM)) (.001 coul/cm3) {
+    LOCAL z
+    z = (1e-3) * 2 * FARADAY * v / (R * (celsius + 273.15))
+    ghk = (.001) * 2 * FARADAY * (ci * efun(-z) - co * efun(z))
+}
+
+FUNCTION efun(z) {
+    if (fabs(z) < 1e-4) {
+        efun = 1 - z / 2
+    } else {
+        efun = z / (exp(z) - 1)
+    }
+}

@@ -1,0 +1,73 @@
+TITLE krp: persistent potassium current of the Wolf et al. 2005 MSN (soma only)
+
+COMMENT
+i = gbar m (a h + 1 - a) (v - ek). Steady states tabulated (-200..200 mV, 201 points);
+time constants from the FUNCTION_TABLEs taum, tauh (data/tau_tables.csv) / qfact.
+ENDCOMMENT
+
+NEURON {
+    THREADSAFE
+    SUFFIX krp
+    USEION k READ ek WRITE ik
+    RANGE gbar, minf, hinf, mtau, htau
+}
+
+UNITS {
+    (mA) = (milliamp)
+    (mV) = (millivolt)
+    (S) = (siemens)
+}
+
+PARAMETER {
+    gbar = 0.002 (S/cm2)
+    a = 0.7
+    mvhalf = -13.5 (mV)
+    mslope = -11.8 (mV)
+    hvhalf = -54.7 (mV)
+    hslope = 18.6 (mV)
+    qfact = 3
+}
+
+ASSIGNED {
+    v (mV)
+    ek (mV)
+    ik (mA/cm2)
+    minf
+    hinf
+    mtau (ms)
+    htau (ms)
+}
+
+STATE { m h }
+
+BREAKPOINT {
+    SOLVE states METHOD cnexp
+    ik = gbar * m * (a * h + (1 - a)) * (v - ek)
+}
+
+INITIAL {
+    rates(v)
+    m = minf
+    h = hinf
+}
+
+DERIVATIVE states {
+    rates(v)
+    m' = (minf - m) / mtau
+    h' = (hinf - h) / htau
+}
+
+FUNCTION_TABLE taum(v (mV)) (ms)
+FUNCTION_TABLE tauh(v (mV)) (ms)
+
+PROCEDURE rates(v (mV)) {
+    steady(v)
+    mtau = taum(v) / qfact
+    htau = tauh(v) / qfact
+}
+
+PROCEDURE steady(v (mV)) {
+    TABLE minf, hinf DEPEND mvhalf, mslope, hvhalf, hslope FROM -200 TO 200 WITH 201
+    minf = 1 / (1 + exp((v - mvhalf) / mslope))
+    hinf = 1 / (1 + exp((v - hvhalf) / hslope))
+}
