@@ -28,13 +28,18 @@ ProgressHook = Callable[[float, float, int], None]
 
 @dataclass(slots=True)
 class WindowRecord:
-    """One coupled window: which coupling, when it opened and closed, exchanges inside."""
+    """One coupled window: when it opened and closed, its exchanges, what it delivered.
+
+    `delivered` is the net source change sent through a Flux (in the coupling's source
+    unit, e.g. mM), `influx` the sum of its rising parts at the delivery resolution.
+    """
 
     coupling: str
     open_ms: float
     close_ms: float = math.nan
     exchanges: int = 0
     delivered: float = 0.0
+    influx: float = 0.0
 
 
 @dataclass(slots=True)
@@ -378,11 +383,16 @@ class Scheduler:
         target_var = c.spec.target.variable
         if isinstance(c.spec.transform, Flux):
             if self._use_series(c):
-                c.target.set_series(target_var, self._flux_series(c, state, t, value))
+                steps = self._source_steps(c, state, t, value)
+                piece_ms = span / len(steps)
+                flux = steps / piece_ms * c.write_factor
+                c.target.set_series(target_var, Series(state.t_last_ms, piece_ms, flux))
             else:
+                steps = np.array([value - state.c_last])
                 c.target.set(target_var, c.value(value - state.c_last, span))
             if state.record is not None:
-                state.record.delivered += (value - state.c_last) * c.write_factor
+                state.record.delivered += float(steps.sum())
+                state.record.influx += float(steps[steps > 0].sum())
         else:
             c.target.set(target_var, c.value(value))
         self._bring(c.target, t)
@@ -401,15 +411,21 @@ class Scheduler:
             and c.target.capabilities.series_input
         )
 
-    def _flux_series(self, c: CompiledCoupling, state: _State, t: float, value: float) -> Series:
-        """The flux over [t_last, t] as a piecewise-constant waveform that conserves the amount."""
+    def _source_steps(
+        self, c: CompiledCoupling, state: _State, t: float, value: float
+    ) -> np.ndarray:
+        """Source changes over equal pieces of [t_last, t] (at the strategy's resolution).
+
+        The pieces add up to exactly `value - c_last`, so a flux built from them delivers
+        the amount that the source gained, whatever the resolution.
+        """
         span = t - state.t_last_ms
         n = max(1, round(span / self.strategy.resolution_ms))
         grid = np.linspace(state.t_last_ms, t, n + 1)
         rec = c.source.samples(c.spec.source.variable, state.t_last_ms, t)
         conc = np.interp(grid, rec.t_ms, rec.values) * c.read_factor
         conc[0], conc[-1] = state.c_last, value
-        return Series(state.t_last_ms, span / n, np.diff(conc) / (span / n) * c.write_factor)
+        return np.diff(conc)
 
     def _output_error(self, c: CompiledCoupling, t: float, outputs: list[float]) -> float | None:
         if not outputs:

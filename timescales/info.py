@@ -1,0 +1,70 @@
+"""`timescales info`: the installation (versions, adapters, caches), or what a model offers."""
+
+from __future__ import annotations
+
+import argparse
+import ctypes.util
+import platform
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+from . import __version__
+from .registry import available_adapters
+
+PACKAGES = ("neuron", "libroadrunner", "python-libsbml", "antimony", "numpy", "pint", "h5py")
+
+
+def _version(package: str) -> str:
+    try:
+        return version(package)
+    except PackageNotFoundError:
+        return "not installed"
+
+
+def installation() -> str:
+    """Versions, registered adapters, the mechanism cache and MPI, without importing NEURON."""
+    from timescales.adapters._nrnivmodl import cache_root
+
+    lines = [f"timescales {__version__} (Python {platform.python_version()}, {platform.machine()})"]
+    lines += [f"  {name:<15} {_version(name)}" for name in PACKAGES]
+    lines.append("adapters (entry points 'timescales.adapters'):")
+    lines += [f"  {name:<15} {ep.value}" for name, ep in sorted(available_adapters().items())]
+    lines.append(f"mechanism cache: {cache_root()}")
+    mpi = ctypes.util.find_library("mpi")
+    lines.append(f"MPI library:     {mpi or 'none found'}; mpi4py {_version('mpi4py')}")
+    return "\n".join(lines)
+
+
+def model_report(name_or_path: str) -> str:
+    """Species with units, reactions, candidate calcium species and coupling needs of a model."""
+    from timescales.adapters.roadrunner import SBMLModel
+    from timescales.models import sbml
+
+    bundled = name_or_path in sbml.names()
+    source = sbml.path(name_or_path) if bundled else Path(name_or_path)
+    desc = SBMLModel.load(source).describe()
+    lines = [f"model {desc['model_id']} ({desc['source']}), time unit {desc['time_unit']}"]
+    try:
+        lines.append(str(sbml.describe(source)))
+    except Exception:  # noqa: BLE001 - files without our hints are described below only
+        lines.append("coupling hints: none in the file (name them in the experiment file)")
+    lines.append(f"species ({len(desc['species'])}):")
+    for s in desc["species"]:
+        flags = " boundary" if s["boundary"] else ""
+        flags += f" ({s['rule']} rule)" if s["rule"] else ""
+        name = f" '{s['name']}'" if s["name"] and s["name"] != s["id"] else ""
+        lines.append(f"  {s['id']}{name} [{s['unit']}]{flags}")
+    lines.append(f"reactions: {len(desc['reactions'])}; parameters: {len(desc['parameters'])}")
+    cands = desc["calcium_candidates"]
+    lines.append(f"calcium candidates: {', '.join(cands) if cands else 'none'}")
+    lines.append(
+        "to couple: [biochemistry.calcium] species = one of the candidates, mode = 'flux' "
+        "(the adapter adds an input), 'parameter' (the model's own influx) or 'clamp'; "
+        "[biochemistry.output] variable = the species that sets the weight"
+    )
+    return "\n".join(lines)
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    print(model_report(args.model) if args.model else installation())
+    return 0
