@@ -96,7 +96,12 @@ class _OutputHistory:
 
 
 class Scheduler:
-    """Runs adapters coupled by `couplings` under a synchronization `strategy`."""
+    """Runs adapters coupled by `couplings` under a synchronization `strategy`.
+
+    `progress(t_ms, until_ms, open_windows)` and `on_sync(t_ms)` are called after every
+    sync; `retain()` returns the earliest time whose recorded samples a caller still
+    needs (the scheduler lets sources forget older samples).
+    """
 
     def __init__(
         self,
@@ -106,6 +111,7 @@ class Scheduler:
         *,
         progress: ProgressHook | None = None,
         on_sync: Callable[[float], None] | None = None,
+        retain: Callable[[], float] | None = None,
         trace: bool = False,
     ) -> None:
         if isinstance(adapters, Mapping):
@@ -118,6 +124,7 @@ class Scheduler:
         self.couplings = compile_couplings(couplings, self.adapters)
         self.progress = progress
         self.on_sync = on_sync
+        self._retain = retain
         self._trace = trace
         lazy = {id(c.target) for c in self.couplings if isinstance(c.spec.trigger, Window)}
         self.eager = [a for a in self.adapters.values() if id(a) not in lazy]
@@ -131,6 +138,10 @@ class Scheduler:
             if not isinstance(c.spec.trigger, Window) and id(c.source) in lazy:
                 self._outputs.setdefault(id(c.source), []).append(c)
         self._output_ids = {c.index for outs in self._outputs.values() for c in outs}
+        self._windows_of: dict[int, list[_State]] = {}
+        for c in self._windowed:
+            self._windows_of.setdefault(id(c.target), []).append(self._state[c.index])
+        self._series_by_source: dict[int, tuple[Adapter, list[str]]] = {}
         self._history: dict[int, _OutputHistory] = {}
         self._schedule = list(strategy.schedule_ms())
         self.stats = RunStats(strategy.describe(), math.nan)
@@ -258,11 +269,11 @@ class Scheduler:
                 self.stats.trace.append(f"{t:g} {adapter.label} caught up")
 
     def _touched(self, adapter: Adapter) -> bool:
-        return any(self._state[c.index].touched for c in self._windowed if c.target is adapter)
+        return any(s.touched for s in self._windows_of.get(id(adapter), ()))
 
     def _idle_but_touched(self, adapter: Adapter) -> bool:
         """Driven before but in no open window now: its outputs are refreshed at each sync."""
-        states = [self._state[c.index] for c in self._windowed if c.target is adapter]
+        states = self._windows_of.get(id(adapter), ())
         return any(s.touched for s in states) and not any(s.open for s in states)
 
     def _count(self, c: CompiledCoupling) -> None:
@@ -437,31 +448,32 @@ class Scheduler:
         return error
 
     # ------------------------------------------------------------ bookkeeping
-    def _series_sources(self) -> dict[int, tuple[Adapter, set[str]]]:
-        by_source: dict[int, tuple[Adapter, set[str]]] = {}
-        for c in self._windowed:
-            if self._use_series(c):
-                by_source.setdefault(id(c.source), (c.source, set()))[1].add(c.spec.source.variable)
-        return by_source
-
     def _start_recording(self) -> None:
+        """Ask each source of a series-held flux to record the variables it feeds."""
         if self._recording:
             return
-        for source, names in self._series_sources().values():
-            source.record(sorted(names), self._dt_ms)
+        for c in self._windowed:
+            if self._use_series(c):
+                entry = self._series_by_source.setdefault(id(c.source), (c.source, []))
+                if c.spec.source.variable not in entry[1]:
+                    entry[1].append(c.spec.source.variable)
+        for source, names in self._series_by_source.values():
+            source.record(names, self._dt_ms)
         self._recording = True
 
     def _forget_samples(self, t: float) -> None:
         """Let recording sources drop samples that no open window needs any more."""
-        if not self._recording:
+        if not self._series_by_source:
             return
-        oldest = {id(a): t for a, _ in self._series_sources().values()}
+        floor = t if self._retain is None else min(t, self._retain())
+        oldest = dict.fromkeys(self._series_by_source, floor)
         for c in self._windowed:
             state = self._state[c.index]
-            if state.open and id(c.source) in oldest:
-                oldest[id(c.source)] = min(oldest[id(c.source)], state.t_last_ms)
-        for source, _ in self._series_sources().values():
-            source.forget_before(oldest[id(source)])
+            key = id(c.source)
+            if state.open and key in oldest:
+                oldest[key] = min(oldest[key], state.t_last_ms)
+        for key, (source, _) in self._series_by_source.items():
+            source.forget_before(oldest[key])
 
     def _finish(self, t: float) -> None:
         """Bring the lazy adapters that took part up to `t`, delivering open windows' input."""
