@@ -66,7 +66,8 @@ def position_lists() -> dict[str, tuple[float, ...]]:
 def layout_sites(layout: str) -> list[SpineSite]:
     """All spines of a named layout, in numbering order."""
     if layout not in LAYOUT_NAMES:
-        raise ConfigError("spines", f"one of {', '.join(LAYOUT_NAMES)} or a list of numbers", layout)
+        expected = f"one of {', '.join(LAYOUT_NAMES)} or a list of spine numbers"
+        raise ConfigError("spines", expected, layout)
     if layout == "two":
         return [SpineSite(n, parent, x) for n, (parent, x) in enumerate(_TWO_SITES, start=1)]
     lists = position_lists()

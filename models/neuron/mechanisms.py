@@ -10,6 +10,7 @@ from typing import Any
 
 from timescales.adapters._imports import import_neuron
 from timescales.adapters._nrnivmodl import ensure_mechanisms
+
 from timescales.errors import ModelError
 
 MOD_DIR = Path(__file__).resolve().parent / "mod"
@@ -20,9 +21,7 @@ _state: dict[str, Any] = {"mod_dir": None, "vectors": []}
 
 def tau_tables() -> dict[tuple[str, str], tuple[list[float], list[float]]]:
     """(mechanism, FUNCTION_TABLE name) -> (v_mV, tau_ms) from data/tau_tables.csv."""
-    tables: dict[tuple[str, str], tuple[list[float], list[float]]] = defaultdict(
-        lambda: ([], [])
-    )
+    tables: dict[tuple[str, str], tuple[list[float], list[float]]] = defaultdict(lambda: ([], []))
     with open(DATA_DIR / "tau_tables.csv", newline="") as handle:
         rows = (line for line in handle if not line.startswith("#"))
         for row in csv.DictReader(rows):

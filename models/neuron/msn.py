@@ -327,7 +327,11 @@ class MSN:
         h.v_init = self.settings.v_init_mV
 
     def timescales_variables(self) -> dict[str, NeuronVar]:
-        """Variables for the NEURON adapter: soma.v, spine{n}.ca (head cai + cali, mM), spine{n}.weight."""
+        """Variables for the NEURON adapter.
+
+        soma.v (mV); per spine n: spine{n}.ca (head cai + cali, mM; pointer to catotal) and
+        spine{n}.weight (AMPA NetCon weight, settable; takes effect at the next event).
+        """
         soma_mid = self.soma(0.5)
         variables = {
             "soma.v": NeuronVar("mV", "output", soma_mid._ref_v, lambda: soma_mid.v, None),
