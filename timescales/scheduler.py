@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .adapter import Adapter, AdapterStats, Series, Watch
+from .adapter import Adapter, AdapterStats, Samples, Series, Watch
 from .coupling import CompiledCoupling, Coupling, Flux, Window, compile_couplings
 from .errors import ConfigError
 from .strategies import Strategy
@@ -318,14 +318,42 @@ class Scheduler:
             return
         if t < state.due_ms - TIME_EPS_MS and t < state.close_at_ms - TIME_EPS_MS:
             return
-        value = self._deliver(c, state, t)
+        rec = None
+        if self._use_series(c) and t > state.t_last_ms + TIME_EPS_MS:
+            rec = c.source.samples(c.spec.source.variable, state.t_last_ms, t)
+            t_settled = self._settled_in(c, trig, state, rec)
+            if t_settled is not None:
+                value = float(np.interp(t_settled, rec.t_ms, rec.values)) * c.read_factor
+                self._deliver(c, state, t_settled, value, rec)
+                self._push_outputs(id(c.target), t_settled)
+                self._close(c, trig, t_settled)
+                return
+        value = self._deliver(c, state, t, c.read(), rec)
         outputs = self._push_outputs(id(c.target), t)
-        if self._closes(c, trig, state, t, value):
+        if rec is None and self._closes(c, trig, state, t, value):
             self._close(c, trig, t)
             return
         error = self._output_error(c, t, outputs)
         state.interval_ms = self.strategy.next_interval_ms(state.interval_ms, error, self._dt_ms)
         state.due_ms = t + state.interval_ms
+
+    def _settled_in(
+        self, c: CompiledCoupling, trig: Window, state: _State, rec: Samples
+    ) -> float | None:
+        """First recorded time in (t_last, t] at which the window's close rule holds."""
+        times = rec.t_ms
+        values = rec.values * c.read_factor
+        fresh = times > state.t_last_ms + TIME_EPS_MS
+        rising = trig.direction == "rising"
+        inside = values >= c.close_level if rising else values <= c.close_level
+        for t_i, inside_i in zip(times[fresh], inside[fresh], strict=True):
+            if inside_i:
+                state.below_since_ms = None
+            elif state.below_since_ms is None:
+                state.below_since_ms = float(t_i)
+            if not inside_i and t_i - state.below_since_ms >= trig.settle_ms - TIME_EPS_MS:
+                return float(t_i)
+        return None
 
     def _opens(self, c: CompiledCoupling, trig: Window, t: float, fired: bool) -> bool:
         if self._schedule_hit(t):
@@ -385,16 +413,17 @@ class Scheduler:
             state.below_since_ms = t
         return t - state.below_since_ms >= trig.settle_ms - TIME_EPS_MS
 
-    def _deliver(self, c: CompiledCoupling, state: _State, t: float) -> float:
-        """Send the source's change since the last exchange to the target; bring it to t."""
-        value = c.read()
+    def _deliver(
+        self, c: CompiledCoupling, state: _State, t: float, value: float, rec: Samples | None
+    ) -> float:
+        """Send the source's change since the last exchange (`value` at t); bring target to t."""
         span = t - state.t_last_ms
         if span <= TIME_EPS_MS:
             return value
         target_var = c.spec.target.variable
         if isinstance(c.spec.transform, Flux):
-            if self._use_series(c):
-                steps = self._source_steps(c, state, t, value)
+            if rec is not None:
+                steps = self._source_steps(state, t, value, rec, c.read_factor)
                 piece_ms = span / len(steps)
                 flux = steps / piece_ms * c.write_factor
                 c.target.set_series(target_var, Series(state.t_last_ms, piece_ms, flux))
@@ -423,18 +452,16 @@ class Scheduler:
         )
 
     def _source_steps(
-        self, c: CompiledCoupling, state: _State, t: float, value: float
+        self, state: _State, t: float, value: float, rec: Samples, read_factor: float
     ) -> np.ndarray:
         """Source changes over equal pieces of [t_last, t] (at the strategy's resolution).
 
         The pieces add up to exactly `value - c_last`, so a flux built from them delivers
         the amount that the source gained, whatever the resolution.
         """
-        span = t - state.t_last_ms
-        n = max(1, round(span / self.strategy.resolution_ms))
+        n = max(1, round((t - state.t_last_ms) / self.strategy.resolution_ms))
         grid = np.linspace(state.t_last_ms, t, n + 1)
-        rec = c.source.samples(c.spec.source.variable, state.t_last_ms, t)
-        conc = np.interp(grid, rec.t_ms, rec.values) * c.read_factor
+        conc = np.interp(grid, rec.t_ms, rec.values) * read_factor
         conc[0], conc[-1] = state.c_last, value
         return np.diff(conc)
 
@@ -480,7 +507,10 @@ class Scheduler:
         for c in self._windowed:
             state = self._state[c.index]
             if state.open and state.t_last_ms < t - TIME_EPS_MS:
-                self._deliver(c, state, t)
+                rec = None
+                if self._use_series(c):
+                    rec = c.source.samples(c.spec.source.variable, state.t_last_ms, t)
+                self._deliver(c, state, t, c.read(), rec)
         for source_id, outs in self._outputs.items():
             source = outs[0].source
             if self._touched(source):

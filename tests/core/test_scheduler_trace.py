@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import math
+
+import pytest
+
 from timescales.coupling import Coupling, Endpoint, Flux, Window
 from timescales.scheduler import Scheduler
 from timescales.strategies import EventDriven, FixedInterval, Lockstep, ScheduledWindows
@@ -68,3 +72,37 @@ def test_lockstep_exchanges_every_step() -> None:
 def test_scheduled_windows_open_only_at_listed_times() -> None:
     stats, _ = _run(ScheduledWindows(times_ms=(5.0, 20.0), buffer_ms=4.0, sampling_ms=1.0))
     assert [(w.open_ms, w.close_ms, w.exchanges) for w in stats.windows] == [(5, 9, 4), (20, 24, 4)]
+
+
+def _pulse_run(strategy):
+    """A decaying source kicked by a 2 ms pulse; a window on it feeds a flux to a target."""
+    stim = StepSource([5.0, 7.0], [1.0, 0.0], unit="mM/ms", label="stim")
+    source = LinearODE(-0.5, unit="mM", label="src")
+    target = LinearODE(0.0, unit="mmol", label="spine")
+    couplings = [
+        Coupling(Endpoint("stim", "value", "mM/ms"), Endpoint("src", "u", "mM/ms")),
+        Coupling(
+            Endpoint("src", "x", "mM"),
+            Endpoint("spine", "u", "mmol/ms"),
+            Flux(volume_l=1.0),
+            Window(0.1, hysteresis=0.05, settle_ms=3.0),
+            name="ca",
+        ),
+    ]
+    stats = Scheduler([stim, source, target], couplings, strategy).run(40.0)
+    return stats.windows[0], stats.exchanges["ca"]
+
+
+def test_event_window_closes_where_lockstep_does() -> None:
+    ref, n_ref = _pulse_run(Lockstep())
+    ev, n_ev = _pulse_run(EventDriven(min_interval_ms=0.5, max_interval_ms=20.0))
+    # x = 2 (1 - exp(-(t-5)/2)) crosses 0.1 at t = 5.1026; it falls below 0.05 at
+    # t = 7 + 2 ln(2 (1 - e^-1) / 0.05) = 13.49 ms, and the window closes 3 ms later.
+    assert ev.open_ms == pytest.approx(5.1026, abs=0.025)
+    assert ev.open_ms == pytest.approx(ref.open_ms, abs=0.025)
+    assert ev.close_ms == pytest.approx(ref.close_ms, abs=0.025)
+    assert ref.close_ms == pytest.approx(13.49 + 3.0, abs=0.03)
+    # the flux delivers the source change between opening (at the level) and closing
+    x_close = 2 * (1 - math.exp(-1)) * math.exp(-(ev.close_ms - 7.0) / 2)
+    assert ev.delivered == pytest.approx(x_close - 0.1, rel=1e-3)
+    assert n_ev * 20 < n_ref
