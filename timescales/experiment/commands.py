@@ -1,0 +1,119 @@
+"""The experiment subcommands of the CLI: run, validate, plot, demo."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from importlib import resources
+from pathlib import Path
+
+from tqdm import tqdm
+
+from .runner import Experiment, RunResult, summary_rows
+
+
+class ProgressBar:
+    """A tqdm bar over simulated time: speed, ETA and the number of open windows."""
+
+    def __init__(self, total_ms: float, start_ms: float) -> None:
+        self.start_ms = start_ms
+        self.bar = tqdm(total=round(total_ms), unit="ms", desc="simulated", file=sys.stderr)
+        self._last_wall = 0.0
+
+    def __call__(self, t_ms: float, until_ms: float, open_windows: int) -> None:
+        now = time.monotonic()
+        if now - self._last_wall < 0.2 and t_ms < until_ms:
+            return
+        self._last_wall = now
+        self.bar.n = round(t_ms - self.start_ms)
+        self.bar.set_postfix(windows=open_windows, refresh=False)
+        self.bar.refresh()
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+def _print_summary(result: RunResult) -> None:
+    rows = summary_rows(result)
+    width = max(len(k) for k, _ in rows)
+    for key, value in rows:
+        print(f"  {key:<{width}}  {value}")
+    if result.path is not None:
+        print(f"results: {result.path}")
+
+
+def run_experiment(
+    experiment: Experiment,
+    *,
+    output: str | Path | None,
+    mode: str | None,
+    until_ms: float | None,
+    overwrite: bool,
+    show_progress: bool,
+) -> RunResult:
+    spec = experiment.spec
+    duration = spec.experiment.duration_ms if until_ms is None else until_ms
+    bar = ProgressBar(duration, spec.cell.equilibration_ms) if show_progress else None
+    try:
+        return experiment.run(
+            until_ms=until_ms, mode=mode, output=output, overwrite=overwrite, progress=bar
+        )
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    experiment = Experiment.from_file(args.experiment)
+    result = run_experiment(
+        experiment,
+        output=args.output,
+        mode=args.strategy,
+        until_ms=args.until,
+        overwrite=args.overwrite,
+        show_progress=not args.no_progress and sys.stderr.isatty(),
+    )
+    _print_summary(result)
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from .load import validate_file
+
+    print(validate_file(args.experiment))
+    return 0
+
+
+def cmd_plot(args: argparse.Namespace) -> int:
+    from ..plots import plot_results
+
+    out_dir = Path(args.out_dir) if args.out_dir else Path(args.results).with_suffix("")
+    for path in plot_results(args.results, out_dir):
+        print(path)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from ..plots import plot_results
+
+    out_dir = Path(args.out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    demo = resources.files("timescales.examples").joinpath("demo.toml")
+    with resources.as_file(demo) as path:
+        experiment = Experiment.from_file(path)
+    print(f"timescales demo: {experiment.spec.experiment.name} -> {out_dir}/")
+    result = run_experiment(
+        experiment,
+        output=out_dir / "demo.h5",
+        mode=None,
+        until_ms=args.until,
+        overwrite=True,
+        show_progress=not args.no_progress and sys.stderr.isatty(),
+    )
+    _print_summary(result)
+    figures = plot_results(result.path, out_dir)
+    print("figures:")
+    for path in figures:
+        print(f"  {path}")
+    return 0

@@ -1,0 +1,117 @@
+"""Read an experiment file (TOML), validate it completely, and resolve defaults and paths.
+
+Validation runs twice over the data: once as a whole (types, ranges, unknown keys) and
+once table by table, so that cross-key checks still run on the tables that are valid.
+All problems are raised together in one `ExperimentError`.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from .checks import Tables, check_tables, model_path
+from .problems import ExperimentError, Problem, from_validation_error
+from .schema import Biochemistry, Cell, CouplingSpec, ExperimentInfo, Record, Stimulus
+from .spec import DEFAULT_CALCIUM_UNIT, ExperimentSpec
+
+_TABLES: dict[str, type[BaseModel]] = {
+    "experiment": ExperimentInfo,
+    "cell": Cell,
+    "biochemistry": Biochemistry,
+    "coupling": CouplingSpec,
+    "record": Record,
+}
+
+
+def load_experiment(path: str | Path) -> ExperimentSpec:
+    """Read, validate and resolve the experiment file at `path`."""
+    file = Path(path).resolve()
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ExperimentError([Problem("file", "a readable file", str(exc))], str(path)) from exc
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ExperimentError([Problem("file", "valid TOML", str(exc))], file.name) from exc
+    return parse_experiment(data, file)
+
+
+def parse_experiment(data: dict[str, Any], source: Path) -> ExperimentSpec:
+    """Validate TOML data read from `source` (the file its relative paths refer to)."""
+    label = source.name
+    problems: list[Problem] = []
+    spec = None
+    try:
+        spec = ExperimentSpec.model_validate(data)
+    except ValidationError as exc:
+        problems += from_validation_error(exc, ExperimentSpec)
+    problems += check_tables(_tables(data), source.parent)
+    if problems:
+        raise ExperimentError(problems, label)
+    assert spec is not None
+    return _resolve(spec, source)
+
+
+def _valid(model: type[BaseModel], value: Any, path: str, broken: set[str]) -> Any:
+    """`value` validated as `model`, retried once without the keys that were invalid."""
+    try:
+        return model.model_validate(value)
+    except ValidationError as exc:
+        if not isinstance(value, dict):
+            return None
+        bad = {str(e["loc"][0]) for e in exc.errors() if e["loc"]}
+        broken.update(f"{path}.{key}" for key in bad)
+    try:
+        return model.model_validate({k: v for k, v in value.items() if k not in bad})
+    except ValidationError:
+        return None
+
+
+def _tables(data: dict[str, Any]) -> Tables:
+    """Each table validated on its own (defaults where absent, None where invalid)."""
+    tables = Tables()
+    for key, model in _TABLES.items():
+        if key in data:
+            setattr(tables, key, _valid(model, data[key], key, tables.broken))
+        elif key not in ("experiment", "biochemistry"):
+            setattr(tables, key, model())
+    stimuli = data.get("stimulus", [])
+    if isinstance(stimuli, list):
+        tables.stimulus = [
+            (i, stim)
+            for i, raw in enumerate(stimuli)
+            if (stim := _valid(Stimulus, raw, f"stimulus[{i}]", tables.broken))
+        ]
+    return tables
+
+
+def _resolve(spec: ExperimentSpec, source: Path) -> ExperimentSpec:
+    """Fill the defaults that depend on the file: name, output path, model file, units."""
+    info = spec.experiment
+    name = info.name or source.stem
+    output = (source.parent / (info.output or f"{name}.h5")).resolve()
+    update: dict[str, Any] = {
+        "experiment": info.model_copy(update={"name": name, "output": str(output)})
+    }
+    bio = spec.biochemistry
+    if bio is not None:
+        file = model_path(bio.model, source.parent)
+        calcium = bio.calcium.model_copy(
+            update={"unit": bio.calcium.unit or DEFAULT_CALCIUM_UNIT[bio.calcium.mode]}
+        )
+        update["biochemistry"] = bio.model_copy(
+            update={"model": str(file) if file else bio.model, "calcium": calcium}
+        )
+    resolved = spec.model_copy(update=update)
+    resolved._source = str(source)
+    return resolved
+
+
+def validate_file(path: str | Path) -> str:
+    """Validate an experiment file; return a short summary (raises ExperimentError)."""
+    return load_experiment(path).summary()

@@ -1,0 +1,293 @@
+"""Build and run an experiment: the MSN in NEURON, one SBML instance per spine, couplings.
+
+The study's protocol, in three phases: NEURON alone to the end of its equilibration;
+one biochemical instance alone for its equilibration (every spine instance starts from
+that state, created when it is first needed); then the coupled run under the chosen
+strategy, recorded into an HDF5 file as it goes.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..coupling import Copy, Coupling, Deadband, Endpoint, Flux, Ratio, Window
+from ..errors import ConfigError
+from ..scheduler import RunStats, Scheduler
+from ..strategies import EventDriven, FixedInterval, Lockstep, ScheduledWindows, Strategy
+from .recording import Recorder
+
+BASELINE = "equilibrated"
+
+
+@dataclass
+class RunResult:
+    """What `Experiment.run` returns: statistics, the results file and the main arrays."""
+
+    stats: RunStats
+    path: Path | None
+    spines: np.ndarray
+    biochem_time_ms: np.ndarray
+    weight: np.ndarray
+    output: np.ndarray
+    output_baseline: np.ndarray
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def final_weights(self) -> dict[int, float]:
+        """The last weight of every spine that has a biochemical instance."""
+        return {int(s): float(self.weight[-1, i]) for i, s in enumerate(self.spines)}
+
+
+def make_strategy(spec: Any, mode: str | None = None) -> Strategy:
+    """The sync strategy an experiment's [coupling] table asks for."""
+    c = spec.coupling
+    mode = mode or c.mode
+    if mode == "event":
+        return EventDriven(
+            min_interval_ms=c.min_interval_ms,
+            max_interval_ms=c.max_interval_ms,
+            rtol=c.rtol,
+            hold=c.hold,
+            resolution_ms=c.resolution_ms,
+            max_advance_ms=c.max_advance_ms,
+        )
+    if mode == "original":
+        return ScheduledWindows(
+            times_ms=tuple(spec.schedule_ms()), buffer_ms=c.buffer_ms, sampling_ms=c.sampling_ms
+        )
+    if mode == "lockstep":
+        return Lockstep()
+    if mode == "fixed":
+        return FixedInterval(c.interval_ms, hold=c.hold)
+    raise ConfigError("coupling.mode", "event, original, lockstep or fixed", mode)
+
+
+class Experiment:
+    """An experiment built from a validated spec (see `timescales.experiment.load`)."""
+
+    def __init__(self, spec: Any, source: str = "") -> None:
+        self.spec = spec
+        self.source = source
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> Experiment:
+        from .load import load_experiment
+
+        return cls(load_experiment(path), str(path))
+
+    # ------------------------------------------------------------------ building
+    def _instance_spines(self) -> list[int]:
+        spec = self.spec
+        stimulated = sorted(spec.stimulus_times_ms())
+        choice = spec.biochemistry.instances
+        if choice == "stimulated":
+            return stimulated
+        if choice == "all":
+            return list(spec.layout_spines())
+        return sorted(set(choice))
+
+    def _build_cell(self) -> Any:
+        from timescales.adapters.neuron import NeuronAdapter
+        from timescales.models.neuron.msn import MSN
+
+        cell_spec = self.spec.cell
+        times = self.spec.stimulus_times_ms()
+
+        def build() -> MSN:
+            cell = MSN(spines=cell_spec.spines)
+            for spine, by_synapse in times.items():
+                for synapse, t_ms in by_synapse.items():
+                    cell.stimulate([spine], t_ms, synapses=(synapse,))
+            return cell
+
+        return NeuronAdapter(
+            build,
+            label="neuron",
+            dt_ms=cell_spec.dt_ms,
+            v_init_mV=cell_spec.v_init_mV,
+            threads=cell_spec.threads,
+        )
+
+    def _load_model(self) -> Any:
+        from timescales.adapters.roadrunner import SBMLModel
+
+        bio = self.spec.biochemistry
+        calcium = bio.calcium
+        source = bio.model_path()
+        probe = SBMLModel.load(source)
+        reactions = tuple(n for n in calcium.switch_off if n in probe.reactions)
+        flux = {calcium.species: calcium.unit} if calcium.mode == "flux" else None
+        return SBMLModel.load(source, flux_inputs=flux, switches=reactions)
+
+    def _calcium_target(self, model: Any) -> tuple[str, str]:
+        calcium = self.spec.biochemistry.calcium
+        if calcium.mode == "flux":
+            return model.flux_parameter(calcium.species), calcium.unit
+        if calcium.mode == "parameter":
+            return model.resolve(calcium.parameter), calcium.unit
+        return model.resolve(calcium.species), calcium.unit
+
+    def _while_open(self, model: Any) -> tuple[tuple[str, float], ...]:
+        names = []
+        for name in self.spec.biochemistry.calcium.switch_off:
+            names.append(f"switch.{name}" if name in model.reactions else model.resolve(name))
+        return tuple((n, 0.0) for n in names)
+
+    def _couplings(
+        self, model: Any, spines: list[int], rest_mM: dict[int, float], head_l: dict[int, float]
+    ) -> list[Coupling]:
+        bio, cpl = self.spec.biochemistry, self.spec.coupling
+        target_var, target_unit = self._calcium_target(model)
+        out = bio.output
+        out_var = model.resolve(out.variable)
+        out_unit = model.variables()[out_var].unit
+        while_open = self._while_open(model) if bio.calcium.mode != "clamp" else ()
+        couplings = []
+        for j in spines:
+            volume = head_l[j] if bio.calcium.volume == "head" else float(bio.calcium.volume)
+            transform = Flux(volume) if bio.calcium.mode != "clamp" else Copy()
+            window = Window(
+                rest_mM[j] + cpl.threshold_mM,
+                hysteresis=cpl.hysteresis_mM,
+                settle_ms=cpl.settle_ms,
+                while_open=while_open,
+            )
+            couplings.append(
+                Coupling(
+                    Endpoint("neuron", f"spine{j}.ca", "mM"),
+                    Endpoint(f"spine{j}", target_var, target_unit),
+                    transform,
+                    window,
+                    name=f"ca{j}",
+                )
+            )
+            if out.rule == "ratio":
+                weight: Ratio | Copy = Ratio(BASELINE, out.scale)
+            else:
+                weight = Copy(out.scale)
+            couplings.append(
+                Coupling(
+                    Endpoint(f"spine{j}", out_var, out_unit),
+                    Endpoint("neuron", f"spine{j}.weight", "1"),
+                    weight,
+                    Deadband(rel_tol=out.deadband),
+                    name=f"w{j}",
+                )
+            )
+        return couplings
+
+    # ------------------------------------------------------------------- running
+    def run(
+        self,
+        *,
+        until_ms: float | None = None,
+        mode: str | None = None,
+        output: str | Path | None = None,
+        overwrite: bool = False,
+        progress: Callable[[float, float, int], None] | None = None,
+        record: bool = True,
+    ) -> RunResult:
+        """Equilibrate, couple and run; `until_ms` shortens the coupled period."""
+        from timescales.adapters.roadrunner import RoadRunnerAdapter
+
+        spec = self.spec
+        wall0 = time.perf_counter()
+        spines = self._instance_spines()
+        neuron = self._build_cell()
+        neuron.initialize(0.0)
+        t_eq = spec.cell.equilibration_ms
+        neuron.advance(t_eq)
+        rest = {j: neuron.get(f"spine{j}.ca") for j in spines}
+        head = {j: neuron.model.spine(j).head_volume_l for j in spines}
+
+        model = self._load_model()
+        template = RoadRunnerAdapter(model, label="template")
+        template.initialize(0.0)
+        template.advance(spec.biochemistry.equilibration_s * 1000.0)
+        state = template.save_state()
+        out_var = model.resolve(spec.biochemistry.output.variable)
+        baseline = template.get(out_var)
+        instances = RoadRunnerAdapter.many(
+            model, len(spines), labels=[f"spine{j}" for j in spines], lazy=True
+        )
+        for inst in instances:
+            inst.initialize(t_eq)
+            inst.restore_state((t_eq, state[1]))  # type: ignore[index]
+
+        couplings = self._couplings(model, spines, rest, head)
+        strategy = make_strategy(spec, mode)
+        adapters = [neuron, *instances]
+        duration = spec.experiment.duration_ms if until_ms is None else until_ms
+        t_end = t_eq + duration
+        recorder = (
+            Recorder(self, neuron, instances, spines, out_var, baseline, output, overwrite, t_end)
+            if record
+            else None
+        )
+        scheduler = Scheduler(
+            adapters,
+            couplings,
+            strategy,
+            progress=progress,
+            on_sync=recorder.on_sync if recorder else None,
+            retain=recorder.retain if recorder else None,
+        )
+        scheduler.capture(BASELINE)
+        for j in spines:
+            neuron.set(f"spine{j}.weight", 1.0)
+        status = "interrupted"
+        try:
+            stats = scheduler.run(t_end)
+            status = "complete"
+        finally:
+            if recorder is not None:
+                recorder.close(scheduler, status, time.perf_counter() - wall0)
+        weights = np.array([[neuron.get(f"spine{j}.weight") for j in spines]])
+        outputs = np.array([[inst.get(out_var) for inst in instances]])
+        result = RunResult(
+            stats=stats,
+            path=recorder.path if recorder else None,
+            spines=np.array(spines, dtype=int),
+            biochem_time_ms=np.array([t_end]),
+            weight=weights,
+            output=outputs,
+            output_baseline=np.full(len(spines), baseline),
+        )
+        if recorder is not None:
+            result.biochem_time_ms, result.output, result.weight = recorder.biochem_arrays()
+        result.extra["wall_total_s"] = time.perf_counter() - wall0
+        result.extra["rest_calcium_mM"] = rest
+        neuron.close()
+        return result
+
+
+def _finite(values: np.ndarray) -> np.ndarray:
+    return values[np.isfinite(values)] if values.size else values
+
+
+def summary_rows(result: RunResult) -> list[tuple[str, str]]:
+    """Rows of the end-of-run summary table."""
+    s = result.stats
+    w = result.weight[-1] if result.weight.size else np.array([])
+    rows = [
+        ("strategy", s.strategy),
+        ("simulated", f"{s.t_end_ms - s.t_start_ms:g} ms"),
+        ("wall time", f"{result.extra.get('wall_total_s', s.wall_s):.1f} s"),
+        ("syncs", str(s.syncs)),
+        ("exchanges", str(s.n_exchanges)),
+        ("windows", str(len(s.windows))),
+    ]
+    finite = _finite(np.asarray(w, dtype=float))
+    if finite.size:
+        rows.append(("final weight (min/max)", f"{finite.min():.4f} / {finite.max():.4f}"))
+    for kind, st in s.adapters.items():
+        rows.append((f"{kind} time", f"{st.wall_s:.1f} s ({st.n_advance} advances)"))
+    if math.isfinite(s.wall_s):
+        rows.append(("scheduler wall", f"{s.wall_s:.1f} s"))
+    return rows

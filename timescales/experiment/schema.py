@@ -1,0 +1,231 @@
+"""The experiment schema: frozen pydantic models, one per TOML table, with their defaults.
+
+Every field's `description` is the text "what is allowed" used in error messages, so the
+schema and its error messages cannot drift apart. Checks that span several keys (spines
+that must exist in the layout, a train or a list of times, model files) live in
+`checks.py`; resolution of defaults and paths in `load.py`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, PlainValidator, PrivateAttr
+
+#: Spine layouts of the bundled MSN and how many spines each has (spine numbers 1..n);
+#: counts from the study's spine lists (reference data spines_by_distribution.csv).
+LAYOUT_SIZES: dict[str, int] = {"zero": 0, "two": 2, "onebranch": 103, "all": 1504}
+MAX_SPINE = LAYOUT_SIZES["all"]
+
+#: Biochemical models shipped with timescales, usable by name.
+BUNDLED_MODELS: tuple[str, ...] = ("spine_network", "camkii_simple")
+MODEL_SUFFIXES: tuple[str, ...] = (".xml", ".sbml", ".ant", ".txt")
+
+SYNAPSES: tuple[str, ...] = ("ampa", "nmda")
+
+
+def _choice_or_spines(choices: tuple[str, ...]) -> PlainValidator:
+    """A value that is one of `choices` or a non-empty list of spine numbers (ints)."""
+
+    def validate(value: Any) -> str | tuple[int, ...]:
+        if isinstance(value, str) and value in choices:
+            return value
+        if (
+            isinstance(value, list | tuple)
+            and value
+            and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+        ):
+            return tuple(value)
+        raise ValueError("not allowed")
+
+    return PlainValidator(validate, json_schema_input_type=str | list[int])
+
+
+def _head_or_litres(value: Any) -> str | float:
+    if value == "head":
+        return "head"
+    if isinstance(value, int | float) and not isinstance(value, bool) and 0 < value < float("inf"):
+        return float(value)
+    raise ValueError("not allowed")
+
+
+def _choices(choices: tuple[str, ...]) -> str:
+    return ", ".join(repr(c) for c in choices)
+
+
+Number = Annotated[float, Field(allow_inf_nan=False)]
+PositiveMs = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+_AS_DATA = PlainSerializer(lambda v: v if isinstance(v, str) else list(v), return_type=Any)
+_AS_SCALAR = PlainSerializer(lambda v: v, return_type=Any)
+SpineSet = Annotated[
+    str | tuple[int, ...], _choice_or_spines(("instances", "stimulated", "none")), _AS_DATA
+]
+
+
+class Section(BaseModel):
+    """Common configuration: immutable, unknown keys rejected, no silent type coercion."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+
+class ExperimentInfo(Section):
+    """[experiment]: name, simulated duration, output file and random seed."""
+
+    name: str | None = Field(
+        None,
+        min_length=1,
+        pattern=r"^[A-Za-z0-9_.\-]+$",
+        description="a name of letters, digits, '_', '-' or '.' (default: the file name)",
+    )
+    duration_ms: PositiveMs = Field(description="a number > 0 (ms after equilibration)")
+    output: str | None = Field(
+        None, min_length=1, description="a path relative to the experiment file"
+    )
+    seed: int = Field(0, ge=0, description="an integer >= 0")
+
+
+class Cell(Section):
+    """[cell]: the electrical model, its spine layout and the integration settings."""
+
+    model: Literal["msn"] = Field("msn", description="'msn' (the bundled MSN)")
+    spines: Annotated[str | tuple[int, ...], _choice_or_spines(tuple(LAYOUT_SIZES)), _AS_DATA] = (
+        Field(
+            "two",
+            description=f"one of {_choices(tuple(LAYOUT_SIZES))} or a list of spine numbers "
+            f"1..{MAX_SPINE}",
+        )
+    )
+    dt_ms: PositiveMs = Field(0.025, description="a number > 0 (ms)")
+    equilibration_ms: NonNegative = Field(100.0, description="a number >= 0 (ms)")
+    v_init_mV: Number = Field(-87.75, description="a number (mV)")
+    threads: int = Field(1, ge=1, description="an integer >= 1")
+
+
+class Stimulus(Section):
+    """[[stimulus]]: inputs to some spines, as a regular train or a list of times."""
+
+    spines: list[int] = Field(
+        min_length=1, description="a non-empty list of spine numbers of the layout"
+    )
+    synapses: list[Literal["ampa", "nmda"]] = Field(
+        ["ampa", "nmda"], min_length=1, description="a non-empty subset of ['ampa', 'nmda']"
+    )
+    start_ms: NonNegative | None = Field(
+        None, description="a number >= 0 (ms; the first input is at start + 1000/rate_hz)"
+    )
+    rate_hz: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = Field(
+        None, description="a number > 0 (Hz)"
+    )
+    count: int | None = Field(None, ge=1, description="an integer >= 1")
+    times_ms: list[NonNegative] | None = Field(
+        None, min_length=1, description="a non-empty list of numbers >= 0 (ms)"
+    )
+
+    @property
+    def is_train(self) -> bool:
+        return self.times_ms is None
+
+
+class Calcium(Section):
+    """[biochemistry.calcium]: how spine-head calcium enters the biochemical model."""
+
+    species: str = Field("ca", min_length=1, description="a species id or name of the model")
+    mode: Literal["flux", "parameter", "clamp"] = Field(
+        "flux", description="one of 'flux', 'parameter', 'clamp'"
+    )
+    parameter: str | None = Field(
+        None, min_length=1, description="a parameter id or name of the model"
+    )
+    unit: str | None = Field(
+        None,
+        min_length=1,
+        description="a unit: amount per time for flux/parameter (default 'molecules/s'), "
+        "concentration or amount for clamp (default 'mM')",
+    )
+    switch_off: list[Annotated[str, Field(min_length=1)]] = Field(
+        [], description="a list of model variable names"
+    )
+    volume: Annotated[str | float, PlainValidator(_head_or_litres), _AS_SCALAR] = Field(
+        "head", description="'head' or a number > 0 (litres)"
+    )
+
+
+class Output(Section):
+    """[biochemistry.output]: the model variable that sets the AMPA weight, and how."""
+
+    variable: str = Field("AMPAR_P", min_length=1, description="a variable id or name of the model")
+    rule: Literal["ratio", "linear"] = Field("ratio", description="one of 'ratio', 'linear'")
+    scale: Number = Field(1.0, description="a number")
+    offset: Number = Field(0.0, description="a number (only with rule = 'linear')")
+    bounds: tuple[Number, Number] = Field(
+        (0.0, 10.0), strict=False, description="a pair [low, high] of numbers with low < high"
+    )
+    deadband: NonNegative = Field(0.001, description="a number >= 0 (relative change)")
+
+
+class Biochemistry(Section):
+    """[biochemistry]: the per-spine biochemical model and its coupling interface."""
+
+    model: str = Field(
+        "spine_network",
+        min_length=1,
+        description=f"a bundled model ({_choices(BUNDLED_MODELS)}) or a path to a "
+        f"{'/'.join(MODEL_SUFFIXES)} file relative to the experiment file",
+    )
+    equilibration_s: NonNegative = Field(300.0, description="a number >= 0 (s)")
+    instances: Annotated[
+        str | tuple[int, ...], _choice_or_spines(("stimulated", "all")), _AS_DATA
+    ] = Field(
+        "stimulated", description="'stimulated', 'all' or a list of spine numbers of the layout"
+    )
+    calcium: Calcium = Field(Calcium(), description="a table")
+    output: Output = Field(Output(), description="a table")
+
+
+class CouplingSpec(Section):
+    """[coupling]: the synchronization strategy and its parameters (see strategies.py)."""
+
+    mode: Literal["event", "original", "lockstep", "fixed"] = Field(
+        "event", description="one of 'event', 'original', 'lockstep', 'fixed'"
+    )
+    threshold_mM: PositiveMs = Field(5e-5, description="a number > 0 (mM above rest)")
+    hysteresis_mM: NonNegative = Field(2.5e-5, description="a number >= 0 and < threshold_mM (mM)")
+    settle_ms: NonNegative = Field(20.0, description="a number >= 0 (ms)")
+    min_interval_ms: PositiveMs = Field(1.0, description="a number > 0 (ms)")
+    max_interval_ms: PositiveMs = Field(
+        50.0, description="a number > 0 and >= min_interval_ms (ms)"
+    )
+    rtol: PositiveMs = Field(1e-3, description="a number > 0")
+    hold: Literal["series", "constant"] = Field("series", description="one of 'series', 'constant'")
+    resolution_ms: PositiveMs = Field(0.25, description="a number > 0 (ms)")
+    max_advance_ms: PositiveMs = Field(1000.0, description="a number > 0 (ms)")
+    interval_ms: PositiveMs = Field(1.0, description="a number > 0 (ms)")
+    buffer_ms: PositiveMs = Field(10.0, description="a number > 0 (ms)")
+    sampling_ms: PositiveMs = Field(1.0, description="a number > 0 (ms)")
+
+
+class Record(Section):
+    """[record]: what is sampled at regular intervals into the results file."""
+
+    interval_ms: PositiveMs = Field(1.0, description="a number > 0 (ms)")
+    soma_v: bool = Field(True, description="true or false")
+    spine_calcium: SpineSet = Field(
+        "instances",
+        description="'instances', 'stimulated', 'none' or a list of spine numbers of the layout",
+    )
+
+
+class ExperimentFile(Section):
+    """The whole file as written: one model per table, defaults filled in."""
+
+    experiment: ExperimentInfo = Field(description="a table")
+    cell: Cell = Field(Cell(), description="a table")
+    stimulus: list[Stimulus] = Field([], description="an array of tables [[stimulus]]")
+    biochemistry: Biochemistry | None = Field(
+        None, description="a table (leave it out for an electrical-only run)"
+    )
+    coupling: CouplingSpec = Field(CouplingSpec(), description="a table")
+    record: Record = Field(Record(), description="a table")
+
+    _source: str = PrivateAttr("")

@@ -1,0 +1,168 @@
+"""The validated experiment: the schema plus what a runner asks of it.
+
+An `ExperimentSpec` comes from `load_experiment`, which has already resolved its
+defaults and paths (name, output file, model file, calcium unit); its queries answer in
+spine numbers and absolute times in ms (time 0 is the start of the electrical
+equilibration, as in the study).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from ..errors import close_matches
+from .checks import layout_spines, stimulus_times
+from .problems import ExperimentError, Problem
+from .schema import BUNDLED_MODELS, ExperimentFile
+
+DEFAULT_CALCIUM_UNIT = {"flux": "molecules/s", "parameter": "molecules/s", "clamp": "mM"}
+
+
+class ExperimentSpec(ExperimentFile):
+    """A validated, resolved experiment (frozen)."""
+
+    @property
+    def source(self) -> Path:
+        """The experiment file this spec was read from."""
+        return Path(self._source)
+
+    @property
+    def name(self) -> str:
+        assert self.experiment.name is not None
+        return self.experiment.name
+
+    @property
+    def output_path(self) -> Path:
+        assert self.experiment.output is not None
+        return Path(self.experiment.output)
+
+    @property
+    def t_end_ms(self) -> float:
+        """Simulation end time: equilibration plus the experiment's duration."""
+        return self.cell.equilibration_ms + self.experiment.duration_ms
+
+    def model_path(self) -> Path | None:
+        """The biochemical model file, or None for a bundled model (see `model_name`)."""
+        if self.biochemistry is None or self.biochemistry.model in BUNDLED_MODELS:
+            return None
+        return Path(self.biochemistry.model)
+
+    def model_name(self) -> str | None:
+        """The bundled model's name, or None for a model file (or no biochemistry)."""
+        if self.biochemistry is None or self.biochemistry.model not in BUNDLED_MODELS:
+            return None
+        return self.biochemistry.model
+
+    def layout_spines(self) -> tuple[int, ...]:
+        return layout_spines(self.cell.spines)
+
+    def stimulated_spines(self) -> tuple[int, ...]:
+        return tuple(sorted({n for s in self.stimulus for n in s.spines}))
+
+    def instance_spines(self) -> tuple[int, ...]:
+        """Spines that get a biochemical instance (each created when first needed)."""
+        bio = self.biochemistry
+        if bio is None:
+            return ()
+        if bio.instances == "stimulated":
+            return self.stimulated_spines()
+        if bio.instances == "all":
+            return self.layout_spines()
+        return tuple(sorted(set(bio.instances)))
+
+    def recorded_spines(self) -> tuple[int, ...]:
+        """Spines whose head calcium is recorded every record.interval_ms."""
+        which = self.record.spine_calcium
+        if which == "none":
+            return ()
+        if which == "instances":
+            return self.instance_spines()
+        if which == "stimulated":
+            return self.stimulated_spines()
+        return tuple(sorted(set(which)))
+
+    def stimulus_times_ms(self) -> dict[int, dict[str, list[float]]]:
+        """Spine -> synapse -> sorted unique input times (ms), all stimuli merged."""
+        merged: dict[int, dict[str, set[float]]] = {}
+        for stim in self.stimulus:
+            times = stimulus_times(stim)
+            for spine in stim.spines:
+                for syn in stim.synapses:
+                    merged.setdefault(spine, {}).setdefault(syn, set()).update(times)
+        return {
+            spine: {syn: sorted(ts) for syn, ts in sorted(by_syn.items())}
+            for spine, by_syn in sorted(merged.items())
+        }
+
+    def schedule_ms(self) -> list[float]:
+        """Sorted unique union of every input time: the windows of the `original` mode."""
+        return sorted({t for stim in self.stimulus for t in stimulus_times(stim)})
+
+    def model_names(self) -> dict[str, str]:
+        """Key path -> name of each SBML variable the spec refers to (checked by the runner)."""
+        bio = self.biochemistry
+        if bio is None:
+            return {}
+        names = {"biochemistry.calcium.species": bio.calcium.species}
+        if bio.calcium.parameter is not None:
+            names["biochemistry.calcium.parameter"] = bio.calcium.parameter
+        for i, name in enumerate(bio.calcium.switch_off):
+            names[f"biochemistry.calcium.switch_off[{i}]"] = name
+        names["biochemistry.output.variable"] = bio.output.variable
+        return names
+
+    def check_model_names(self, known: Iterable[str], model: str = "the model") -> None:
+        """Raise ExperimentError listing every referenced name that is not in `known`."""
+        valid = set(known)
+        problems = []
+        for path, name in self.model_names().items():
+            if name not in valid:
+                close = close_matches(name, valid, n=3)
+                hint = f" (closest: {', '.join(close)})" if close else ""
+                problems.append(Problem(path, f"an id or name in {model}{hint}", name))
+        if problems:
+            raise ExperimentError(problems, self.source.name)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The resolved experiment as plain JSON-able data (provenance of a results file)."""
+        data = self.model_dump(mode="json")
+        data["source"] = str(self.source)
+        return data
+
+    def summary(self) -> str:
+        """A few lines that say what the experiment will do."""
+        cell, coupling = self.cell, self.coupling
+        layout = cell.spines if isinstance(cell.spines, str) else "list"
+        times = self.schedule_ms()
+        lines = [
+            f"experiment {self.name!r} ({self.source})",
+            f"  cell: {cell.model}, layout {layout} ({len(self.layout_spines())} spines), "
+            f"dt {cell.dt_ms:g} ms, equilibration {cell.equilibration_ms:g} ms, "
+            f"run to {self.t_end_ms:g} ms",
+            f"  stimuli: {len(self.stimulus)} on spines {_spines(self.stimulated_spines())}, "
+            + (
+                f"{len(times)} input times {times[0]:g}..{times[-1]:g} ms" if times else "no inputs"
+            ),
+        ]
+        bio = self.biochemistry
+        if bio is None:
+            lines.append("  biochemistry: none (electrical only)")
+        else:
+            lines.append(
+                f"  biochemistry: {bio.model}, {len(self.instance_spines())} instances "
+                f"({_spines(self.instance_spines())}), calcium {bio.calcium.species!r} by "
+                f"{bio.calcium.mode} [{bio.calcium.unit}], weight {bio.output.rule} of "
+                f"{bio.output.variable!r}"
+            )
+            lines.append(f"  coupling: {coupling.mode}")
+        lines.append(f"  output: {self.output_path}")
+        return "\n".join(lines)
+
+
+def _spines(numbers: tuple[int, ...]) -> str:
+    if not numbers:
+        return "none"
+    shown = ", ".join(map(str, numbers[:8]))
+    return shown + (f", ... ({len(numbers)})" if len(numbers) > 8 else "")
