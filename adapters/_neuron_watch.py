@@ -1,0 +1,229 @@
+"""Watches for the NEURON adapter: native NetCon thresholds and a vectorized per-step check.
+
+Native (fixed step; rising crossings of pointer variables): one `NetCon(ref, None)` per
+pointer with `record(callback)`. NEURON checks thresholds at the start of each step, on the
+state the previous step produced, and calls the callback there, before the step integrates.
+A callback that sees a crossing marks it and raises a sentinel: the `cm` of a tiny isolated
+section (no mechanisms, so `cm` has no effect), watched by one more NetCon created after all
+the others. NEURON checks that NetCon last in the same pass, so its callback runs once every
+watch of the step has been seen; it raises `StopAdvance`, which unwinds `psolve` and leaves
+the state at the end of the crossing step.
+
+Stepped (falling, either, pointer-less variables, a second level on one pointer, CVode): the
+adapter compares the values before and after each step (or each `dt_ms` with CVode) with numpy.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from timescales.adapter import Watch
+
+from ._neuron_names import Entry
+
+#: NEURON stamps a threshold crossing found by the fixed-step check at step time + 1e-10 ms.
+THRESHOLD_TEPS_MS = 1e-10
+_FIRST_CHECK_MS = 1e-8
+
+
+class StopAdvance(Exception):
+    """Raised inside NEURON to end the current run at the step where a watch fired."""
+
+
+@dataclass(frozen=True, slots=True)
+class Armed:
+    """A watch with the entry of its variable."""
+
+    watch: Watch
+    entry: Entry
+
+
+def split(armed: Sequence[Armed]) -> tuple[list[Armed], list[Armed]]:
+    """(native, stepped): rising watches on distinct pointer variables can be native."""
+    native: list[Armed] = []
+    stepped: list[Armed] = []
+    seen: set[str] = set()
+    for a in armed:
+        key = a.entry.key
+        if a.watch.direction == "rising" and a.entry.ref is not None and key not in seen:
+            native.append(a)
+            seen.add(key)
+        else:
+            stepped.append(a)
+    return native, stepped
+
+
+class NativeWatches:
+    """NetCon threshold watchers, one per pointer, kept across advances."""
+
+    def __init__(self, h: Any) -> None:
+        self._h = h
+        self.netcons: dict[str, Any] = {}
+        self._active: dict[str, Watch] = {}
+        self._start_ms = 0.0
+        # Created now, so that SaveState sees the same sections before and after any watch.
+        self._sentinel_sec: Any = h.Section(name="timescales_stop_sentinel")
+        self._sentinel: Any = None
+        self.fired: dict[str, float] = {}
+        self.stopping = False
+
+    @property
+    def armed(self) -> bool:
+        return bool(self._active)
+
+    def arm(self, native: Sequence[Armed], start_ms: float) -> None:
+        """Set the thresholds of this advance's watches (creating NetCons as needed)."""
+        self._active = {}
+        created = False
+        for a in native:
+            key = a.entry.key
+            if key not in self.netcons:
+                self.netcons[key] = self._netcon(key, a.entry.ref, a.entry.section)
+                created = True
+            self.netcons[key].threshold = a.watch.level
+            self._active[key] = a.watch
+        if created or self._sentinel is None:
+            self._make_sentinel()
+        self.fired = {}
+        self._start_ms = start_ms
+        self.stopping = False
+
+    def disarm(self) -> None:
+        self._active = {}
+        self.fired = {}
+
+    def drop_since(self, keys: frozenset[str]) -> None:
+        """Delete the NetCons not in `keys` (SaveState needs the structure it saved)."""
+        for key in set(self.netcons) - keys:
+            del self.netcons[key]
+
+    def detach_sentinel(self) -> bool:
+        """Delete the sentinel NetCon (around SaveState, which must not see it); was it there?"""
+        present = self._sentinel is not None
+        self._sentinel = None
+        return present
+
+    def attach_sentinel(self) -> None:
+        self._make_sentinel()
+
+    def take_fired(self) -> list[Watch]:
+        """The watches that fired at the stop, cleared."""
+        fired = [self._active[k] for k in self.fired if k in self._active]
+        self.fired = {}
+        return fired
+
+    def close(self) -> None:
+        self.disarm()
+        self.netcons.clear()
+        self._sentinel = None
+        self._sentinel_sec = None
+
+    def _netcon(self, key: str, ref: Any, section: Any) -> Any:
+        if section is None:
+            nc = self._h.NetCon(ref, None)
+        else:
+            nc = self._h.NetCon(ref, None, sec=section)
+        nc.record(self._callback(key))
+        return nc
+
+    def _make_sentinel(self) -> None:
+        """(Re)create the sentinel NetCon so that it comes after every watch NetCon."""
+        self._sentinel = None
+        seg = self._sentinel_sec(0.5)
+        seg.cm = 1.0
+        self._sentinel = self._h.NetCon(seg._ref_cm, None, sec=self._sentinel_sec)
+        self._sentinel.threshold = 1.5
+        self._sentinel.record(self._on_sentinel)
+
+    def _callback(self, key: str) -> Callable[[], None]:
+        def on_cross() -> None:
+            self._on_cross(key)
+
+        return on_cross
+
+    def _on_cross(self, key: str) -> None:
+        if key not in self._active:
+            return
+        t_cross = float(self._h.t) - THRESHOLD_TEPS_MS
+        if t_cross <= self._start_ms + _FIRST_CHECK_MS:
+            # The check of the state the advance started from: not a crossing of this advance
+            # (the previous advance checked its own last step).
+            return
+        self.fired[key] = t_cross
+        self._sentinel_sec(0.5).cm = 2.0
+
+    def _on_sentinel(self) -> None:
+        self._sentinel_sec(0.5).cm = 1.0
+        if self.fired:
+            self.stopping = True
+            raise StopAdvance
+
+
+class SteppedCheck:
+    """Vectorized sign-change check of several watches between consecutive steps."""
+
+    def __init__(self, h: Any, stepped: Sequence[Armed]) -> None:
+        self.watches = [a.watch for a in stepped]
+        self._pointer_idx = [i for i, a in enumerate(stepped) if a.entry.ref is not None]
+        self._getter_idx = [i for i, a in enumerate(stepped) if a.entry.ref is None]
+        self._getters = [stepped[i].entry.get for i in self._getter_idx]
+        self._ptrs = h.PtrVector(max(1, len(self._pointer_idx)))
+        for j, i in enumerate(self._pointer_idx):
+            self._ptrs.pset(j, stepped[i].entry.ref)
+        self._buf = h.Vector(max(1, len(self._pointer_idx)))
+        self._levels = np.array([w.level for w in self.watches], dtype=float)
+        directions = np.array([w.direction for w in self.watches])
+        self._up = directions != "falling"
+        self._down = directions != "rising"
+
+    def values(self) -> np.ndarray:
+        out = np.empty(len(self.watches))
+        if self._pointer_idx:
+            self._ptrs.gather(self._buf)
+            out[self._pointer_idx] = self._buf.as_numpy()[: len(self._pointer_idx)]
+        for i, get in zip(self._getter_idx, self._getters, strict=True):
+            out[i] = get()
+        return out
+
+    def crossed(self, before: np.ndarray, after: np.ndarray) -> list[Watch]:
+        """Watches whose level lies between `before` and `after` in their direction."""
+        lvl = self._levels
+        up = self._up & (before < lvl) & (after >= lvl)
+        down = self._down & (before > lvl) & (after <= lvl)
+        return [self.watches[i] for i in np.flatnonzero(up | down)]
+
+
+@contextlib.contextmanager
+def quiet_stop_messages(active: bool) -> Iterator[list[str]]:
+    """Hold back what NEURON prints when `StopAdvance` unwinds it; the caller replays the rest.
+
+    NEURON reports a Python exception raised in a callback on stderr (both the Python
+    traceback and a hoc error line). The text is captured into the yielded list.
+    """
+    captured: list[str] = []
+    if not active:
+        yield captured
+        return
+    sys.stderr.flush()
+    saved_fd = os.dup(2)
+    saved_stream = sys.stderr
+    with tempfile.TemporaryFile(mode="w+") as tmp:
+        os.dup2(tmp.fileno(), 2)
+        sys.stderr = tmp
+        try:
+            yield captured
+        finally:
+            tmp.flush()
+            os.dup2(saved_fd, 2)
+            os.close(saved_fd)
+            sys.stderr = saved_stream
+            tmp.seek(0)
+            captured.append(tmp.read())

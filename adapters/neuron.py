@@ -1,0 +1,542 @@
+"""NeuronAdapter: one NEURON model (built by any Python callable or hoc file) behind the contract.
+
+Variables are `section(x).rangevar` names (`soma(0.5).v`, `dend(0.3).gnabar_hh`), resolved
+to a NEURON pointer on first use, plus the names a model object defines through
+`timescales_variables()` and names given to `register`. NEURON's `h` is a process-wide
+singleton, so only one adapter may be open per process; closing it deletes its sections.
+
+Advancing uses fixed steps of `dt_ms` (or CVode with `cvode=True`) through
+`ParallelContext.psolve`. Watches: see `_neuron_watch` (native NetCon thresholds for rising
+crossings, a vectorized per-step check otherwise).
+
+Quiet periods: with fixed steps, when the span to `until_ms` is at least `jump_min_ms`, no input
+is queued before it (`next_event_time`), every state's rate of change is below
+`rest_tol_per_ms` (max |dy/dt| over all CVode states, each in its own unit per ms) and no watch
+level lies within `rest_tol_per_ms * span` of its variable, the adapter sets `h.t` forward
+without integrating (states kept). The error is then at most about `rest_tol_per_ms * span`.
+"""
+
+from __future__ import annotations
+
+import gc
+import math
+import sys
+import weakref
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+
+from timescales.adapter import Adapter, Capabilities, Reached, Samples, Series, Variable, Watch
+from timescales.errors import AdapterError, ModelError
+
+from ._imports import import_neuron
+from ._neuron_names import Entry, NameResolver, entry_from_model_var
+from ._neuron_record import Recording, samples_of
+from ._neuron_watch import Armed, NativeWatches, SteppedCheck, quiet_stop_messages, split
+
+Build = Callable[[], object] | str | Path | None
+_STEP_TOL = 1e-6  # fraction of a step below which a remainder counts as zero
+_PTR_CACHE_SIZE = 64
+
+
+@dataclass(frozen=True, slots=True)
+class _Snapshot:
+    """What `save_state` keeps: NEURON's SaveState plus the adapter's own bookkeeping."""
+
+    state: Any
+    netcons: frozenset[str]
+    archives: dict[str, list[Any]]
+    fired: dict[str, float]
+
+
+class _Variables(Mapping[str, Variable]):
+    """Registered and already-resolved variables; other `section(x).var` names resolve on lookup."""
+
+    def __init__(self, adapter: NeuronAdapter) -> None:
+        self._adapter = adapter
+
+    def __getitem__(self, name: str) -> Variable:
+        return self._adapter.variable(name)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self._adapter._entries))
+
+    def __len__(self) -> int:
+        return len(self._adapter._entries)
+
+
+class NeuronAdapter(Adapter):
+    """A NEURON model driven by the scheduler (fixed step by default; one per process)."""
+
+    kind: ClassVar[str] = "neuron"
+    capabilities: ClassVar[Capabilities] = Capabilities(
+        native_watches=True, save_restore=True, records=True
+    )
+    _live: ClassVar[weakref.ref[NeuronAdapter] | None] = None
+
+    def __init__(
+        self,
+        build: Build = None,
+        *,
+        label: str = "neuron",
+        dt_ms: float = 0.025,
+        cvode: bool = False,
+        celsius: float | None = None,
+        v_init_mV: float | None = None,
+        mod_dir: str | Path | None = None,
+        record_dt_ms: float | None = None,
+        rest_tol_per_ms: float | None = 1e-6,
+        jump_min_ms: float = 5.0,
+    ) -> None:
+        super().__init__(label)
+        self._claim_process()
+        if not dt_ms > 0:
+            raise AdapterError(f"{self.label}: dt_ms must be > 0, got {dt_ms!r}")
+        self.dt_ms = float(dt_ms)
+        self.cvode = cvode
+        self.celsius = celsius
+        self.v_init_mV = v_init_mV
+        self.record_dt_ms = record_dt_ms
+        self.rest_tol_per_ms = rest_tol_per_ms
+        self.jump_min_ms = jump_min_ms
+        self.n_jumps = 0
+        self.jumped_ms = 0.0
+        self._no_rest_check_before_ms = -math.inf
+        try:
+            self._h = self._load(mod_dir)
+            self._sections_before = set(self._h.allsec())
+            self.model = self._build(build)
+        except BaseException:
+            NeuronAdapter._live = None
+            raise
+        self._pc = self._h.ParallelContext()
+        self._resolver = NameResolver(self._h, self.label)
+        self._entries: dict[str, Entry] = self._model_entries()
+        self._native = NativeWatches(self._h)
+        self._ptr_cache: dict[tuple[str, ...], tuple[Any, Any]] = {}
+        self._recordings: dict[str, Recording] = {}
+
+    # ------------------------------------------------------------ construction
+    def _claim_process(self) -> None:
+        live = NeuronAdapter._live() if NeuronAdapter._live is not None else None
+        if live is not None and not live._closed:
+            raise AdapterError(
+                f"{self.label}: a NeuronAdapter ({live.label!r}) is already open in this "
+                "process; NEURON's h is a singleton: close() it first or use another process"
+            )
+        NeuronAdapter._live = weakref.ref(self)
+
+    @staticmethod
+    def _load(mod_dir: str | Path | None) -> Any:
+        neuron = import_neuron()
+        if mod_dir is not None:
+            from ._nrnivmodl import ensure_mechanisms
+
+            ensure_mechanisms(Path(mod_dir))
+        h = neuron.h
+        h.load_file("stdrun.hoc")
+        return h
+
+    def _build(self, build: Build) -> object:
+        if build is None:
+            return None
+        if isinstance(build, str | Path):
+            path = Path(build)
+            if not path.is_file():
+                raise ModelError(f"{self.label}: hoc file {path} does not exist")
+            if not self._h.load_file(str(path)):
+                raise ModelError(f"{self.label}: NEURON could not load {path}")
+            return None
+        if callable(build):
+            return build()
+        raise ModelError(
+            f"{self.label}: build must be None, a callable or a .hoc path, got {build!r}"
+        )
+
+    def _model_entries(self) -> dict[str, Entry]:
+        define = getattr(self.model, "timescales_variables", None)
+        if define is None:
+            return {}
+        return {name: entry_from_model_var(name, spec) for name, spec in define().items()}
+
+    # ------------------------------------------------------------------ names
+    def register(
+        self,
+        name: str,
+        *,
+        ref: Any = None,
+        getter: Callable[[], float] | None = None,
+        setter: Callable[[float], None] | None = None,
+        unit: str = "1",
+        role: str = "output",
+        description: str = "",
+    ) -> Variable:
+        """Expose a NEURON pointer (`ref`, e.g. `syn._ref_g`) or a getter/setter pair as `name`."""
+        spec = _Spec(unit, role, ref, getter, setter, description)
+        self._entries[name] = entry_from_model_var(name, spec)
+        return self._entries[name].variable
+
+    def variables(self) -> Mapping[str, Variable]:
+        return _Variables(self)
+
+    def variable(self, name: str) -> Variable:
+        self._check_open()
+        return self._entry(name).variable
+
+    def _entry(self, name: str) -> Entry:
+        entry = self._entries.get(name)
+        if entry is None:
+            entry = self._resolver.resolve(name, self._name_hints())
+            self._entries[name] = entry
+        return entry
+
+    def _name_hints(self) -> list[str]:
+        return [*self._entries, *(f"{sec.name()}(0.5).v" for sec in self._h.allsec())]
+
+    # ------------------------------------------------------------------ state
+    def _initialize(self, t0_ms: float) -> None:
+        h = self._h
+        h.dt = self.dt_ms
+        if self.celsius is not None:
+            h.celsius = self.celsius
+        h.cvode.active(1 if self.cvode else 0)
+        self._pc.set_maxstep(10)
+        if self.v_init_mV is None:
+            h.finitialize()
+        else:
+            h.finitialize(self.v_init_mV)
+        if t0_ms != 0.0:
+            h.t = t0_ms
+            h.frecord_init()
+            if self.cvode:
+                h.cvode.re_init()
+        for rec in self._recordings.values():
+            rec.archive = []
+            rec.live_t0_ms = t0_ms
+        self._native.disarm()
+        self._no_rest_check_before_ms = -math.inf
+
+    def _get(self, name: str) -> float:
+        return self._entry(name).get()
+
+    def _set(self, name: str, value: float) -> None:
+        self._entry(name).set(value)
+        self._after_external_change()
+
+    def _after_external_change(self) -> None:
+        self._no_rest_check_before_ms = -math.inf
+        if self.cvode:
+            self._h.cvode.re_init()
+
+    def _get_many(self, names: list[str]) -> Sequence[float]:
+        pointers = self._pointers(names)
+        if pointers is None:
+            return [self._entry(n).get() for n in names]
+        ptrs, buf = pointers
+        ptrs.gather(buf)
+        return buf.as_numpy().copy()
+
+    def _set_many(self, names: list[str], values: np.ndarray) -> None:
+        pointers = self._pointers(names)
+        if pointers is None:
+            for n, v in zip(names, values, strict=True):
+                self._entry(n).set(float(v))
+        else:
+            ptrs, buf = pointers
+            buf.as_numpy()[:] = values
+            ptrs.scatter(buf)
+        self._after_external_change()
+
+    def _pointers(self, names: list[str]) -> tuple[Any, Any] | None:
+        """A cached (PtrVector, Vector) pair for `names`, or None if one has no pointer."""
+        key = tuple(names)
+        cached = self._ptr_cache.get(key)
+        if cached is not None:
+            return cached
+        entries = [self._entry(n) for n in names]
+        if not entries or any(e.ref is None for e in entries):
+            return None
+        ptrs = self._h.PtrVector(len(entries))
+        for i, e in enumerate(entries):
+            ptrs.pset(i, e.ref)
+        if len(self._ptr_cache) >= _PTR_CACHE_SIZE:
+            self._ptr_cache.pop(next(iter(self._ptr_cache)))
+        self._ptr_cache[key] = (ptrs, self._h.Vector(len(entries)))
+        return self._ptr_cache[key]
+
+    # ---------------------------------------------------------------- advance
+    def _advance(self, until_ms: float, watches: tuple[Watch, ...]) -> Reached:
+        armed = [Armed(w, self._entry(w.variable)) for w in watches]
+        if self.cvode:
+            return self._advance_cvode(until_ms, armed)
+        self._h.dt = self.dt_ms
+        self._jump_if_quiet(until_ms, armed)
+        native, stepped = split(armed)
+        if stepped:
+            self._native.disarm()
+            return self._finish(until_ms, self._steps_checked(until_ms, armed), watches)
+        if not native:
+            self._native.disarm()
+            return self._finish(until_ms, self._steps_unchecked(until_ms), watches)
+        self._native.arm(native, float(self._h.t))
+        n, _ = self._steps_to(until_ms)
+        if n > 1:
+            t_bulk = float(self._h.t) + (n - 1) * self.dt_ms
+            fired = self._run(lambda: self._pc.psolve(t_bulk))
+            if fired:
+                return self._finish(until_ms, fired, watches)
+        # The last step is checked here: NEURON checks its thresholds only in the next step.
+        return self._finish(until_ms, self._steps_checked(until_ms, native), watches)
+
+    def _steps_to(self, until_ms: float) -> tuple[int, float]:
+        """Whole steps to `until_ms` and the remainder (0 when `until_ms` is on the grid)."""
+        span = until_ms - float(self._h.t)
+        n = max(0, math.floor(span / self.dt_ms + _STEP_TOL))
+        rest = span - n * self.dt_ms
+        return n, (rest if rest > _STEP_TOL * self.dt_ms else 0.0)
+
+    def _steps_unchecked(self, until_ms: float) -> list[Watch]:
+        n, rest = self._steps_to(until_ms)
+        if n:
+            self._pc.psolve(float(self._h.t) + n * self.dt_ms)
+        if rest:
+            self._partial_step(rest)
+        return []
+
+    def _steps_checked(self, until_ms: float, armed: Sequence[Armed]) -> list[Watch]:
+        """Step by step, comparing the watched values before and after each step."""
+        check = SteppedCheck(self._h, armed)
+        n, rest = self._steps_to(until_ms)
+        before = check.values()
+        for i in range(n + (1 if rest else 0)):
+            fired = self._run(lambda last=(i == n): self._partial_step(rest if last else 0.0))
+            if fired:
+                return fired
+            after = check.values()
+            crossed = check.crossed(before, after)
+            if crossed:
+                return crossed
+            before = after
+        return []
+
+    def _partial_step(self, dt_ms: float = 0.0) -> None:
+        """One step; a step of `dt_ms` < dt when given (then dt is restored)."""
+        if not dt_ms:
+            self._h.fadvance()
+            return
+        self._h.dt = dt_ms
+        try:
+            self._h.fadvance()
+        finally:
+            self._h.dt = self.dt_ms
+
+    def _run(self, integrate: Callable[[], object]) -> list[Watch]:
+        """Call a NEURON integrator; a native watch firing unwinds it at the crossing step."""
+        native = self._native
+        if not native.armed:
+            integrate()
+            return []
+        with quiet_stop_messages(True) as captured:
+            try:
+                integrate()
+            except RuntimeError:
+                if not native.stopping:
+                    raise
+        if not native.stopping:
+            sys.stderr.write("".join(captured))
+            return []
+        native.stopping = False
+        self._h.t = min(native.fired.values())
+        return native.take_fired()
+
+    def _finish(self, until_ms: float, fired: list[Watch], watches: Sequence[Watch]) -> Reached:
+        t = float(self._h.t)
+        if abs(t - until_ms) <= _STEP_TOL * self.dt_ms:
+            t = until_ms
+        names = {id(w) for w in fired}
+        return Reached(min(t, until_ms), tuple(w for w in watches if id(w) in names))
+
+    def _advance_cvode(self, until_ms: float, armed: list[Armed]) -> Reached:
+        """CVode: one `psolve` without watches, else watches checked every `dt_ms`."""
+        watches = [a.watch for a in armed]
+        if not armed:
+            self._pc.psolve(until_ms)
+            return self._finish(until_ms, [], watches)
+        check = SteppedCheck(self._h, armed)
+        before = check.values()
+        while float(self._h.t) < until_ms - _STEP_TOL * self.dt_ms:
+            self._pc.psolve(min(until_ms, float(self._h.t) + self.dt_ms))
+            after = check.values()
+            fired = check.crossed(before, after)
+            if fired:
+                return self._finish(until_ms, fired, watches)
+            before = after
+        return self._finish(until_ms, [], watches)
+
+    # ------------------------------------------------------------ quiet periods
+    def _jump_if_quiet(self, until_ms: float, armed: Sequence[Armed]) -> None:
+        """Set h.t forward over a quiet stretch (criterion in the module docstring)."""
+        t = float(self._h.t)
+        if (
+            self.rest_tol_per_ms is None
+            or t < self._no_rest_check_before_ms
+            or until_ms - t < self.jump_min_ms
+        ):
+            return
+        target = min(until_ms, self._next_event_time() - self.dt_ms)
+        n, _ = self._steps_to(target)
+        span = n * self.dt_ms
+        if span < self.jump_min_ms:
+            return
+        drift = self.rest_tol_per_ms * span
+        if any(abs(a.entry.get() - a.watch.level) <= drift for a in armed):
+            return
+        if self.max_rate_per_ms() > self.rest_tol_per_ms:
+            self._no_rest_check_before_ms = t + self.jump_min_ms
+            return
+        self._h.t = t + span
+        self.n_jumps += 1
+        self.jumped_ms += span
+
+    def max_rate_per_ms(self) -> float:
+        """max |dy/dt| over every state of the model now (each in its unit per ms), via CVode."""
+        h = self._h
+        h.cvode.active(1)
+        h.cvode.re_init()
+        y, ydot = h.Vector(), h.Vector()
+        h.cvode.states(y)
+        h.cvode.f(h.t, y, ydot)
+        h.cvode.active(0)
+        h.dt = self.dt_ms
+        rates = ydot.as_numpy()
+        return float(np.max(np.abs(rates))) if len(rates) else 0.0
+
+    # ------------------------------------------------------------ inputs
+    def _next_event_time(self) -> float:
+        """Earliest queued input after now: the model's `next_input_ms`, else NEURON's queue.
+
+        Also counts IClamp onsets and ends. Vector.play and other continuous drives are not seen.
+        """
+        h = self._h
+        t = float(h.t)
+        times: list[float] = []
+        next_input = getattr(self.model, "next_input_ms", None)
+        if next_input is not None:
+            times.append(float(next_input(t)))
+        else:
+            for mode in (2, 3):
+                tvec, objs = h.Vector(), h.List()
+                if mode == 2:
+                    h.cvode.event_queue_info(2, tvec, objs)
+                else:
+                    h.cvode.event_queue_info(3, tvec, h.Vector(), objs)
+                times.extend(tvec.as_numpy().tolist())
+        for clamp in h.List("IClamp"):
+            times.extend((float(clamp.delay), float(clamp.delay + clamp.dur)))
+        future = [x for x in times if x > t + 1e-9]
+        return min(future, default=math.inf)
+
+    # ------------------------------------------------------------ recording
+    def _record(self, names: list[str], dt_ms: float) -> None:
+        """Record `names` every `record_dt_ms` (or `dt_ms`), rounded to whole steps."""
+        requested = self.record_dt_ms or dt_ms
+        every = max(1, round(requested / self.dt_ms)) * self.dt_ms
+        t = float(self._h.t)
+        for rec in self._recordings.values():
+            rec.archive_live(until_ms=t)
+        for name in names:
+            entry = self._entry(name)
+            if entry.ref is None:
+                raise AdapterError(f"{self.label}: {name!r} has no NEURON pointer to record")
+            if name in self._recordings and self._recordings[name].dt_ms == every:
+                continue
+            vec = self._h.Vector()
+            vec.record(entry.ref, every)
+            self._recordings[name] = Recording(name, every, vec)
+        self._restart_recordings(t)
+
+    def _restart_recordings(self, t: float) -> None:
+        self._h.frecord_init()
+        for rec in self._recordings.values():
+            rec.live_t0_ms = t
+
+    def _samples(self, name: str, t0_ms: float, t1_ms: float) -> Samples:
+        rec = self._recordings.get(name)
+        if rec is None:
+            raise AdapterError(f"{self.label}: {name!r} is not recorded; call record() first")
+        return samples_of(rec, t0_ms, t1_ms, float(self._h.t), self._entry(name).get())
+
+    def series(self, name: str, t0_ms: float, t1_ms: float) -> Series:
+        """Recorded values of `name` on [t0, t1) as a piecewise-constant series (record grid)."""
+        rec = self.samples(name, t0_ms, t1_ms)
+        values = rec.values[:-1] if len(rec.values) > 1 else rec.values
+        return Series(rec.t0_ms, rec.dt_ms, values)
+
+    def _forget_before(self, t_ms: float) -> None:
+        for rec in self._recordings.values():
+            rec.forget_before(t_ms)
+
+    # ------------------------------------------------------------ save / restore
+    def _save_state(self) -> object:
+        state = self._h.SaveState()
+        sentinel = self._native.detach_sentinel()
+        state.save()
+        if sentinel:
+            self._native.attach_sentinel()
+        t = float(self._h.t)
+        archives = {}
+        for name, rec in self._recordings.items():
+            rec.archive_live(until_ms=t)
+            archives[name] = list(rec.archive)
+        self._restart_recordings(t)
+        return _Snapshot(state, frozenset(self._native.netcons), archives, dict(self._native.fired))
+
+    def _restore_state(self, state: object) -> None:
+        if not isinstance(state, _Snapshot):
+            raise AdapterError(f"{self.label}: not a NeuronAdapter snapshot: {state!r}")
+        self._native.drop_since(state.netcons)
+        sentinel = self._native.detach_sentinel()
+        state.state.restore()
+        if sentinel:
+            self._native.attach_sentinel()
+        self._h.dt = self.dt_ms
+        if self.cvode:
+            self._h.cvode.re_init()
+        self._native.fired = dict(state.fired)
+        t = float(self._h.t)
+        for name, rec in self._recordings.items():
+            rec.vector.resize(0)
+            rec.archive = list(state.archives.get(name, []))
+        self._restart_recordings(t)
+        self._after_external_change()
+
+    # ------------------------------------------------------------ close
+    def _close(self) -> None:
+        """Drop every NEURON object of this adapter and delete the sections its model built."""
+        self._native.close()
+        self._ptr_cache.clear()
+        self._recordings.clear()
+        self._entries.clear()
+        self._resolver.clear()
+        self.model = None
+        gc.collect()
+        for sec in list(self._h.allsec()):
+            if sec not in self._sections_before:
+                self._h.delete_section(sec=sec)
+        if NeuronAdapter._live is not None and NeuronAdapter._live() is self:
+            NeuronAdapter._live = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Spec:
+    """The fields `register` passes on (the same duck type as a model's NeuronVar)."""
+
+    unit: str
+    role: str
+    ref: Any
+    getter: Callable[[], float] | None
+    setter: Callable[[float], None] | None
+    description: str
