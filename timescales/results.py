@@ -1,0 +1,360 @@
+"""Results files (HDF5): written incrementally so that a killed run leaves a valid file.
+
+Every dataset is chunked and resizable; each appended block is followed by a flush, and
+the root attribute `status` stays "running" until `close`. The layout is described in
+docs/results-format.md and needs nothing but h5py to read.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import platform
+import socket
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import h5py
+import numpy as np
+
+from .errors import ConfigError, TimescalesError
+
+FORMAT = "timescales-results/1"
+STATUSES = ("running", "complete", "interrupted")
+PACKAGES = ("timescales", "neuron", "libroadrunner", "python-libsbml", "numpy", "h5py")
+WINDOW_FIELDS = ("spine", "open_ms", "close_ms", "exchanges", "delivered")
+_CHUNK_ROWS = 1024
+_BIOCHEM_FLUSH_ROWS = 256
+_BIOCHEM_FLUSH_S = 2.0
+
+
+def provenance(argv: Sequence[str] | None = None) -> dict[str, Any]:
+    """Where a result came from: package versions, command line, UTC date, host."""
+    versions = {}
+    for name in PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return {
+        "packages": versions,
+        "python": platform.python_version(),
+        "command": list(sys.argv if argv is None else argv),
+        "date_utc": datetime.now(UTC).isoformat(timespec="seconds"),
+        "host": socket.gethostname(),
+    }
+
+
+def _jsonable(value: Any) -> Any:
+    """Dataclasses, numpy scalars and arrays as plain JSON data; NaN/inf as None."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | np.ndarray):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _growing(group: h5py.Group, name: str, width: int | None, dtype: Any) -> h5py.Dataset:
+    """An empty chunked dataset that grows along its first axis (width None: 1-D)."""
+    if width is None:
+        return group.create_dataset(name, (0,), dtype, maxshape=(None,), chunks=(_CHUNK_ROWS,))
+    return group.create_dataset(
+        name,
+        (0, width),
+        dtype,
+        maxshape=(None, width),
+        chunks=(_CHUNK_ROWS, max(width, 1)) if width else None,
+        fillvalue=np.nan,
+    )
+
+
+def _append(dataset: h5py.Dataset, rows: np.ndarray) -> None:
+    n = dataset.shape[0]
+    dataset.resize(n + rows.shape[0], axis=0)
+    dataset[n:] = rows
+
+
+class ResultsWriter:
+    """Writes one results file as a run goes; use as a context manager.
+
+    `calcium_spines` are the spines of the columns of `append_samples(calcium=...)`,
+    `biochem_spines` those of `append_biochem`. On leaving the `with` block the status
+    becomes "complete", or "interrupted" if an exception (Ctrl-C included) escaped.
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        spec_dict: Mapping[str, Any],
+        provenance: Mapping[str, Any],
+        *,
+        calcium_spines: Sequence[int] = (),
+        biochem_spines: Sequence[int] = (),
+        overwrite: bool = False,
+    ) -> None:
+        self.path = Path(path)
+        if self.path.exists() and not overwrite:
+            raise ConfigError(
+                "output", "a path that does not exist yet (or overwrite=True)", str(self.path)
+            )
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._file = h5py.File(self.path, "w")
+        f = self._file
+        f.attrs["format"] = FORMAT
+        f.attrs["experiment"] = json.dumps(_jsonable(spec_dict))
+        f.attrs["provenance"] = json.dumps(_jsonable(provenance))
+        f.attrs["status"] = "running"
+        self._time = _growing(f, "time_ms", None, "f8")
+        self._soma = _growing(f, "soma_v_mV", None, "f8")
+        spines = f.create_group("spines")
+        spines.create_dataset("numbers", data=np.asarray(calcium_spines, dtype="i8"))
+        self._calcium = _growing(spines, "calcium_mM", len(calcium_spines), "f8")
+        bio = f.create_group("biochem")
+        bio.create_dataset("spines", data=np.asarray(biochem_spines, dtype="i8"))
+        self._bio_time = _growing(bio, "time_ms", None, "f8")
+        self._output = _growing(bio, "output", len(biochem_spines), "f8")
+        self._weight = _growing(bio, "weight", len(biochem_spines), "f8")
+        windows = f.create_group("windows")
+        self._windows = {
+            "spine": _growing(windows, "spine", None, "i8"),
+            "coupling": windows.create_dataset(
+                "coupling", (0,), h5py.string_dtype(), maxshape=(None,), chunks=(_CHUNK_ROWS,)
+            ),
+            "open_ms": _growing(windows, "open_ms", None, "f8"),
+            "close_ms": _growing(windows, "close_ms", None, "f8"),
+            "exchanges": _growing(windows, "exchanges", None, "i8"),
+            "delivered": _growing(windows, "delivered", None, "f8"),
+        }
+        stats = f.create_group("stats")
+        stats.attrs["json"] = "{}"
+        self._clipped = np.zeros(len(biochem_spines), dtype="i8")
+        self._clipped_ds = stats.create_dataset("clipped_weights", data=self._clipped)
+        self._bio_rows: list[tuple[float, np.ndarray, np.ndarray]] = []
+        self._last_flush = time.monotonic()
+        self.status = "running"
+        f.flush()
+
+    @classmethod
+    def for_experiment(
+        cls, spec: Any, prov: Mapping[str, Any] | None = None, *, overwrite: bool = False
+    ) -> ResultsWriter:
+        """A writer for an `ExperimentSpec`: its output path, spines and resolved settings."""
+        return cls(
+            spec.output_path,
+            spec.to_dict(),
+            provenance() if prov is None else prov,
+            calcium_spines=spec.recorded_spines(),
+            biochem_spines=spec.instance_spines(),
+            overwrite=overwrite,
+        )
+
+    # ------------------------------------------------------------------ appends
+    def append_samples(
+        self, t_ms: np.ndarray, soma_v: np.ndarray | None, calcium: np.ndarray | None
+    ) -> None:
+        """A block of regular samples: times, soma voltage (mV), spine calcium (n x spines, mM).
+
+        `soma_v` None stores NaN (soma not recorded); `calcium` None is allowed only
+        when no spine calcium is recorded.
+        """
+        self._check_open()
+        t = np.atleast_1d(np.asarray(t_ms, dtype="f8"))
+        n, k = t.shape[0], self._calcium.shape[1]
+        v = np.full(n, np.nan) if soma_v is None else np.asarray(soma_v, dtype="f8")
+        ca = np.empty((n, 0)) if calcium is None else np.asarray(calcium, dtype="f8")
+        if ca.ndim == 1 and n == 1:
+            ca = ca.reshape(1, -1)
+        if v.shape != (n,) or ca.shape != (n, k):
+            raise TimescalesError(
+                f"append_samples: expected soma_v of shape ({n},) and calcium of shape "
+                f"({n}, {k}), got {v.shape} and {ca.shape}"
+            )
+        _append(self._time, t)
+        _append(self._soma, v)
+        if k:
+            _append(self._calcium, ca)
+        else:
+            self._calcium.resize(self._time.shape[0], axis=0)
+        self._write_biochem()
+        self.flush()
+
+    def append_biochem(
+        self,
+        t_ms: float,
+        output: np.ndarray,
+        weight: np.ndarray,
+        clipped: np.ndarray | None = None,
+    ) -> None:
+        """One sync point: biochemical output and weight per spine (NaN: no instance yet).
+
+        `clipped` (bool per spine) marks weights that were clipped into the bounds;
+        their count per spine ends up in /stats/clipped_weights.
+        """
+        self._check_open()
+        j = self._output.shape[1]
+        out = np.asarray(output, dtype="f8").reshape(-1)
+        w = np.asarray(weight, dtype="f8").reshape(-1)
+        if out.shape != (j,) or w.shape != (j,):
+            raise TimescalesError(
+                f"append_biochem: expected output and weight of shape ({j},), "
+                f"got {out.shape} and {w.shape}"
+            )
+        if clipped is not None:
+            self._clipped += np.asarray(clipped, dtype=bool).reshape(j)
+        self._bio_rows.append((float(t_ms), out, w))
+        waited = time.monotonic() - self._last_flush
+        if len(self._bio_rows) >= _BIOCHEM_FLUSH_ROWS or waited > _BIOCHEM_FLUSH_S:
+            self._write_biochem()
+            self.flush()
+
+    def write_windows(
+        self, windows: Sequence[Any], spine_of: Mapping[str, int] | None = None
+    ) -> None:
+        """Append windows (WindowRecord-like objects or dicts); `spine_of` maps coupling labels
+        to spine numbers for records that carry no `spine` (-1 when unknown)."""
+        self._check_open()
+        if not windows:
+            return
+        rows = [w if isinstance(w, Mapping) else dataclasses.asdict(w) for w in windows]
+        spine_of = spine_of or {}
+        columns = {
+            "spine": [int(r.get("spine", spine_of.get(r.get("coupling", ""), -1))) for r in rows],
+            "coupling": [str(r.get("coupling", "")) for r in rows],
+            "open_ms": [float(r["open_ms"]) for r in rows],
+            "close_ms": [float(r.get("close_ms", math.nan)) for r in rows],
+            "exchanges": [int(r.get("exchanges", 0)) for r in rows],
+            "delivered": [float(r.get("delivered", 0.0)) for r in rows],
+        }
+        for key, values in columns.items():
+            dtype = object if key == "coupling" else self._windows[key].dtype
+            _append(self._windows[key], np.asarray(values, dtype=dtype))
+        self.flush()
+
+    def write_stats(self, stats: Any) -> None:
+        """Store run statistics (a RunStats or a dict) as JSON, without windows and trace."""
+        self._check_open()
+        data = _jsonable(stats)
+        for bulky in ("windows", "trace"):
+            data.pop(bulky, None)
+        self._file["stats"].attrs["json"] = json.dumps(data)
+        self.flush()
+
+    # ------------------------------------------------------------------ lifecycle
+    def flush(self) -> None:
+        """Write buffered rows and push everything to disk (the file is valid afterwards)."""
+        self._write_biochem()
+        self._clipped_ds[...] = self._clipped
+        self._file.flush()
+        self._last_flush = time.monotonic()
+
+    def close(self, status: str = "complete") -> None:
+        """Mark the run `status` ("complete" or "interrupted") and close the file."""
+        if status not in STATUSES:
+            raise ConfigError("status", f"one of {STATUSES}", status)
+        if not self._file:
+            return
+        self.flush()
+        self._file.attrs["status"] = status
+        self.status = status
+        self._file.close()
+
+    def __enter__(self) -> ResultsWriter:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close("complete" if exc_type is None else "interrupted")
+
+    def _check_open(self) -> None:
+        if not self._file:
+            raise TimescalesError(f"results file {self.path} is closed")
+
+    def _write_biochem(self) -> None:
+        if not self._bio_rows:
+            return
+        _append(self._bio_time, np.array([r[0] for r in self._bio_rows]))
+        _append(self._output, np.vstack([r[1] for r in self._bio_rows]))
+        _append(self._weight, np.vstack([r[2] for r in self._bio_rows]))
+        self._bio_rows.clear()
+
+
+@dataclass
+class Results:
+    """A results file read into memory (numpy arrays and dicts)."""
+
+    path: Path
+    status: str
+    experiment: dict[str, Any]
+    provenance: dict[str, Any]
+    time_ms: np.ndarray
+    soma_v_mV: np.ndarray
+    spines: np.ndarray
+    calcium_mM: np.ndarray
+    biochem_time_ms: np.ndarray
+    biochem_spines: np.ndarray
+    output: np.ndarray
+    weight: np.ndarray
+    windows: dict[str, np.ndarray]
+    stats: dict[str, Any]
+    clipped_weights: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype="i8"))
+
+    @classmethod
+    def open(cls, path: str | Path) -> Results:
+        """Read a results file (also one a killed run left with status "running")."""
+        with h5py.File(path, "r") as f:
+            fmt = f.attrs.get("format")
+            if fmt != FORMAT:
+                raise TimescalesError(f"{path}: not a {FORMAT} file (format {fmt!r})")
+            windows = {key: f["windows"][key][()] for key in f["windows"]}
+            windows["coupling"] = np.array(
+                [s.decode() if isinstance(s, bytes) else s for s in windows["coupling"]],
+                dtype=object,
+            )
+            return cls(
+                path=Path(path),
+                status=str(f.attrs["status"]),
+                experiment=json.loads(f.attrs["experiment"]),
+                provenance=json.loads(f.attrs["provenance"]),
+                time_ms=f["time_ms"][()],
+                soma_v_mV=f["soma_v_mV"][()],
+                spines=f["spines/numbers"][()],
+                calcium_mM=f["spines/calcium_mM"][()],
+                biochem_time_ms=f["biochem/time_ms"][()],
+                biochem_spines=f["biochem/spines"][()],
+                output=f["biochem/output"][()],
+                weight=f["biochem/weight"][()],
+                windows=windows,
+                stats=json.loads(f["stats"].attrs["json"]),
+                clipped_weights=f["stats/clipped_weights"][()],
+            )
+
+    def stimulus_times_ms(self) -> dict[int, dict[str, list[float]]]:
+        """Spine -> synapse -> input times, from the experiment stored in the file."""
+        from .experiment.checks import stimulus_times
+        from .experiment.schema import Stimulus
+
+        merged: dict[int, dict[str, set[float]]] = {}
+        for raw in self.experiment.get("stimulus", []):
+            stim = Stimulus.model_validate({k: v for k, v in raw.items() if v is not None})
+            for spine in stim.spines:
+                for syn in stim.synapses:
+                    merged.setdefault(spine, {}).setdefault(syn, set()).update(stimulus_times(stim))
+        return {s: {k: sorted(v) for k, v in d.items()} for s, d in sorted(merged.items())}
