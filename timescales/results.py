@@ -26,6 +26,8 @@ import h5py
 import numpy as np
 
 from .errors import ConfigError, TimescalesError
+from .experiment.checks import merged_times
+from .experiment.schema import Stimulus
 
 FORMAT = "timescales-results/1"
 STATUSES = ("running", "complete", "interrupted")
@@ -348,13 +350,8 @@ class Results:
 
     def stimulus_times_ms(self) -> dict[int, dict[str, list[float]]]:
         """Spine -> synapse -> input times, from the experiment stored in the file."""
-        from .experiment.checks import stimulus_times
-        from .experiment.schema import Stimulus
-
-        merged: dict[int, dict[str, set[float]]] = {}
-        for raw in self.experiment.get("stimulus", []):
-            stim = Stimulus.model_validate({k: v for k, v in raw.items() if v is not None})
-            for spine in stim.spines:
-                for syn in stim.synapses:
-                    merged.setdefault(spine, {}).setdefault(syn, set()).update(stimulus_times(stim))
-        return {s: {k: sorted(v) for k, v in d.items()} for s, d in sorted(merged.items())}
+        stimuli = [
+            Stimulus.model_validate({k: v for k, v in raw.items() if v is not None})
+            for raw in self.experiment.get("stimulus", [])
+        ]
+        return merged_times(stimuli)

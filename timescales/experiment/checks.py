@@ -6,6 +6,7 @@ table still gets the cross-key problems of the others reported in the same error
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -124,6 +125,20 @@ def stimulus_times(stim: Stimulus) -> list[float]:
     start_ms, rate_hz, count = stim.start_ms or 0.0, stim.rate_hz or 1.0, stim.count or 0
     period_ms = 1000.0 / rate_hz
     return sorted({round(start_ms + k * period_ms, 9) for k in range(1, count + 1)})
+
+
+def merged_times(stimuli: Iterable[Stimulus]) -> dict[int, dict[str, list[float]]]:
+    """Spine -> synapse -> sorted unique input times (ms) of all `stimuli` together."""
+    merged: dict[int, dict[str, set[float]]] = {}
+    for stim in stimuli:
+        times = stimulus_times(stim)
+        for spine in stim.spines:
+            for syn in stim.synapses:
+                merged.setdefault(spine, {}).setdefault(syn, set()).update(times)
+    return {
+        spine: {syn: sorted(ts) for syn, ts in sorted(by_syn.items())}
+        for spine, by_syn in sorted(merged.items())
+    }
 
 
 def _check_unit(calcium: Calcium) -> list[Problem]:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import close_matches
-from .checks import layout_spines, stimulus_times
+from .checks import layout_spines, merged_times, stimulus_times
 from .problems import ExperimentError, Problem
 from .schema import BUNDLED_MODELS, ExperimentFile
 
@@ -85,16 +85,7 @@ class ExperimentSpec(ExperimentFile):
 
     def stimulus_times_ms(self) -> dict[int, dict[str, list[float]]]:
         """Spine -> synapse -> sorted unique input times (ms), all stimuli merged."""
-        merged: dict[int, dict[str, set[float]]] = {}
-        for stim in self.stimulus:
-            times = stimulus_times(stim)
-            for spine in stim.spines:
-                for syn in stim.synapses:
-                    merged.setdefault(spine, {}).setdefault(syn, set()).update(times)
-        return {
-            spine: {syn: sorted(ts) for syn, ts in sorted(by_syn.items())}
-            for spine, by_syn in sorted(merged.items())
-        }
+        return merged_times(self.stimulus)
 
     def schedule_ms(self) -> list[float]:
         """Sorted unique union of every input time: the windows of the `original` mode."""
