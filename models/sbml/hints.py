@@ -7,7 +7,7 @@ file authored the same way describes its own coupling interface.
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 from timescales.errors import ModelError
@@ -45,17 +45,7 @@ class CouplingHints:
     @classmethod
     def from_element(cls, element: ET.Element, source: str) -> CouplingHints:
         """Hints from a parsed coupling element; ModelError names the missing attribute."""
-        fields = (
-            "calcium_species",
-            "input_parameter",
-            "input_unit",
-            "output",
-            "output_unit",
-            "switch_off_parameters",
-            "rest_calcium_M",
-            "equilibration_s",
-        )
-        missing = [name for name in fields if name not in element.attrib]
+        missing = [f.name for f in fields(cls) if f.name not in element.attrib]
         if missing:
             raise ModelError(f"{source}: coupling hints lack {', '.join(missing)}")
         attrib = element.attrib

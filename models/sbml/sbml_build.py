@@ -79,7 +79,9 @@ def _mark_numbers_dimensionless(node: libsbml.ASTNode) -> None:
         _mark_numbers_dimensionless(node.getChild(i))
 
 
-def parse_math(formula: str, molar_species: Iterable[str] = (), avogadro: str = "N_A"):
+def parse_math(
+    formula: str, molar_species: Iterable[str] = (), avogadro: str = "N_A"
+) -> libsbml.ASTNode:
     """Parse an infix formula; species in `molar_species` are read as concentrations in M.
 
     A species symbol of a model whose substance unit is the item means items/L, so it is

@@ -126,9 +126,10 @@ def _add_rules(model: libsbml.Model, rows: list[dict[str, str]], species: set[st
 
 
 def _species_in(formula: str, species: set[str]) -> list[str]:
-    names = libsbml.parseL3Formula(formula)
+    """The species a formula mentions, sorted (to declare modifiers)."""
+    root = libsbml.parseL3Formula(formula)  # keeps the tree alive while children are visited
     found: list[str] = []
-    stack = [names]
+    stack = [root]
     while stack:
         node = stack.pop()
         if node.isName() and node.getName() in species and node.getName() not in found:
