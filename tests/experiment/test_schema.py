@@ -232,7 +232,7 @@ def test_model_names_hook_reports_unknown_names(tmp_path: Path) -> None:
         ),
         pytest.param(
             MINIMAL + "[cell]\nspines = 'zero'\n",
-            "exp.toml: stimulus[0].spines[0]: a spine number in layout 'zero' has no spines, got 1",
+            "exp.toml: stimulus[0].spines[0]: no spine (layout 'zero'), got 1",
             id="zero-layout",
         ),
         pytest.param(
@@ -240,6 +240,17 @@ def test_model_names_hook_reports_unknown_names(tmp_path: Path) -> None:
             "exp.toml: cell.spines: one of 'zero', 'two', 'onebranch', 'all' or a list of "
             "spine numbers 1..1504, got 'tw'",
             id="layout",
+        ),
+        pytest.param(
+            MINIMAL + "[cell]\nspines = [4, 5]\n",
+            "exp.toml: stimulus[0].spines[0]: a spine of the cell.spines list, got 1",
+            id="not-in-list-layout",
+        ),
+        pytest.param(
+            MINIMAL + "[[stimulus]]\nspines = [1]\ntimes_ms = [300.0]\nrate = 1\n",
+            "exp.toml: stimulus[1].rate: no such key in stimulus[1] (did you mean 'rate_hz'? "
+            "allowed: spines, synapses, start_ms, rate_hz, count, times_ms), got 1",
+            id="unknown-key-in-array",
         ),
         pytest.param(
             MINIMAL + "[cell]\nspines = [1, 1505]\n",

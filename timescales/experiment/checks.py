@@ -58,17 +58,18 @@ def layout_spines(spines: str | tuple[int, ...]) -> tuple[int, ...]:
     return tuple(sorted(set(spines)))
 
 
-def _layout_text(spines: str | tuple[int, ...]) -> str:
+def _in_layout(spines: str | tuple[int, ...]) -> str:
+    """What a spine number must be in a layout, in words."""
     if isinstance(spines, str):
         n = LAYOUT_SIZES[spines]
-        return f"layout {spines!r} has no spines" if n == 0 else f"1..{n} (layout {spines!r})"
+        return f"a spine number in 1..{n} (layout {spines!r})" if n else "no spine (layout 'zero')"
     return "a spine of the cell.spines list"
 
 
 def _spine_list(path: str, numbers: tuple[int, ...] | list[int], cell: Cell) -> list[Problem]:
     exists = set(layout_spines(cell.spines))
     return [
-        Problem(f"{path}[{i}]", f"a spine number in {_layout_text(cell.spines)}", n)
+        Problem(f"{path}[{i}]", _in_layout(cell.spines), n)
         for i, n in enumerate(numbers)
         if n not in exists
     ]

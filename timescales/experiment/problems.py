@@ -128,7 +128,7 @@ def from_validation_error(exc: ValidationError, root: type[BaseModel]) -> list[P
             close = close_matches(str(err["loc"][-1]), allowed, n=1)
             hint = f"did you mean {close[0]!r}? " if close else ""
             where = key_path(err["loc"][:-1])
-            where = f"[{where}]" if where else "the top level"
+            where = (f"[{where}]" if "[" not in where else where) if where else "the top level"
             problem = Problem(
                 key_path(err["loc"]),
                 f"no such key in {where} ({hint}allowed: {', '.join(allowed)})",
