@@ -1,0 +1,1 @@
+"""Example experiment files, installed as `timescales.examples` so `timescales demo` finds them."""
