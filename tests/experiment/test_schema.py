@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT, shared_path
+from pydantic import BaseModel
 
 from timescales import ConfigError
 from timescales.experiment import (
@@ -17,6 +18,7 @@ from timescales.experiment import (
     load_experiment,
     validate_file,
 )
+from timescales.experiment.problems import nested_model
 
 EXAMPLES = ROOT / "examples"
 FLAGSHIP = EXAMPLES / "long_tstop_allbranch_cpm_two_branches_stims_20_Hz.toml"
@@ -343,3 +345,18 @@ def test_unreadable_and_invalid_toml(tmp_path: Path) -> None:
         load_experiment(tmp_path / "absent.toml")
     with pytest.raises(ExperimentError, match=r"exp\.toml: file: valid TOML, got"):
         load_experiment(_write(tmp_path, "[experiment\n"))
+
+
+def _leaf_keys(model: type[BaseModel], prefix: str = "") -> list[str]:
+    keys = []
+    for key, info in model.model_fields.items():
+        nested = nested_model(info.annotation)
+        keys += _leaf_keys(nested, f"{prefix}{key}.") if nested else [f"{prefix}{key}"]
+    return keys
+
+
+def test_every_key_is_documented() -> None:
+    doc = (ROOT / "docs" / "experiment-files.md").read_text()
+    keys = _leaf_keys(ExperimentSpec)
+    assert len(keys) == 47
+    assert [k for k in keys if f"`{k}`" not in doc] == []

@@ -70,7 +70,7 @@ def key_path(loc: Iterable[str | int]) -> str:
     return text
 
 
-def _nested_model(annotation: Any) -> type[BaseModel] | None:
+def nested_model(annotation: Any) -> type[BaseModel] | None:
     """The pydantic model inside an annotation such as `Model`, `list[Model]`, `Model | None`."""
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return annotation
@@ -78,7 +78,7 @@ def _nested_model(annotation: Any) -> type[BaseModel] | None:
     if origin is None and not isinstance(annotation, types.UnionType):
         return None
     for arg in typing.get_args(annotation):
-        found = _nested_model(arg)
+        found = nested_model(arg)
         if found is not None:
             return found
     return None
@@ -94,7 +94,7 @@ def _field_at(root: type[BaseModel], loc: Sequence[str | int]) -> tuple[type[Bas
         if model is None or part not in model.model_fields:
             return owner, str(part)
         owner, key = model, part
-        model = _nested_model(model.model_fields[part].annotation)
+        model = nested_model(model.model_fields[part].annotation)
     return owner, key
 
 
@@ -111,7 +111,7 @@ def _field_loc(loc: Sequence[str | int], root: type[BaseModel]) -> tuple[str | i
                 kept.append(part)
             break
         kept.append(part)
-        model = _nested_model(model.model_fields[part].annotation)
+        model = nested_model(model.model_fields[part].annotation)
     return tuple(kept)
 
 
@@ -123,7 +123,7 @@ def from_validation_error(exc: ValidationError, root: type[BaseModel]) -> list[P
         if kind == "extra_forbidden":
             owner, key = _field_at(root, err["loc"][:-1])
             parent = owner.model_fields[key].annotation if key else root
-            table = _nested_model(parent) or root
+            table = nested_model(parent) or root
             allowed = list(table.model_fields)
             close = close_matches(str(err["loc"][-1]), allowed, n=1)
             hint = f"did you mean {close[0]!r}? " if close else ""
