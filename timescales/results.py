@@ -28,6 +28,7 @@ import numpy as np
 from .errors import ConfigError, TimescalesError
 from .experiment.checks import merged_times
 from .experiment.schema import Stimulus
+from .experiment.spec import ExperimentSpec
 
 FORMAT = "timescales-results/1"
 STATUSES = ("running", "complete", "interrupted")
@@ -152,7 +153,11 @@ class ResultsWriter:
 
     @classmethod
     def for_experiment(
-        cls, spec: Any, prov: Mapping[str, Any] | None = None, *, overwrite: bool = False
+        cls,
+        spec: ExperimentSpec,
+        prov: Mapping[str, Any] | None = None,
+        *,
+        overwrite: bool = False,
     ) -> ResultsWriter:
         """A writer for an `ExperimentSpec`: its output path, spines and resolved settings."""
         return cls(

@@ -360,3 +360,15 @@ def test_every_key_is_documented() -> None:
     keys = _leaf_keys(ExperimentSpec)
     assert len(keys) == 47
     assert [k for k in keys if f"`{k}`" not in doc] == []
+
+
+def test_overrides_are_validated_like_file_keys(tmp_path: Path) -> None:
+    out = tmp_path / "elsewhere" / "o.h5"
+    spec = load_experiment(
+        EXAMPLES / "demo.toml", {"coupling.mode": "original", "experiment.output": str(out)}
+    )
+    assert spec.coupling.mode == "original"
+    assert spec.output_path == out
+    assert spec.schedule_ms()[0] == 250.0
+    with pytest.raises(ExperimentError, match=r"demo\.toml: coupling\.mode: one of .*got 'x'"):
+        load_experiment(EXAMPLES / "demo.toml", {"coupling.mode": "x"})

@@ -8,6 +8,7 @@ All problems are raised together in one `ExperimentError`.
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -27,8 +28,13 @@ _TABLES: dict[str, type[BaseModel]] = {
 }
 
 
-def load_experiment(path: str | Path) -> ExperimentSpec:
-    """Read, validate and resolve the experiment file at `path`."""
+def load_experiment(path: str | Path, overrides: Mapping[str, Any] | None = None) -> ExperimentSpec:
+    """Read, validate and resolve the experiment file at `path`.
+
+    `overrides` replace keys before validation, by dotted key path (e.g. from a command
+    line: {"coupling.mode": "original", "experiment.output": "/abs/out.h5"}); they are
+    validated like the file's own keys.
+    """
     file = Path(path).resolve()
     try:
         text = file.read_text(encoding="utf-8")
@@ -38,7 +44,19 @@ def load_experiment(path: str | Path) -> ExperimentSpec:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ExperimentError([Problem("file", "valid TOML", str(exc))], file.name) from exc
+    for key, value in (overrides or {}).items():
+        _override(data, key, value)
     return parse_experiment(data, file)
+
+
+def _override(data: dict[str, Any], key: str, value: Any) -> None:
+    *tables, last = key.split(".")
+    node = data
+    for table in tables:
+        node = node.setdefault(table, {})
+        if not isinstance(node, dict):
+            raise ExperimentError([Problem(key, "a key inside a table", node)], "overrides")
+    node[last] = value
 
 
 def parse_experiment(data: dict[str, Any], source: Path) -> ExperimentSpec:
