@@ -100,4 +100,13 @@ def samples_of(rec: Recording, t0_ms: float, t1_ms: float, now_ms: float, now: f
         values = np.append(values, now)
     n = int(np.floor((t1_ms - t0_ms) / rec.dt_ms + 1e-6)) + 1
     grid = t0_ms + rec.dt_ms * np.arange(n)
-    return Samples(t0_ms, rec.dt_ms, np.interp(grid, times, values))
+    return Samples(t0_ms, rec.dt_ms, _at(grid, times, values))
+
+
+def _at(grid: np.ndarray, times: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Values at `grid`: recorded ones where a sample lies within 1e-9 ms, else interpolated."""
+    out = np.interp(grid, times, values)
+    idx = np.clip(np.searchsorted(times, grid - _EPS_MS), 0, len(times) - 1)
+    exact = np.abs(times[idx] - grid) <= _EPS_MS
+    out[exact] = values[idx[exact]]
+    return out

@@ -47,13 +47,22 @@ class Armed:
 
 
 def split(armed: Sequence[Armed]) -> tuple[list[Armed], list[Armed]]:
-    """(native, stepped): rising watches on distinct pointer variables can be native."""
+    """(native, stepped): rising watches on distinct pointers of known sections can be native.
+
+    NEURON places a NetCon's threshold check in the section owning the pointer; a model
+    variable that names no `section` is therefore checked step by step.
+    """
     native: list[Armed] = []
     stepped: list[Armed] = []
     seen: set[str] = set()
     for a in armed:
-        key = a.entry.key
-        if a.watch.direction == "rising" and a.entry.ref is not None and key not in seen:
+        key, entry = a.entry.key, a.entry
+        if (
+            a.watch.direction == "rising"
+            and entry.ref is not None
+            and entry.section is not None
+            and key not in seen
+        ):
             native.append(a)
             seen.add(key)
         else:
@@ -127,10 +136,7 @@ class NativeWatches:
         self._sentinel_sec = None
 
     def _netcon(self, key: str, ref: Any, section: Any) -> Any:
-        if section is None:
-            nc = self._h.NetCon(ref, None)
-        else:
-            nc = self._h.NetCon(ref, None, sec=section)
+        nc = self._h.NetCon(ref, None, sec=section)
         nc.record(self._callback(key))
         return nc
 

@@ -418,7 +418,8 @@ class NeuronAdapter(Adapter):
     def _next_event_time(self) -> float:
         """Earliest queued input after now: the model's `next_input_ms`, else NEURON's queue.
 
-        Also counts IClamp onsets and ends. Vector.play and other continuous drives are not seen.
+        Also counts the onsets and ends of IClamps with a non-zero amplitude. Vector.play and
+        other continuous drives are not seen.
         """
         h = self._h
         t = float(h.t)
@@ -435,7 +436,8 @@ class NeuronAdapter(Adapter):
                     h.cvode.event_queue_info(3, tvec, h.Vector(), objs)
                 times.extend(tvec.as_numpy().tolist())
         for clamp in h.List("IClamp"):
-            times.extend((float(clamp.delay), float(clamp.delay + clamp.dur)))
+            if clamp.amp != 0.0:
+                times.extend((float(clamp.delay), float(clamp.delay + clamp.dur)))
         future = [x for x in times if x > t + 1e-9]
         return min(future, default=math.inf)
 

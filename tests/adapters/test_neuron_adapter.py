@@ -1,0 +1,376 @@
+"""The NEURON adapter against the contract suite and against uninterrupted NEURON runs.
+
+References are NEURON's own `Vector.record` traces of an uninterrupted run (recorded by the
+model, not by the adapter) and states after plain fixed-step integration. Every test closes its
+adapter, which deletes the sections it built, so the tests share one NEURON process.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+
+import numpy as np
+import pytest
+
+from timescales.adapter import Watch
+from timescales.errors import AdapterError, UnknownNameError
+from timescales.testing.conformance import AdapterContract
+
+pytest.importorskip("neuron", reason="NEURON is not installed: pip install 'timescales[neuron]'")
+pytestmark = pytest.mark.neuron
+
+from timescales.adapters._imports import import_neuron  # noqa: E402
+from timescales.adapters.neuron import NeuronAdapter  # noqa: E402
+
+h = import_neuron().h
+DT_MS = 0.025
+
+
+class BallAndStick:
+    """Soma with hh, a passive dendrite, a somatic IClamp; records soma v and t every step."""
+
+    def __init__(self, amp_nA: float = 0.3, name: str = "") -> None:
+        self.soma = h.Section(name=f"{name}soma")
+        self.dend = h.Section(name=f"{name}dend")
+        self.dend.connect(self.soma(1))
+        self.soma.L = self.soma.diam = 20.0
+        self.soma.insert("hh")
+        self.dend.L, self.dend.diam, self.dend.nseg = 500.0, 2.0, 11
+        self.dend.insert("pas")
+        for sec in (self.soma, self.dend):
+            sec.Ra = 100.0
+        self.stim = h.IClamp(self.soma(0.5))
+        self.stim.delay, self.stim.dur, self.stim.amp = 5.0, 60.0, amp_nA
+        self.t_rec = h.Vector().record(h._ref_t)
+        self.v_rec = h.Vector().record(self.soma(0.5)._ref_v)
+
+    def trace(self) -> tuple[np.ndarray, np.ndarray]:
+        return np.array(self.t_rec), np.array(self.v_rec)
+
+
+class TwinCells:
+    """Two identical, unconnected ball-and-sticks: their somata cross a level at the same step."""
+
+    def __init__(self) -> None:
+        self.cells = [BallAndStick(name="a_"), BallAndStick(name="b_")]
+
+
+STATE_NAMES = [
+    *(f"soma(0.5).{v}" for v in ("v", "m_hh", "h_hh", "n_hh")),
+    *(f"dend({x:.3f}).v" for x in np.linspace(0.05, 0.95, 11)),
+]
+
+
+def open_adapter(build=BallAndStick, **kwargs) -> NeuronAdapter:
+    kwargs.setdefault("v_init_mV", -65.0)
+    kwargs.setdefault("celsius", 6.3)  # h.celsius is process-wide: other tests change it
+    adapter = NeuronAdapter(build, dt_ms=DT_MS, **kwargs)
+    adapter.initialize()
+    return adapter
+
+
+@pytest.fixture
+def ball() -> Iterator[NeuronAdapter]:
+    adapter = open_adapter(rest_tol_per_ms=None)
+    yield adapter
+    adapter.close()
+
+
+def uninterrupted(until_ms: float, build=BallAndStick) -> tuple[np.ndarray, np.ndarray]:
+    """Soma v trace of a plain run to `until_ms`, and the final states."""
+    adapter = open_adapter(build, rest_tol_per_ms=None)
+    try:
+        adapter.advance(until_ms)
+        states = adapter.get_many(STATE_NAMES)
+        t, v = adapter.model.trace()
+    finally:
+        adapter.close()
+    return np.vstack([t, v]), states
+
+
+class TestContract(AdapterContract):
+    @pytest.fixture
+    def adapter(self) -> Iterator[NeuronAdapter]:
+        adapter = open_adapter(rest_tol_per_ms=None)
+        for name in STATE_NAMES[:5]:
+            adapter.variable(name)
+        yield adapter
+        adapter.close()
+
+    @pytest.fixture
+    def watch_spec(self) -> tuple[str, float, str]:
+        return ("soma(0.5).v", 0.0, "rising")
+
+    @pytest.fixture
+    def settable(self) -> tuple[str, float]:
+        return ("dend(0.5).g_pas", 2.5e-4)
+
+
+# ------------------------------------------------------------------ watches
+@pytest.mark.parametrize(("direction", "level"), [("rising", 0.0), ("falling", -20.0)])
+def test_voltage_watch_stops_at_the_crossing_step(direction: str, level: float) -> None:
+    (t_ref, v_ref), _ = uninterrupted(40.0)
+    if direction == "rising":
+        i = int(np.argmax((v_ref[:-1] < level) & (v_ref[1:] >= level))) + 1
+    else:
+        i = int(np.argmax((v_ref[:-1] > level) & (v_ref[1:] <= level))) + 1
+    adapter = open_adapter(rest_tol_per_ms=None)
+    try:
+        watch = Watch("soma(0.5).v", level, direction, key="spike")  # type: ignore[arg-type]
+        reached = adapter.advance(40.0, [watch])
+        assert reached.fired == (watch,)
+        assert reached.t_ms == pytest.approx(t_ref[i], abs=1e-9)
+        assert adapter.get("soma(0.5).v") == v_ref[i]
+    finally:
+        adapter.close()
+
+
+def test_watches_firing_at_one_step_are_all_reported() -> None:
+    adapter = open_adapter(TwinCells, rest_tol_per_ms=None)
+    try:
+        watches = [Watch(f"{p}soma(0.5).v", 0.0, key=p) for p in ("a_", "b_")]
+        reached = adapter.advance(40.0, watches)
+        assert set(reached.fired) == set(watches)
+        # Restarting from the stop does not report the same crossings again.
+        assert adapter.advance(reached.t_ms + 1.0, watches).fired == ()
+    finally:
+        adapter.close()
+
+
+def test_crossing_in_the_last_step_of_an_advance_is_reported_there() -> None:
+    (t_ref, v_ref), _ = uninterrupted(40.0)
+    i = int(np.argmax(v_ref >= 0.0))
+    adapter = open_adapter(rest_tol_per_ms=None)
+    try:
+        watch = Watch("soma(0.5).v", 0.0)
+        assert adapter.advance(float(t_ref[i - 1]), [watch]).fired == ()
+        reached = adapter.advance(float(t_ref[i]), [watch])
+        assert reached.fired == (watch,)
+        assert reached.t_ms == pytest.approx(t_ref[i], abs=1e-9)
+        assert adapter.advance(float(t_ref[i]) + 2.0, [watch]).fired == ()
+    finally:
+        adapter.close()
+
+
+def test_spine_calcium_watch_stops_at_the_crossing_step() -> None:
+    msn = pytest.importorskip("timescales.models.neuron.msn")
+
+    def build():
+        cell = msn.MSN(spines="two")
+        cell.stimulate([1], [10.0])
+        head = cell.spine(1).head(0.5)
+        cell.ca_rec = h.Vector().record(head._ref_total_catotal)
+        cell.t_rec = h.Vector().record(h._ref_t)
+        return cell
+
+    settings = {"celsius": 35.0, "v_init_mV": -87.75, "rest_tol_per_ms": None}
+    reference = open_adapter(build, **settings)
+    try:
+        reference.advance(30.0)
+        t_ref, ca_ref = np.array(reference.model.t_rec), np.array(reference.model.ca_rec)
+    finally:
+        reference.close()
+    level = 0.5 * (ca_ref[0] + ca_ref.max())
+    i = int(np.argmax(ca_ref >= level))
+    adapter = open_adapter(build, **settings)
+    try:
+        watch = Watch("spine1.ca", level)
+        reached = adapter.advance(30.0, [watch])
+        assert reached.fired == (watch,)
+        assert reached.t_ms == pytest.approx(t_ref[i], abs=1e-9)
+        assert adapter.get("spine1.ca") == ca_ref[i]
+    finally:
+        adapter.close()
+
+
+def test_cvode_watch_stops_at_the_first_check_past_the_level() -> None:
+    (t_ref, v_ref), _ = uninterrupted(40.0)
+    t_cross = t_ref[int(np.argmax(v_ref >= 0.0))]
+    adapter = open_adapter(cvode=True, rest_tol_per_ms=None)
+    try:
+        watch = Watch("soma(0.5).v", 0.0)
+        reached = adapter.advance(40.0, [watch])
+        assert reached.fired == (watch,)
+        assert adapter.get("soma(0.5).v") >= 0.0
+        # CVode is more accurate than fixed-step backward Euler: the crossing moves slightly.
+        assert reached.t_ms == pytest.approx(t_cross, abs=0.2)
+        state = adapter.save_state()
+        adapter.restore_state(state)
+        assert adapter.advance(reached.t_ms + 1.0, [watch]).fired == ()
+    finally:
+        adapter.close()
+
+
+# ------------------------------------------------------------------ advancing
+def test_chunked_advance_equals_uninterrupted_run() -> None:
+    _, expected = uninterrupted(60.0)
+    adapter = open_adapter(rest_tol_per_ms=None)
+    try:
+        rng = np.random.default_rng(5)
+        far = Watch("dend(0.95).v", 100.0)
+        while adapter.t_ms < 60.0 - 1e-9:
+            steps = int(rng.integers(1, 120))
+            until = min(60.0, round(adapter.t_ms / DT_MS + steps) * DT_MS)
+            adapter.advance(until, [far] if steps % 2 else [])
+        np.testing.assert_allclose(adapter.get_many(STATE_NAMES), expected, rtol=0, atol=1e-9)
+    finally:
+        adapter.close()
+
+
+def test_off_grid_target_is_reached_exactly() -> None:
+    adapter = open_adapter(rest_tol_per_ms=None)
+    try:
+        assert adapter.advance(1.01).t_ms == 1.01
+        assert abs(h.t - 1.01) < 1e-9
+    finally:
+        adapter.close()
+
+
+def test_quiet_period_jump_matches_fixed_step_integration() -> None:
+    rest_tol = 1e-6
+    settle_ms, quiet_ms = 400.0, 1000.0
+    quiet = BallAndStick
+    reference = open_adapter(lambda: quiet(amp_nA=0.0), rest_tol_per_ms=None)
+    try:
+        reference.advance(settle_ms)
+        reference.advance(settle_ms + quiet_ms)
+        expected = reference.get_many(STATE_NAMES)
+    finally:
+        reference.close()
+    adapter = open_adapter(lambda: quiet(amp_nA=0.0), rest_tol_per_ms=rest_tol)
+    try:
+        adapter.advance(settle_ms)
+        assert adapter.max_rate_per_ms() < rest_tol
+        adapter.advance(settle_ms + quiet_ms)
+        assert adapter.n_jumps >= 1
+        assert adapter.jumped_ms >= quiet_ms - 5.0
+        assert adapter.t_ms == settle_ms + quiet_ms
+        got = adapter.get_many(STATE_NAMES)
+        np.testing.assert_allclose(got, expected, rtol=0, atol=rest_tol * quiet_ms)
+    finally:
+        adapter.close()
+
+
+def test_no_jump_before_a_queued_input() -> None:
+    adapter = open_adapter(rest_tol_per_ms=1e-3)
+    try:
+        adapter.advance(4.0)
+        assert adapter.next_event_time() == 5.0
+        adapter.advance(30.0, [Watch("soma(0.5).v", 0.0)])
+        assert adapter.t_ms < 30.0
+    finally:
+        adapter.close()
+
+
+# ------------------------------------------------------------------ bulk, state, inputs
+def test_bulk_get_and_set(ball: NeuronAdapter) -> None:
+    ball.advance(8.0)
+    names = [f"dend({x:.3f}).v" for x in np.linspace(0.05, 0.95, 11)]
+    assert np.array_equal(ball.get_many(names), [ball.get(n) for n in names])
+    values = np.linspace(-80.0, -60.0, len(names))
+    ball.set_many(names, values)
+    assert [ball.get(n) for n in names] == pytest.approx(values, abs=0)
+    ball.set_many(names, values + 1.0)
+    assert ball.get_many(names) == pytest.approx(values + 1.0, abs=0)
+
+
+def test_save_restore_replays_the_same_trajectory(ball: NeuronAdapter) -> None:
+    ball.advance(3.0)
+    state = ball.save_state()
+    first = ball.advance(30.0, [Watch("soma(0.5).v", 0.0)])
+    states_first = ball.get_many(STATE_NAMES)
+    ball.restore_state(state)
+    assert ball.t_ms == 3.0
+    second = ball.advance(30.0, [Watch("soma(0.5).v", 0.0), Watch("dend(0.95).v", 50.0)])
+    assert second.t_ms == first.t_ms
+    assert np.array_equal(ball.get_many(STATE_NAMES), states_first)
+
+
+def test_next_event_time_from_queued_vecstim_inputs() -> None:
+    from timescales.models.neuron.mechanisms import MOD_DIR
+
+    def build():
+        cell = BallAndStick(amp_nA=0.0)
+        cell.syn = h.ExpSyn(cell.dend(0.9))
+        cell.times = h.Vector([12.0, 30.0])
+        cell.vecstim = h.VecStim()
+        cell.vecstim.play(cell.times)
+        cell.netcon = h.NetCon(cell.vecstim, cell.syn)
+        cell.netcon.delay, cell.netcon.weight[0] = 1.0, 0.001
+        return cell
+
+    adapter = open_adapter(build, mod_dir=MOD_DIR, rest_tol_per_ms=None)
+    try:
+        assert adapter.next_event_time() == pytest.approx(12.0)
+        adapter.advance(12.5)
+        assert adapter.next_event_time() == pytest.approx(13.0)
+        adapter.advance(20.0)
+        assert adapter.next_event_time() == pytest.approx(30.0)
+        adapter.advance(40.0)
+        assert adapter.next_event_time() == math.inf
+    finally:
+        adapter.close()
+
+
+def test_iclamp_onset_and_end_are_events(ball: NeuronAdapter) -> None:
+    assert ball.next_event_time() == 5.0
+    ball.advance(6.0)
+    assert ball.next_event_time() == 65.0
+
+
+def test_recorded_samples_match_neurons_own_trace(ball: NeuronAdapter) -> None:
+    ball.record(["soma(0.5).v"], 0.1)
+    ball.advance(12.0)
+    rec = ball.samples("soma(0.5).v", 5.0, 12.0)
+    t_ref, v_ref = ball.model.trace()
+    steps = np.rint(rec.t_ms / DT_MS).astype(int)
+    assert np.allclose(t_ref[steps], rec.t_ms, rtol=0, atol=1e-9)
+    assert np.array_equal(rec.values, v_ref[steps])
+    ball.forget_before(10.0)
+    with pytest.raises(AdapterError, match="forgotten"):
+        ball.samples("soma(0.5).v", 5.0, 12.0)
+    series = ball.series("soma(0.5).v", 10.0, 12.0)
+    assert series.t_end_ms == pytest.approx(12.0)
+
+
+# ------------------------------------------------------------------ names, lifecycle
+def test_unknown_section_names_the_closest(ball: NeuronAdapter) -> None:
+    with pytest.raises(UnknownNameError, match="closest: soma") as err:
+        ball.get("som(0.5).v")
+    assert "section 'som'" in str(err.value)
+
+
+def test_unknown_range_variable_names_the_closest(ball: NeuronAdapter) -> None:
+    with pytest.raises(UnknownNameError, match="gnabar_hh"):
+        ball.get("soma(0.5).gnabar_h")
+    with pytest.raises(UnknownNameError, match="g_pas"):
+        ball.get("dend(0.5).gnabar_hh")
+
+
+def test_units_and_roles_come_from_neuron(ball: NeuronAdapter) -> None:
+    assert ball.variable("soma(0.5).v").unit == "mV"
+    gbar = ball.variable("soma(0.5).gnabar_hh")
+    assert (gbar.unit, gbar.role) == ("S/cm**2", "parameter")
+    assert ball.variable("soma(0.5).ina").role == "output"
+    assert ball.variable("soma(0.5).m_hh").role == "input"
+    with pytest.raises(AdapterError, match="output"):
+        ball.set("soma(0.5).ina", 1.0)
+
+
+def test_registered_variables_are_listed(ball: NeuronAdapter) -> None:
+    ball.register("stim.amp", ref=ball.model.stim._ref_amp, unit="nA", role="parameter")
+    assert "stim.amp" in ball.variables()
+    ball.set("stim.amp", 0.0)
+    assert ball.model.stim.amp == 0.0
+
+
+def test_one_adapter_per_process_and_close_deletes_sections() -> None:
+    before = {sec.name() for sec in h.allsec()}
+    first = open_adapter()
+    with pytest.raises(AdapterError, match="already open"):
+        NeuronAdapter(BallAndStick)
+    first.close()
+    assert {sec.name() for sec in h.allsec()} == before
+    second = open_adapter()
+    second.close()
