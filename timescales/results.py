@@ -11,6 +11,7 @@ import dataclasses
 import json
 import math
 import platform
+import re
 import socket
 import sys
 import time
@@ -39,8 +40,9 @@ _BIOCHEM_FLUSH_ROWS = 256
 _BIOCHEM_FLUSH_S = 2.0
 
 
-def provenance(argv: Sequence[str] | None = None) -> dict[str, Any]:
-    """Where a result came from: package versions, command line, UTC date, host."""
+def provenance(command: str | Sequence[str] | None = None) -> dict[str, Any]:
+    """Where a result came from: package versions, command line (default sys.argv), UTC
+    date, host."""
     versions = {}
     for name in PACKAGES:
         try:
@@ -50,7 +52,7 @@ def provenance(argv: Sequence[str] | None = None) -> dict[str, Any]:
     return {
         "packages": versions,
         "python": platform.python_version(),
-        "command": list(sys.argv if argv is None else argv),
+        "command": command if isinstance(command, str) else " ".join(command or sys.argv),
         "date_utc": datetime.now(UTC).isoformat(timespec="seconds"),
         "host": socket.gethostname(),
     }
@@ -91,10 +93,20 @@ def _append(dataset: h5py.Dataset, rows: np.ndarray) -> None:
     dataset[n:] = rows
 
 
+def _spine(record: Mapping[str, Any], spine_of: Mapping[str, int]) -> int:
+    if "spine" in record:
+        return int(record["spine"])
+    label = str(record.get("coupling", ""))
+    if label in spine_of:
+        return int(spine_of[label])
+    digits = re.search(r"(\d+)$", label)
+    return int(digits.group(1)) if digits else -1
+
+
 class ResultsWriter:
     """Writes one results file as a run goes; use as a context manager.
 
-    `calcium_spines` are the spines of the columns of `append_samples(calcium=...)`,
+    `spines` are the spines of the columns of `append_samples(calcium=...)`,
     `biochem_spines` those of `append_biochem`. On leaving the `with` block the status
     becomes "complete", or "interrupted" if an exception (Ctrl-C included) escaped.
     """
@@ -105,7 +117,7 @@ class ResultsWriter:
         spec_dict: Mapping[str, Any],
         provenance: Mapping[str, Any],
         *,
-        calcium_spines: Sequence[int] = (),
+        spines: Sequence[int] = (),
         biochem_spines: Sequence[int] = (),
         overwrite: bool = False,
     ) -> None:
@@ -123,9 +135,9 @@ class ResultsWriter:
         f.attrs["status"] = "running"
         self._time = _growing(f, "time_ms", None, "f8")
         self._soma = _growing(f, "soma_v_mV", None, "f8")
-        spines = f.create_group("spines")
-        spines.create_dataset("numbers", data=np.asarray(calcium_spines, dtype="i8"))
-        self._calcium = _growing(spines, "calcium_mM", len(calcium_spines), "f8")
+        group = f.create_group("spines")
+        group.create_dataset("numbers", data=np.asarray(spines, dtype="i8"))
+        self._calcium = _growing(group, "calcium_mM", len(spines), "f8")
         bio = f.create_group("biochem")
         bio.create_dataset("spines", data=np.asarray(biochem_spines, dtype="i8"))
         self._bio_time = _growing(bio, "time_ms", None, "f8")
@@ -161,10 +173,10 @@ class ResultsWriter:
     ) -> ResultsWriter:
         """A writer for an `ExperimentSpec`: its output path, spines and resolved settings."""
         return cls(
-            spec.output_path,
+            spec.output_path(),
             spec.to_dict(),
             provenance() if prov is None else prov,
-            calcium_spines=spec.recorded_spines(),
+            spines=spec.recorded_spines(),
             biochem_spines=spec.instance_spines(),
             overwrite=overwrite,
         )
@@ -231,15 +243,18 @@ class ResultsWriter:
     def write_windows(
         self, windows: Sequence[Any], spine_of: Mapping[str, int] | None = None
     ) -> None:
-        """Append windows (WindowRecord-like objects or dicts); `spine_of` maps coupling labels
-        to spine numbers for records that carry no `spine` (-1 when unknown)."""
+        """Append windows (WindowRecord-like objects or dicts).
+
+        A record without `spine` gets `spine_of[label]`, else the number that ends its
+        coupling label ("ca12" -> 12), else -1.
+        """
         self._check_open()
         if not windows:
             return
         rows = [w if isinstance(w, Mapping) else dataclasses.asdict(w) for w in windows]
         spine_of = spine_of or {}
         columns = {
-            "spine": [int(r.get("spine", spine_of.get(r.get("coupling", ""), -1))) for r in rows],
+            "spine": [_spine(r, spine_of) for r in rows],
             "coupling": [str(r.get("coupling", "")) for r in rows],
             "open_ms": [float(r["open_ms"]) for r in rows],
             "close_ms": [float(r.get("close_ms", math.nan)) for r in rows],

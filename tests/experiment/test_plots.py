@@ -22,7 +22,7 @@ def _synthetic(path: Path, *, complete: bool = True) -> Path:
     t = np.arange(0.0, spec.t_end_ms, 1.0)
     bumps = sum(np.where(t >= s, np.exp(-(t - s) / 20.0), 0.0) for s in times)
     calcium = np.column_stack([1e-4 + 1e-3 * bumps, np.full_like(t, 1e-4)])
-    w = ResultsWriter(path, spec.to_dict(), {}, calcium_spines=[1, 2], biochem_spines=[1])
+    w = ResultsWriter(path, spec.to_dict(), {}, spines=[1, 2], biochem_spines=[1])
     for block in np.array_split(np.arange(t.size), 4):
         w.append_samples(t[block], -85.0 + 10.0 * bumps[block], calcium[block])
     for k, s in enumerate(times):

@@ -34,15 +34,19 @@ def _blocks(n_blocks: int, rows: int = 50, spines: int = 2):
 def test_round_trip(tmp_path: Path) -> None:
     spec = load_experiment(DEMO)
     path = tmp_path / "r.h5"
-    windows = [WindowRecord("ca1", 250.0, 283.0, 12, 1.5e4), WindowRecord("ca2", 300.0)]
+    windows = [
+        WindowRecord("first", 250.0, 283.0, 12, 1.5e4),
+        WindowRecord("ca2", 300.0),
+        WindowRecord("other", 310.0, 320.0),
+    ]
     stats = RunStats("event(series, rtol=0.001)", 100.0, 2100.0, 4.5, 17, {"ca1": 12})
     stats.windows = windows
     stats.adapters = {"roadrunner": AdapterStats(n_advance=40, wall_s=0.5)}
     with ResultsWriter(
         path,
         spec.to_dict(),
-        provenance(["timescales", "run"]),
-        calcium_spines=[1, 2],
+        provenance("timescales run demo.toml"),
+        spines=[1, 2],
         biochem_spines=[1, 2],
     ) as w:
         written = list(_blocks(3))
@@ -50,12 +54,12 @@ def test_round_trip(tmp_path: Path) -> None:
             w.append_samples(t, v, ca)
         w.append_biochem(250.0, np.array([5.0, np.nan]), np.array([1.0, np.nan]))
         w.append_biochem(260.0, np.array([7.0, np.nan]), np.array([10.0, np.nan]), [True, False])
-        w.write_windows(windows, {"ca1": 1, "ca2": 2})
+        w.write_windows(windows, {"first": 1})
         w.write_stats(stats)
     r = Results.open(path)
     assert r.status == "complete"
     assert r.experiment == json.loads(json.dumps(spec.to_dict()))
-    assert r.provenance["command"] == ["timescales", "run"]
+    assert r.provenance["command"] == "timescales run demo.toml"
     assert set(r.provenance["packages"]) >= {"timescales", "numpy", "h5py", "neuron"}
     np.testing.assert_array_equal(r.time_ms, np.concatenate([b[0] for b in written]))
     np.testing.assert_array_equal(r.soma_v_mV, np.concatenate([b[1] for b in written]))
@@ -65,9 +69,9 @@ def test_round_trip(tmp_path: Path) -> None:
     np.testing.assert_array_equal(r.output, [[5.0, np.nan], [7.0, np.nan]])
     np.testing.assert_array_equal(r.weight[:, 0], [1.0, 10.0])
     np.testing.assert_array_equal(r.clipped_weights, [1, 0])
-    np.testing.assert_array_equal(r.windows["spine"], [1, 2])
-    np.testing.assert_array_equal(r.windows["close_ms"], [283.0, np.nan])
-    assert list(r.windows["coupling"]) == ["ca1", "ca2"]
+    np.testing.assert_array_equal(r.windows["spine"], [1, 2, -1])
+    np.testing.assert_array_equal(r.windows["close_ms"], [283.0, np.nan, 320.0])
+    assert list(r.windows["coupling"]) == ["first", "ca2", "other"]
     assert r.stats["syncs"] == 17
     assert r.stats["exchanges"] == {"ca1": 12}
     assert "windows" not in r.stats
@@ -96,7 +100,7 @@ def test_exception_marks_interrupted_and_existing_file_is_refused(tmp_path: Path
 
 
 def test_shape_mismatch_is_an_error(tmp_path: Path) -> None:
-    w = ResultsWriter(tmp_path / "r.h5", {}, {}, calcium_spines=[1, 2])
+    w = ResultsWriter(tmp_path / "r.h5", {}, {}, spines=[1, 2])
     with pytest.raises(TimescalesError, match=r"calcium of shape \(2, 2\)"):
         w.append_samples(np.arange(2.0), np.zeros(2), np.zeros((2, 3)))
     with pytest.raises(TimescalesError, match=r"output and weight of shape \(0,\)"):
@@ -114,7 +118,7 @@ def test_killed_writer_leaves_a_readable_file(tmp_path: Path, how: str) -> None:
         import numpy as np
         from timescales.results import ResultsWriter
         w = ResultsWriter({str(path)!r}, {{"experiment": {{"name": "k"}}}}, {{"host": "h"}},
-                          calcium_spines=[7], biochem_spines=[7])
+                          spines=[7], biochem_spines=[7])
         for b in range(4):
             t = np.arange(b * 100, (b + 1) * 100, dtype=float)
             w.append_samples(t, -70.0 + 0 * t, 1e-4 + 0 * t[:, None])

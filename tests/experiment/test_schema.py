@@ -54,7 +54,7 @@ def test_every_example_validates(path: Path) -> None:
         shared_path("sbml", "BIOMD0000000183.xml")
     spec = load_experiment(path)
     assert spec.name == path.stem
-    assert spec.output_path == path.with_suffix(".h5")
+    assert spec.output_path() == path.with_suffix(".h5")
     assert spec.stimulated_spines()
     assert spec.schedule_ms()
     assert validate_file(path).startswith(f"experiment {path.stem!r}")
@@ -141,7 +141,7 @@ def test_defaults_and_paths_are_resolved(tmp_path: Path) -> None:
     )
     spec = load_experiment(path)
     assert spec.name == "my_run"
-    assert spec.output_path == tmp_path / "my_run.h5"
+    assert spec.output_path() == tmp_path / "my_run.h5"
     assert spec.model_path() == model
     assert spec.model_name() is None
     data = spec.to_dict()
@@ -368,7 +368,7 @@ def test_overrides_are_validated_like_file_keys(tmp_path: Path) -> None:
         EXAMPLES / "demo.toml", {"coupling.mode": "original", "experiment.output": str(out)}
     )
     assert spec.coupling.mode == "original"
-    assert spec.output_path == out
+    assert spec.output_path() == out
     assert spec.schedule_ms()[0] == 250.0
     with pytest.raises(ExperimentError, match=r"demo\.toml: coupling\.mode: one of .*got 'x'"):
         load_experiment(EXAMPLES / "demo.toml", {"coupling.mode": "x"})

@@ -8,7 +8,7 @@ equilibration, as in the study).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -33,8 +33,8 @@ class ExperimentSpec(ExperimentFile):
         assert self.experiment.name is not None
         return self.experiment.name
 
-    @property
     def output_path(self) -> Path:
+        """The results file (absolute)."""
         assert self.experiment.output is not None
         return Path(self.experiment.output)
 
@@ -72,13 +72,16 @@ class ExperimentSpec(ExperimentFile):
             return self.layout_spines()
         return tuple(sorted(set(bio.instances)))
 
-    def recorded_spines(self) -> tuple[int, ...]:
-        """Spines whose head calcium is recorded every record.interval_ms."""
+    def recorded_spines(self, instances: Sequence[int] | None = None) -> tuple[int, ...]:
+        """Spines whose head calcium is recorded every record.interval_ms.
+
+        `instances` replaces `instance_spines()` for record.spine_calcium = "instances".
+        """
         which = self.record.spine_calcium
         if which == "none":
             return ()
         if which == "instances":
-            return self.instance_spines()
+            return self.instance_spines() if instances is None else tuple(instances)
         if which == "stimulated":
             return self.stimulated_spines()
         return tuple(sorted(set(which)))
@@ -148,7 +151,7 @@ class ExperimentSpec(ExperimentFile):
                 f"{bio.output.variable!r}"
             )
             lines.append(f"  coupling: {coupling.mode}")
-        lines.append(f"  output: {self.output_path}")
+        lines.append(f"  output: {self.output_path()}")
         return "\n".join(lines)
 
 
