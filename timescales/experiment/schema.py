@@ -54,7 +54,7 @@ def _choices(choices: tuple[str, ...]) -> str:
 
 
 Number = Annotated[float, Field(allow_inf_nan=False)]
-PositiveMs = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+Positive = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 _AS_DATA = PlainSerializer(lambda v: v if isinstance(v, str) else list(v), return_type=Any)
 _AS_SCALAR = PlainSerializer(lambda v: v, return_type=Any)
@@ -78,7 +78,7 @@ class ExperimentInfo(Section):
         pattern=r"^[A-Za-z0-9_.\-]+$",
         description="a name of letters, digits, '_', '-' or '.' (default: the file name)",
     )
-    duration_ms: PositiveMs = Field(description="a number > 0 (ms after equilibration)")
+    duration_ms: Positive = Field(description="a number > 0 (ms after equilibration)")
     output: str | None = Field(
         None, min_length=1, description="a path relative to the experiment file"
     )
@@ -96,7 +96,7 @@ class Cell(Section):
             f"1..{MAX_SPINE}",
         )
     )
-    dt_ms: PositiveMs = Field(0.025, description="a number > 0 (ms)")
+    dt_ms: Positive = Field(0.025, description="a number > 0 (ms)")
     equilibration_ms: NonNegative = Field(100.0, description="a number >= 0 (ms)")
     v_init_mV: Number = Field(-87.75, description="a number (mV)")
     threads: int = Field(1, ge=1, description="an integer >= 1")
@@ -114,9 +114,7 @@ class Stimulus(Section):
     start_ms: NonNegative | None = Field(
         None, description="a number >= 0 (ms; the first input is at start + 1000/rate_hz)"
     )
-    rate_hz: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = Field(
-        None, description="a number > 0 (Hz)"
-    )
+    rate_hz: Positive | None = Field(None, description="a number > 0 (Hz)")
     count: int | None = Field(None, ge=1, description="an integer >= 1")
     times_ms: list[NonNegative] | None = Field(
         None, min_length=1, description="a non-empty list of numbers >= 0 (ms)"
@@ -189,26 +187,24 @@ class CouplingSpec(Section):
     mode: Literal["event", "original", "lockstep", "fixed"] = Field(
         "event", description="one of 'event', 'original', 'lockstep', 'fixed'"
     )
-    threshold_mM: PositiveMs = Field(5e-5, description="a number > 0 (mM above rest)")
+    threshold_mM: Positive = Field(5e-5, description="a number > 0 (mM above rest)")
     hysteresis_mM: NonNegative = Field(2.5e-5, description="a number >= 0 and < threshold_mM (mM)")
     settle_ms: NonNegative = Field(20.0, description="a number >= 0 (ms)")
-    min_interval_ms: PositiveMs = Field(1.0, description="a number > 0 (ms)")
-    max_interval_ms: PositiveMs = Field(
-        50.0, description="a number > 0 and >= min_interval_ms (ms)"
-    )
-    rtol: PositiveMs = Field(1e-3, description="a number > 0")
+    min_interval_ms: Positive = Field(1.0, description="a number > 0 (ms)")
+    max_interval_ms: Positive = Field(50.0, description="a number > 0 and >= min_interval_ms (ms)")
+    rtol: Positive = Field(1e-3, description="a number > 0")
     hold: Literal["series", "constant"] = Field("series", description="one of 'series', 'constant'")
-    resolution_ms: PositiveMs = Field(0.25, description="a number > 0 (ms)")
-    max_advance_ms: PositiveMs = Field(1000.0, description="a number > 0 (ms)")
-    interval_ms: PositiveMs = Field(1.0, description="a number > 0 (ms)")
-    buffer_ms: PositiveMs = Field(10.0, description="a number > 0 (ms)")
-    sampling_ms: PositiveMs = Field(1.0, description="a number > 0 (ms)")
+    resolution_ms: Positive = Field(0.25, description="a number > 0 (ms)")
+    max_advance_ms: Positive = Field(1000.0, description="a number > 0 (ms)")
+    interval_ms: Positive = Field(1.0, description="a number > 0 (ms)")
+    buffer_ms: Positive = Field(10.0, description="a number > 0 (ms)")
+    sampling_ms: Positive = Field(1.0, description="a number > 0 (ms)")
 
 
 class Record(Section):
     """[record]: what is sampled at regular intervals into the results file."""
 
-    interval_ms: PositiveMs = Field(1.0, description="a number > 0 (ms)")
+    interval_ms: Positive = Field(1.0, description="a number > 0 (ms)")
     soma_v: bool = Field(True, description="true or false")
     spine_calcium: SpineSet = Field(
         "instances",
