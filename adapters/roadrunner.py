@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from timescales.adapter import Adapter, Capabilities, Reached, Series, Variable, Watch
-from timescales.errors import AdapterError
+from timescales.errors import AdapterError, ModelError
 
 from ._imports import import_roadrunner
 from ._sbml_inputs import FluxInput
@@ -36,7 +36,12 @@ def use_lljit(enabled: bool = True) -> None:
 
 
 def _new_runner(model: SBMLModel, tolerances: Tolerances) -> Any:
-    runner = import_roadrunner().RoadRunner(model.sbml)
+    try:
+        runner = import_roadrunner().RoadRunner(model.sbml)
+    except RuntimeError as exc:
+        raise ModelError(
+            f"{model.source_name}: libRoadRunner cannot load the model: {exc}"
+        ) from exc
     if tolerances is not None:
         rel, abs_ = tolerances
         runner.integrator.setValue("relative_tolerance", float(rel))
@@ -45,12 +50,14 @@ def _new_runner(model: SBMLModel, tolerances: Tolerances) -> Any:
 
 
 def _state_vector(runner: Any) -> np.ndarray:
-    """The integrator's state (rate-rule variables, then floating species amounts)."""
+    """The integrator's state: rate-rule variables, then the other floating species amounts."""
     amounts = np.asarray(runner.model.getFloatingSpeciesAmounts(), dtype=float)
     symbols = runner.model.getRateRuleSymbols()
     if not symbols:
         return amounts
-    return np.concatenate([[runner.getValue(s) for s in symbols], amounts])
+    ruled = set(symbols)
+    free = [i for i, sid in enumerate(runner.model.getFloatingSpeciesIds()) if sid not in ruled]
+    return np.concatenate([[runner.getValue(s) for s in symbols], amounts[free]])
 
 
 def _steady_over(runner: Any, atol: np.ndarray, rtol: float, dt_model: float) -> bool:
@@ -142,6 +149,8 @@ class RoadRunnerAdapter(Adapter):
         self._runner: Any = None if lazy else _new_runner(model, integrator_tolerances)
         self._restart = True
         self._feeds: dict[str, _SeriesFeed] = {}
+        #: Advances (or parts) skipped at steady state instead of integrated.
+        self.n_fast_forwards = 0
 
     @classmethod
     def many(
@@ -207,6 +216,7 @@ class RoadRunnerAdapter(Adapter):
             if not self.model.time_dependent and rest.steady_over(
                 (until_ms - self._t_ms) / self._ms
             ):
+                self.n_fast_forwards += 1
                 return Reached(until_ms)
             self._materialize()
         t_ms = self._t_ms
@@ -217,6 +227,7 @@ class RoadRunnerAdapter(Adapter):
                 pass
             elif self._can_jump(end_ms - t_ms):
                 self._restart = True
+                self.n_fast_forwards += 1
             else:
                 reached = self._integrate(t_ms, end_ms, watches)
                 if reached.fired:
@@ -258,8 +269,10 @@ class RoadRunnerAdapter(Adapter):
         self._load_chunk(feed)
 
     def _save_state(self) -> object:
+        """RoadRunner's full state; the integrator restarts here too, so replays are exact."""
         if self._runner is None:
             return None
+        self._restart = True
         return (self._runner.saveStateS(), copy.deepcopy(self._feeds))
 
     def _restore_state(self, state: object) -> None:

@@ -345,6 +345,11 @@ class _Prepared:
         if units.is_amount(f"({unit}) * s"):
             return repr(units.factor(unit, per_time.text, f"flux into {sid}") / per_time.factor)
         comp_unit = self.compartment_units[info.compartment]
+        if not comp_unit.declared:
+            raise ModelError(
+                f"{self.name}: compartment {info.compartment} has no declared units, so a flux "
+                f"in {unit!r} cannot be converted; request an amount flux or model units"
+            )
         per_volume = per_time.over(comp_unit)
         value = units.factor(unit, per_volume.text, f"flux into {sid}") / per_volume.factor
         return f"{value!r} * {info.compartment}"
