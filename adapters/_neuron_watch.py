@@ -177,7 +177,7 @@ class SteppedCheck:
     """Vectorized sign-change check of several watches between consecutive steps."""
 
     def __init__(self, h: Any, stepped: Sequence[Armed]) -> None:
-        self.watches = [a.watch for a in stepped]
+        self.size = len(stepped)
         self._pointer_idx = [i for i, a in enumerate(stepped) if a.entry.ref is not None]
         self._getter_idx = [i for i, a in enumerate(stepped) if a.entry.ref is None]
         self._getters = [stepped[i].entry.get for i in self._getter_idx]
@@ -185,43 +185,57 @@ class SteppedCheck:
         for j, i in enumerate(self._pointer_idx):
             self._ptrs.pset(j, stepped[i].entry.ref)
         self._buf = h.Vector(max(1, len(self._pointer_idx)))
-        self._levels = np.array([w.level for w in self.watches], dtype=float)
-        directions = np.array([w.direction for w in self.watches])
+        # Bound once: hoc attribute lookups and as_numpy() cost more than the gather itself.
+        self._gather = self._ptrs.gather
+        self._view = self._buf.as_numpy()
+        self._levels = np.array([a.watch.level for a in stepped], dtype=float)
+        directions = np.array([a.watch.direction for a in stepped])
         self._up = directions != "falling"
         self._down = directions != "rising"
 
     def values(self) -> np.ndarray:
-        out = np.empty(len(self.watches))
+        if not self._getter_idx:
+            self._gather(self._buf)
+            return self._view.copy()
+        out = np.empty(self.size)
         if self._pointer_idx:
-            self._ptrs.gather(self._buf)
-            out[self._pointer_idx] = self._buf.as_numpy()[: len(self._pointer_idx)]
+            self._gather(self._buf)
+            out[self._pointer_idx] = self._view[: len(self._pointer_idx)]
         for i, get in zip(self._getter_idx, self._getters, strict=True):
             out[i] = get()
         return out
 
-    def crossed(self, before: np.ndarray, after: np.ndarray) -> list[Watch]:
-        """Watches whose level lies between `before` and `after` in their direction."""
+    def crossed(self, before: np.ndarray, after: np.ndarray) -> list[int]:
+        """Indices of the watches whose level lies between `before` and `after`, in direction."""
         lvl = self._levels
-        up = self._up & (before < lvl) & (after >= lvl)
-        down = self._down & (before > lvl) & (after <= lvl)
-        return [self.watches[i] for i in np.flatnonzero(up | down)]
+        hit = (self._up & (before < lvl) & (after >= lvl)) | (
+            self._down & (before > lvl) & (after <= lvl)
+        )
+        return np.flatnonzero(hit).tolist() if hit.any() else []
 
 
-@contextlib.contextmanager
-def quiet_stop_messages(active: bool) -> Iterator[list[str]]:
-    """Hold back what NEURON prints when `StopAdvance` unwinds it; the caller replays the rest.
+class StderrTrap:
+    """Holds back what NEURON prints when `StopAdvance` unwinds it; the caller replays the rest.
 
-    NEURON reports a Python exception raised in a callback on stderr (both the Python
-    traceback and a hoc error line). The text is captured into the yielded list.
+    NEURON reports a Python exception raised in a callback on stderr (the Python traceback
+    on `sys.stderr`, a hoc error line on file descriptor 2). Both go to one reusable file.
     """
-    captured: list[str] = []
-    if not active:
-        yield captured
-        return
-    sys.stderr.flush()
-    saved_fd = os.dup(2)
-    saved_stream = sys.stderr
-    with tempfile.TemporaryFile(mode="w+") as tmp:
+
+    def __init__(self) -> None:
+        self._file: Any = None
+
+    @contextlib.contextmanager
+    def capture(self) -> Iterator[list[str]]:
+        """Redirect stderr for the block; the text lands in the yielded list afterwards."""
+        if self._file is None:
+            self._file = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 - kept open on purpose
+        tmp = self._file
+        tmp.seek(0)
+        tmp.truncate()
+        captured: list[str] = []
+        sys.stderr.flush()
+        saved_fd = os.dup(2)
+        saved_stream = sys.stderr
         os.dup2(tmp.fileno(), 2)
         sys.stderr = tmp
         try:
@@ -233,3 +247,8 @@ def quiet_stop_messages(active: bool) -> Iterator[list[str]]:
             sys.stderr = saved_stream
             tmp.seek(0)
             captured.append(tmp.read())
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None

@@ -35,11 +35,12 @@ from timescales.errors import AdapterError, ModelError
 from ._imports import import_neuron
 from ._neuron_names import Entry, NameResolver, entry_from_model_var
 from ._neuron_record import Recording, samples_of
-from ._neuron_watch import Armed, NativeWatches, SteppedCheck, quiet_stop_messages, split
+from ._neuron_watch import Armed, NativeWatches, StderrTrap, SteppedCheck, split
 
 Build = Callable[[], object] | str | Path | None
 _STEP_TOL = 1e-6  # fraction of a step below which a remainder counts as zero
 _PTR_CACHE_SIZE = 64
+_CHECK_CACHE_SIZE = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +51,17 @@ class _Snapshot:
     netcons: frozenset[str]
     archives: dict[str, list[Any]]
     fired: dict[str, float]
+
+
+@dataclass(frozen=True, slots=True)
+class _PointerGroup:
+    """A PtrVector over several variables, its buffer, and the bound calls (looked up once)."""
+
+    pointers: Any
+    buffer: Any
+    view: np.ndarray
+    gather: Callable[[Any], object]
+    scatter: Callable[[Any], object]
 
 
 class _Variables(Mapping[str, Variable]):
@@ -116,7 +128,10 @@ class NeuronAdapter(Adapter):
         self._resolver = NameResolver(self._h, self.label)
         self._entries: dict[str, Entry] = self._model_entries()
         self._native = NativeWatches(self._h)
-        self._ptr_cache: dict[tuple[str, ...], tuple[Any, Any]] = {}
+        self._ptr_cache: dict[tuple[str, ...], _PointerGroup] = {}
+        self._checks: dict[tuple[object, ...], SteppedCheck] = {}
+        self._settable_groups: set[tuple[str, ...]] = set()
+        self._stderr = StderrTrap()
         self._recordings: dict[str, Recording] = {}
 
     # ------------------------------------------------------------ construction
@@ -231,27 +246,51 @@ class NeuronAdapter(Adapter):
         if self.cvode:
             self._h.cvode.re_init()
 
+    def get_many(self, names: Sequence[str]) -> np.ndarray:
+        """Values of several variables; a list of pointer names seen before is one gather."""
+        cached = self._ptr_cache.get(tuple(names))
+        if cached is None or not self._initialized or self._closed:
+            return super().get_many(names)
+        self.stats.n_get += 1
+        cached.gather(cached.buffer)
+        return cached.view.copy()
+
+    def set_many(self, names: Sequence[str], values: Sequence[float] | np.ndarray) -> None:
+        """Set several variables; a list of settable pointer names seen before is one scatter."""
+        key = tuple(names)
+        values = np.asarray(values, dtype=float)
+        if (
+            key not in self._settable_groups
+            or values.shape != (len(key),)
+            or not np.all(np.isfinite(values))
+            or not self._initialized
+            or self._closed
+        ):
+            super().set_many(names, values)
+            return
+        self.stats.n_set += 1
+        self._set_many(list(key), values)
+
     def _get_many(self, names: list[str]) -> Sequence[float]:
-        pointers = self._pointers(names)
-        if pointers is None:
+        group = self._pointers(names)
+        if group is None:
             return [self._entry(n).get() for n in names]
-        ptrs, buf = pointers
-        ptrs.gather(buf)
-        return buf.as_numpy().copy()
+        group.gather(group.buffer)
+        return group.view.copy()
 
     def _set_many(self, names: list[str], values: np.ndarray) -> None:
-        pointers = self._pointers(names)
-        if pointers is None:
+        group = self._pointers(names)
+        if group is None:
             for n, v in zip(names, values, strict=True):
                 self._entry(n).set(float(v))
         else:
-            ptrs, buf = pointers
-            buf.as_numpy()[:] = values
-            ptrs.scatter(buf)
+            group.view[:] = values
+            group.scatter(group.buffer)
+            self._settable_groups.add(tuple(names))
         self._after_external_change()
 
-    def _pointers(self, names: list[str]) -> tuple[Any, Any] | None:
-        """A cached (PtrVector, Vector) pair for `names`, or None if one has no pointer."""
+    def _pointers(self, names: list[str]) -> _PointerGroup | None:
+        """The cached pointer group of `names`, or None if one of them has no pointer."""
         key = tuple(names)
         cached = self._ptr_cache.get(key)
         if cached is not None:
@@ -262,10 +301,13 @@ class NeuronAdapter(Adapter):
         ptrs = self._h.PtrVector(len(entries))
         for i, e in enumerate(entries):
             ptrs.pset(i, e.ref)
+        buffer = self._h.Vector(len(entries))
         if len(self._ptr_cache) >= _PTR_CACHE_SIZE:
+            self._settable_groups.discard(next(iter(self._ptr_cache)))
             self._ptr_cache.pop(next(iter(self._ptr_cache)))
-        self._ptr_cache[key] = (ptrs, self._h.Vector(len(entries)))
-        return self._ptr_cache[key]
+        group = _PointerGroup(ptrs, buffer, buffer.as_numpy(), ptrs.gather, ptrs.scatter)
+        self._ptr_cache[key] = group
+        return group
 
     # ---------------------------------------------------------------- advance
     def _advance(self, until_ms: float, watches: tuple[Watch, ...]) -> Reached:
@@ -308,7 +350,7 @@ class NeuronAdapter(Adapter):
 
     def _steps_checked(self, until_ms: float, armed: Sequence[Armed]) -> list[Watch]:
         """Step by step, comparing the watched values before and after each step."""
-        check = SteppedCheck(self._h, armed)
+        check = self._check(armed)
         n, rest = self._steps_to(until_ms)
         before = check.values()
         for i in range(n + (1 if rest else 0)):
@@ -318,9 +360,21 @@ class NeuronAdapter(Adapter):
             after = check.values()
             crossed = check.crossed(before, after)
             if crossed:
-                return crossed
+                return [armed[j].watch for j in crossed]
             before = after
         return []
+
+    def _check(self, armed: Sequence[Armed]) -> SteppedCheck:
+        """A SteppedCheck for these watches, cached by (pointer, level, direction)."""
+        key = tuple(
+            (a.entry.key or a.watch.variable, a.watch.level, a.watch.direction) for a in armed
+        )
+        check = self._checks.get(key)
+        if check is None:
+            if len(self._checks) >= _CHECK_CACHE_SIZE:
+                self._checks.pop(next(iter(self._checks)))
+            check = self._checks[key] = SteppedCheck(self._h, armed)
+        return check
 
     def _partial_step(self, dt_ms: float = 0.0) -> None:
         """One step; a step of `dt_ms` < dt when given (then dt is restored)."""
@@ -339,7 +393,7 @@ class NeuronAdapter(Adapter):
         if not native.armed:
             integrate()
             return []
-        with quiet_stop_messages(True) as captured:
+        with self._stderr.capture() as captured:
             try:
                 integrate()
             except RuntimeError:
@@ -365,14 +419,14 @@ class NeuronAdapter(Adapter):
         if not armed:
             self._pc.psolve(until_ms)
             return self._finish(until_ms, [], watches)
-        check = SteppedCheck(self._h, armed)
+        check = self._check(armed)
         before = check.values()
         while float(self._h.t) < until_ms - _STEP_TOL * self.dt_ms:
             self._pc.psolve(min(until_ms, float(self._h.t) + self.dt_ms))
             after = check.values()
-            fired = check.crossed(before, after)
-            if fired:
-                return self._finish(until_ms, fired, watches)
+            crossed = check.crossed(before, after)
+            if crossed:
+                return self._finish(until_ms, [armed[j].watch for j in crossed], watches)
             before = after
         return self._finish(until_ms, [], watches)
 
@@ -519,7 +573,10 @@ class NeuronAdapter(Adapter):
     def _close(self) -> None:
         """Drop every NEURON object of this adapter and delete the sections its model built."""
         self._native.close()
+        self._stderr.close()
+        self._checks.clear()
         self._ptr_cache.clear()
+        self._settable_groups.clear()
         self._recordings.clear()
         self._entries.clear()
         self._resolver.clear()

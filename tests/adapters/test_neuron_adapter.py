@@ -218,6 +218,18 @@ def test_chunked_advance_equals_uninterrupted_run() -> None:
         adapter.close()
 
 
+def test_rest_checks_that_find_no_rest_leave_the_trajectory_alone() -> None:
+    _, expected = uninterrupted(60.0)
+    adapter = open_adapter(rest_tol_per_ms=1e-12, jump_min_ms=1.0)
+    try:
+        for until in np.arange(2.0, 60.1, 2.0):
+            adapter.advance(float(until))
+        assert adapter.n_jumps == 0
+        np.testing.assert_allclose(adapter.get_many(STATE_NAMES), expected, rtol=0, atol=1e-9)
+    finally:
+        adapter.close()
+
+
 def test_off_grid_target_is_reached_exactly() -> None:
     adapter = open_adapter(rest_tol_per_ms=None)
     try:
