@@ -32,6 +32,8 @@ from ._neuron_names import Entry
 #: NEURON stamps a threshold crossing found by the fixed-step check at step time + 1e-10 ms.
 THRESHOLD_TEPS_MS = 1e-10
 _FIRST_CHECK_MS = 1e-8
+#: Thresholds set briefly on new NetCons to find model NetCons sharing their source.
+_PROBE_LEVEL = 7.77e29
 
 
 class StopAdvance(Exception):
@@ -46,11 +48,12 @@ class Armed:
     entry: Entry
 
 
-def split(armed: Sequence[Armed]) -> tuple[list[Armed], list[Armed]]:
+def split(armed: Sequence[Armed], shared: set[str]) -> tuple[list[Armed], list[Armed]]:
     """(native, stepped): rising watches on distinct pointers of known sections can be native.
 
     NEURON places a NetCon's threshold check in the section owning the pointer; a model
-    variable that names no `section` is therefore checked step by step.
+    variable that names no `section` is therefore checked step by step, and so is a pointer
+    in `shared` (the model's own NetCons watch it: their threshold must stay theirs).
     """
     native: list[Armed] = []
     stepped: list[Armed] = []
@@ -62,6 +65,7 @@ def split(armed: Sequence[Armed]) -> tuple[list[Armed], list[Armed]]:
             and entry.ref is not None
             and entry.section is not None
             and key not in seen
+            and key not in shared
         ):
             native.append(a)
             seen.add(key)
@@ -83,23 +87,57 @@ class NativeWatches:
         self._sentinel: Any = None
         self.fired: dict[str, float] = {}
         self.stopping = False
+        self.shared: set[str] = set()
 
     @property
     def armed(self) -> bool:
         return bool(self._active)
 
+    def prepare(self, native: Sequence[Armed]) -> None:
+        """Create the missing NetCons; pointers the model's NetCons watch go to `shared`.
+
+        NetCons on one pointer share one threshold and one record callback. Each new NetCon
+        gets a probe threshold first: a model NetCon whose threshold changes with it shares
+        its source, gets its threshold back and keeps its own record; ours is deleted.
+        """
+        missing = {a.entry.key: a.entry for a in native if a.entry.key not in self.netcons}
+        if not missing:
+            return
+        before = self._model_thresholds()
+        new = {}
+        for i, (key, entry) in enumerate(missing.items()):
+            new[key] = self._h.NetCon(entry.ref, None, sec=entry.section)
+            new[key].threshold = _PROBE_LEVEL + i
+        keys = list(missing)
+        for nc, threshold in before:
+            if nc.threshold != threshold:
+                self.shared.add(keys[round(nc.threshold - _PROBE_LEVEL)])
+                nc.threshold = threshold
+        for key, nc in new.items():
+            if key not in self.shared:
+                nc.record(self._callback(key))
+                self.netcons[key] = nc
+        self._make_sentinel()
+
+    def _model_thresholds(self) -> list[tuple[Any, float]]:
+        """(NetCon, threshold) of every NetCon on a pointer source that is not ours."""
+        ours = {nc.hname() for nc in self.netcons.values()}
+        if self._sentinel is not None:
+            ours.add(self._sentinel.hname())
+        found = []
+        for nc in self._h.List("NetCon"):
+            if nc.pre() is None and nc.hname() not in ours:
+                found.append((nc, float(nc.threshold)))
+        return found
+
     def arm(self, native: Sequence[Armed], start_ms: float) -> None:
-        """Set the thresholds of this advance's watches (creating NetCons as needed)."""
+        """Set the thresholds of this advance's watches (NetCons made by `prepare`)."""
         self._active = {}
-        created = False
         for a in native:
             key = a.entry.key
-            if key not in self.netcons:
-                self.netcons[key] = self._netcon(key, a.entry.ref, a.entry.section)
-                created = True
             self.netcons[key].threshold = a.watch.level
             self._active[key] = a.watch
-        if created or self._sentinel is None:
+        if self._sentinel is None:
             self._make_sentinel()
         self.fired = {}
         self._start_ms = start_ms
@@ -134,11 +172,6 @@ class NativeWatches:
         self.netcons.clear()
         self._sentinel = None
         self._sentinel_sec = None
-
-    def _netcon(self, key: str, ref: Any, section: Any) -> Any:
-        nc = self._h.NetCon(ref, None, sec=section)
-        nc.record(self._callback(key))
-        return nc
 
     def _make_sentinel(self) -> None:
         """(Re)create the sentinel NetCon so that it comes after every watch NetCon."""

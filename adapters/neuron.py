@@ -316,7 +316,9 @@ class NeuronAdapter(Adapter):
             return self._advance_cvode(until_ms, armed)
         self._h.dt = self.dt_ms
         self._jump_if_quiet(until_ms, armed)
-        native, stepped = split(armed)
+        native, _ = split(armed, self._native.shared)
+        self._native.prepare(native)
+        native, stepped = split(armed, self._native.shared)
         if stepped:
             self._native.disarm()
             return self._finish(until_ms, self._steps_checked(until_ms, armed), watches)

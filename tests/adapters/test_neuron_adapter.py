@@ -138,6 +138,27 @@ def test_watches_firing_at_one_step_are_all_reported() -> None:
         adapter.close()
 
 
+def test_a_model_netcon_on_the_watched_pointer_keeps_its_threshold_and_record() -> None:
+    class WithDetector(BallAndStick):
+        def __init__(self) -> None:
+            super().__init__()
+            self.detector = h.NetCon(self.soma(0.5)._ref_v, None, sec=self.soma)
+            self.detector.threshold = -20.0
+            self.spikes = h.Vector()
+            self.detector.record(self.spikes)
+
+    (t_ref, v_ref), _ = uninterrupted(40.0)
+    i = int(np.argmax(v_ref >= 0.0))
+    adapter = open_adapter(WithDetector, rest_tol_per_ms=None)
+    try:
+        reached = adapter.advance(40.0, [Watch("soma(0.5).v", 0.0)])
+        assert reached.t_ms == pytest.approx(t_ref[i], abs=1e-9)
+        assert adapter.model.detector.threshold == -20.0
+        assert adapter.model.spikes.size() == 1
+    finally:
+        adapter.close()
+
+
 def test_crossing_in_the_last_step_of_an_advance_is_reported_there() -> None:
     (t_ref, v_ref), _ = uninterrupted(40.0)
     i = int(np.argmax(v_ref >= 0.0))
