@@ -59,11 +59,8 @@ class Recording:
         return times[lo:hi], values[lo:hi].copy()
 
     def first_time_ms(self) -> float:
-        if self.archive:
-            return self.archive[0].t0_ms
-        if self.vector.size():
-            return self.live_t0_ms
-        return np.inf
+        """The earliest time covered: the oldest kept sample, or the start of the recording."""
+        return self.archive[0].t0_ms if self.archive else self.live_t0_ms
 
     def forget_before(self, t_ms: float) -> None:
         """Drop samples older than `t_ms`, keeping the last one at or before it (for holds)."""

@@ -1,19 +1,25 @@
 """NeuronAdapter: one NEURON model (built by any Python callable or hoc file) behind the contract.
 
 Variables are `section(x).rangevar` names (`soma(0.5).v`, `dend(0.3).gnabar_hh`), resolved
-to a NEURON pointer on first use, plus the names a model object defines through
+to a NEURON pointer on first use (units from NEURON's metadata, roles from the mechanism's
+PARAMETER/ASSIGNED/STATE blocks), plus the names a model object defines through
 `timescales_variables()` and names given to `register`. NEURON's `h` is a process-wide
 singleton, so only one adapter may be open per process; closing it deletes its sections.
 
-Advancing uses fixed steps of `dt_ms` (or CVode with `cvode=True`) through
-`ParallelContext.psolve`. Watches: see `_neuron_watch` (native NetCon thresholds for rising
-crossings, a vectorized per-step check otherwise).
+Advancing: fixed steps of `dt_ms` through `ParallelContext.psolve` (a target off the step grid
+ends with one shorter step). Watches (see `_neuron_watch`): rising crossings of pointers are
+native NetCon thresholds and stop `psolve` at the end of the crossing step; falling/either
+crossings, pointer-less variables and pointers the model's own NetCons watch are compared
+before and after every step with numpy. With `cvode=True`, watches are checked every `dt_ms`.
 
 Quiet periods: with fixed steps, when the span to `until_ms` is at least `jump_min_ms`, no input
 is queued before it (`next_event_time`), every state's rate of change is below
 `rest_tol_per_ms` (max |dy/dt| over all CVode states, each in its own unit per ms) and no watch
 level lies within `rest_tol_per_ms * span` of its variable, the adapter sets `h.t` forward
 without integrating (states kept). The error is then at most about `rest_tol_per_ms * span`.
+
+Recording: `record` uses `Vector.record` every `record_dt_ms` (or the caller's dt), rounded to
+whole steps; `h.frecord_init()` restarts every recording vector in NEURON (the model's too).
 """
 
 from __future__ import annotations
@@ -395,14 +401,16 @@ class NeuronAdapter(Adapter):
         if not native.armed:
             integrate()
             return []
+        error: RuntimeError | None = None
         with self._stderr.capture() as captured:
             try:
                 integrate()
-            except RuntimeError:
-                if not native.stopping:
-                    raise
+            except RuntimeError as exc:
+                error = exc
         if not native.stopping:
             sys.stderr.write("".join(captured))
+            if error is not None:
+                raise error
             return []
         native.stopping = False
         self._h.t = min(native.fired.values())

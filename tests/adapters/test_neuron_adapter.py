@@ -275,12 +275,17 @@ def test_quiet_period_jump_matches_fixed_step_integration() -> None:
     try:
         adapter.advance(settle_ms)
         assert adapter.max_rate_per_ms() < rest_tol
+        adapter.record(["soma(0.5).v"], 0.5)
         adapter.advance(settle_ms + quiet_ms)
         assert adapter.n_jumps >= 1
         assert adapter.jumped_ms >= quiet_ms - 5.0
         assert adapter.t_ms == settle_ms + quiet_ms
         got = adapter.get_many(STATE_NAMES)
         np.testing.assert_allclose(got, expected, rtol=0, atol=rest_tol * quiet_ms)
+        # Samples over the jumped stretch hold the rest value too.
+        rec = adapter.samples("soma(0.5).v", settle_ms, settle_ms + quiet_ms)
+        assert len(rec.values) == round(quiet_ms / 0.5) + 1
+        np.testing.assert_allclose(rec.values, expected[0], rtol=0, atol=rest_tol * quiet_ms)
     finally:
         adapter.close()
 
@@ -309,15 +314,26 @@ def test_bulk_get_and_set(ball: NeuronAdapter) -> None:
 
 
 def test_save_restore_replays_the_same_trajectory(ball: NeuronAdapter) -> None:
+    ball.record(["soma(0.5).v"], 0.1)
     ball.advance(3.0)
     state = ball.save_state()
     first = ball.advance(30.0, [Watch("soma(0.5).v", 0.0)])
     states_first = ball.get_many(STATE_NAMES)
+    samples_first = ball.samples("soma(0.5).v", 0.0, first.t_ms).values
     ball.restore_state(state)
     assert ball.t_ms == 3.0
     second = ball.advance(30.0, [Watch("soma(0.5).v", 0.0), Watch("dend(0.95).v", 50.0)])
     assert second.t_ms == first.t_ms
     assert np.array_equal(ball.get_many(STATE_NAMES), states_first)
+    assert np.array_equal(ball.samples("soma(0.5).v", 0.0, first.t_ms).values, samples_first)
+
+
+def test_initialize_at_a_later_time(ball: NeuronAdapter) -> None:
+    ball.initialize(100.0)
+    assert ball.t_ms == 100.0
+    reached = ball.advance(101.0)
+    assert reached.t_ms == 101.0
+    assert abs(h.t - 101.0) < 1e-9
 
 
 def test_next_event_time_from_queued_vecstim_inputs() -> None:
