@@ -45,7 +45,7 @@ PARAMETER {
     k3 = 1 (/ms)
     k4 = 0.005 (/mM-ms)
     TotalPump = 1e-11 (mol/cm2)
-    tolerance = 1e-12 (1)
+    tolerance = 1e-6 (1)
     max_iterations = 50 (1)
 }
 
@@ -135,47 +135,53 @@ KINETIC scheme {
 }
 
 PROCEDURE shells() {
-    LOCAL area[NANN], face[NANN], old[NANN], oldbound[NANN], lower[NANN], diag[NANN], upper[NANN], rhs[NANN], bfree, bfac[NANN], rbuf[NANN], rbound[NANN], influx, pumparea, oldpc, pfree, jbind, jout, sbind, epump, rpump, rc, dc, delta, iter, done
-    parea = PI * diam
-    pumparea = (1e10) * parea
+    : Backward Euler on the equations of `scheme`, solved by Newton iteration. Per
+    : iteration the bound buffer (per shell) and the bound pump are eliminated
+    : analytically, leaving a tridiagonal system in the shell concentrations. Newton
+    : converges quadratically: once every correction is below `tolerance` (relative),
+    : the error left is of order tolerance^2, and the iteration stops.
+    LOCAL c[NANN], cb[NANN], old[NANN], oldbound[NANN], area[NANN], face[NANN], lower[NANN], diag[NANN], upper[NANN], rhs[NANN], bfac[NANN], rbound[NANN], pc, oldpc, bfree, rbuf, flux, influx, pumparea, pfree, jbind, jout, sbind, epump, rpump, dc, delta, iter, done
+    pumparea = (1e10) * PI * diam
     influx = -(ica - ica_pmp_last) * PI * diam / (2 * FARADAY)
     FROM i = 0 TO NANN - 1 {
         area[i] = diam * diam * shell_fraction(i)
         face[i] = DCa * face_factor(i)
-        old[i] = ca[i]
-        oldbound[i] = caBuffer[i]
+        c[i] = ca[i]
+        cb[i] = caBuffer[i]
+        old[i] = c[i]
+        oldbound[i] = cb[i]
     }
-    oldpc = pumpca
+    pc = pumpca
+    oldpc = pc
     done = 0
     iter = 0
     while (done == 0) {
-        pfree = TotalPump - pumpca
-        jbind = k1 * ca[0] * pfree - k2 * pumpca
-        jout = k3 * pumpca - k4 * pfree * cao
-        sbind = k1 * ca[0] + k2
+        pfree = TotalPump - pc
+        jbind = k1 * c[0] * pfree - k2 * pc
+        jout = k3 * pc - k4 * pfree * cao
+        sbind = k1 * c[0] + k2
         epump = 1 + dt * (sbind + k3 + k4 * cao)
-        rpump = pumpca - oldpc - dt * (jbind - jout)
+        rpump = pc - oldpc - dt * (jbind - jout)
         FROM i = 0 TO NANN - 1 {
-            bfree = TotalBuffer - caBuffer[i]
-            rbuf[i] = k1buf * ca[i] * bfree - k2buf * caBuffer[i]
-            bfac[i] = 1 + dt * (k1buf * ca[i] + k2buf)
-            rbound[i] = caBuffer[i] - oldbound[i] - dt * rbuf[i]
-            rc = 0
+            bfree = TotalBuffer - cb[i]
+            rbuf = k1buf * c[i] * bfree - k2buf * cb[i]
+            bfac[i] = 1 + dt * (k1buf * c[i] + k2buf)
+            rbound[i] = cb[i] - oldbound[i] - dt * rbuf
+            flux = -area[i] * rbuf
             lower[i] = 0
             upper[i] = 0
             diag[i] = area[i] + dt * area[i] * k1buf * bfree / bfac[i]
             if (i > 0) {
-                rc = rc + face[i] * (ca[i - 1] - ca[i])
+                flux = flux + face[i] * (c[i - 1] - c[i])
                 lower[i] = -dt * face[i]
                 diag[i] = diag[i] + dt * face[i]
             }
             if (i < NANN - 1) {
-                rc = rc - face[i + 1] * (ca[i] - ca[i + 1])
+                flux = flux - face[i + 1] * (c[i] - c[i + 1])
                 upper[i] = -dt * face[i + 1]
                 diag[i] = diag[i] + dt * face[i + 1]
             }
-            rc = area[i] * (ca[i] - old[i]) - dt * (rc - area[i] * rbuf[i])
-            rhs[i] = -rc - dt * area[i] * (k1buf * ca[i] + k2buf) * rbound[i] / bfac[i]
+            rhs[i] = dt * flux - area[i] * (c[i] - old[i]) - dt * area[i] * (k1buf * c[i] + k2buf) * rbound[i] / bfac[i]
         }
         rhs[0] = rhs[0] + dt * influx - dt * pumparea * jbind - dt * pumparea * sbind * rpump / epump
         diag[0] = diag[0] + dt * pumparea * k1 * pfree * (1 - dt * sbind / epump)
@@ -185,29 +191,32 @@ PROCEDURE shells() {
             rhs[i] = rhs[i] - delta * rhs[i - 1]
         }
         rhs[NANN - 1] = rhs[NANN - 1] / diag[NANN - 1]
-        FROM j = 0 TO NANN - 2 {
-            rhs[NANN - 2 - j] = (rhs[NANN - 2 - j] - upper[NANN - 2 - j] * rhs[NANN - 1 - j]) / diag[NANN - 2 - j]
+        FROM j = 2 TO NANN {
+            rhs[NANN - j] = (rhs[NANN - j] - upper[NANN - j] * rhs[NANN - j + 1]) / diag[NANN - j]
         }
         done = 1
         FROM i = 0 TO NANN - 1 {
             dc = rhs[i]
-            delta = (dt * k1buf * (TotalBuffer - caBuffer[i]) * dc - rbound[i]) / bfac[i]
-            ca[i] = ca[i] + dc
-            caBuffer[i] = caBuffer[i] + delta
-            if (fabs(dc) > tolerance * (fabs(ca[i]) + 1e-9) || fabs(delta) > tolerance * (fabs(caBuffer[i]) + 1e-9)) {
+            delta = (dt * k1buf * (TotalBuffer - cb[i]) * dc - rbound[i]) / bfac[i]
+            c[i] = c[i] + dc
+            cb[i] = cb[i] + delta
+            if (fabs(dc) > tolerance * fabs(c[i]) || fabs(delta) > tolerance * fabs(cb[i])) {
                 done = 0
             }
         }
-        pumpca = pumpca + (dt * k1 * pfree * rhs[0] - rpump) / epump
+        pc = pc + (dt * k1 * pfree * rhs[0] - rpump) / epump
         iter = iter + 1
         if (iter >= max_iterations) {
             done = 1
         }
     }
     FROM i = 0 TO NANN - 1 {
-        Buffer[i] = TotalBuffer - caBuffer[i]
+        ca[i] = c[i]
+        caBuffer[i] = cb[i]
+        Buffer[i] = TotalBuffer - cb[i]
     }
-    pump = TotalPump - pumpca
-    ica_pmp = 2 * FARADAY * (1e10) * (k3 * pumpca - k4 * pump * cao)
-    cai = ca[0]
+    pumpca = pc
+    pump = TotalPump - pc
+    ica_pmp = 2 * FARADAY * (1e10) * (k3 * pc - k4 * pump * cao)
+    cai = c[0]
 }

@@ -5,6 +5,7 @@ Observer only: reads cai + cali of the segment (both pools), writes no current a
 ion. The values in force are those the original's scale_it() set at every
 initialization (scale = 1), written here directly as the parameters. The three sigmoids of
 calcium are tabulated over cai + cali from 0.0005 to 0.1 mM with 200 points.
+Fixed step only (the states are advanced by the PROCEDURE detectors, not by CVODE).
 ENDCOMMENT
 
 NEURON {
@@ -12,7 +13,7 @@ NEURON {
     SUFFIX rubin
     USEION ca READ cai
     USEION cal READ cali VALENCE 2
-    RANGE detA, detV, detB, detD, detP, W
+    RANGE detA, detV, detB, detD, detP, W, asig, vsig, psig
 }
 
 UNITS {
@@ -51,6 +52,7 @@ PARAMETER {
 }
 
 ASSIGNED {
+    dt (ms)
     cai (mM)
     cali (mM)
     asig
@@ -70,10 +72,11 @@ INITIAL {
 }
 
 BREAKPOINT {
-    SOLVE detectors METHOD derivimplicit
+    SOLVE detectors
 }
 
-DERIVATIVE detectors {
+DERIVATIVE equations {
+    : the detector equations; the original solved them with METHOD derivimplicit
     LOCAL bsig, dsig, w1, w2
     sigmoids(cai + cali)
     bsig = ab / (1 + exp((detA - btheta) / sigmab))
@@ -86,6 +89,24 @@ DERIVATIVE detectors {
     detD' = (dsig - detD) / td
     detP' = (psig - cp * detA * detP) / tp
     W' = (w1 - w2 - W) / tw
+}
+
+PROCEDURE detectors() {
+    : One backward-Euler step of `equations`, solved exactly. derivimplicit iterates
+    : Newton on this implicit system; because each state depends only on itself and on
+    : states earlier in the order A, V -> B -> D, P -> W, forward substitution solves it.
+    LOCAL bsig, dsig, w1, w2
+    sigmoids(cai + cali)
+    detA = (detA + dt * asig / ta) / (1 + dt / ta)
+    detV = (detV + dt * vsig / tv) / (1 + dt / tv)
+    bsig = ab / (1 + exp((detA - btheta) / sigmab))
+    detB = (detB + dt * bsig / tb) / (1 + dt * (1 + cd * detV) / tb)
+    dsig = ad / (1 + exp((detB - dtheta) / sigmad))
+    detD = (detD + dt * dsig / td) / (1 + dt / td)
+    detP = (detP + dt * psig / tp) / (1 + dt * cp * detA / tp)
+    w1 = aw / (1 + exp((detP - wp) / kp))
+    w2 = bw / (1 + exp((detD - wd) / kd))
+    W = (W + dt * (w1 - w2) / tw) / (1 + dt / tw)
 }
 
 PROCEDURE sigmoids(ca (mM)) {

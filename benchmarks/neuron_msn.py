@@ -1,0 +1,171 @@
+"""Wall time of the study's MSN in NEURON, and the fast spine-calcium solve against sparse.
+
+Part 1 (`--tstop-ms`, default 500): the `all` layout (1504 spines) at rest, fixed step
+dt = 0.025 ms on one and two threads (pc.nthread), and with CVODE. Our catrack/caltrack are
+fixed-step only, so the CVODE case runs the reference build (original `sparse` solve).
+Part 2 (`--compare-layout`, `--compare-tstop-ms`): our build against the reference build on
+a smaller stimulated run: speed ratio and the largest difference of head calcium.
+
+The reference build is this package's mod files with catrack/caltrack switched back to
+`SOLVE scheme METHOD sparse` and rubin to `SOLVE equations METHOD derivimplicit` (the
+original solves of the same equations). Every case
+runs in its own process (NEURON loads one set of mechanisms per process).
+
+    python benchmarks/neuron_msn.py --out DIR [--tstop-ms 500] [--skip-all]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+STIMULATED = range(1, 11)
+
+
+# The original solve of each hand-solved mechanism: the SOLVE line that replaces ours.
+ORIGINAL_SOLVES = {
+    "catrack": ("SOLVE shells\n", "SOLVE scheme METHOD sparse\n"),
+    "caltrack": ("SOLVE shells\n", "SOLVE scheme METHOD sparse\n"),
+    "rubin": ("SOLVE detectors\n", "SOLVE equations METHOD derivimplicit\n"),
+}
+
+
+def reference_mod_dir(target: Path) -> Path:
+    """A copy of the mod files whose hand-solved blocks use the original's NEURON methods."""
+    from timescales.models.neuron.mechanisms import MOD_DIR
+
+    target.mkdir(parents=True, exist_ok=True)
+    for path in MOD_DIR.glob("*.mod"):
+        text = path.read_text()
+        if path.stem in ORIGINAL_SOLVES:
+            ours, original = ORIGINAL_SOLVES[path.stem]
+            if ours not in text:
+                raise RuntimeError(f"{path}: no {ours.strip()!r} to replace")
+            text = text.replace(ours, original)
+        (target / path.name).write_text(text)
+    return target
+
+
+def worker(spec: dict) -> dict:
+    """Run one case in this process and return timings (and head calcium if asked)."""
+    import numpy as np
+    from timescales.models.neuron.mechanisms import load_msn_mechanisms
+    from timescales.models.neuron.msn import MSN
+
+    neuron = load_msn_mechanisms(Path(spec["mod_dir"]) if spec["mod_dir"] else None)
+    h = neuron.h
+    t_build = time.perf_counter()
+    cell = MSN(spines=spec["layout"])
+    build_s = time.perf_counter() - t_build
+    if spec["stimulate"]:
+        cell.stimulate_train(list(STIMULATED), start_ms=20.0, rate_hz=50.0, count=5)
+        cell.add_iclamp(0.4, 60.0, 20.0)
+    cell.apply_settings()
+    pc = h.ParallelContext()
+    pc.nthread(spec["nthread"])
+    records = []
+    if spec["record"]:
+        records = [h.Vector().record(s.head(0.5)._ref_total_catotal) for s in cell.spines]
+    if spec["cvode"]:
+        h.CVode().active(1)
+    h.finitialize(cell.settings.v_init_mV)
+    t0 = time.perf_counter()
+    h.continuerun(spec["tstop_ms"])
+    run_s = time.perf_counter() - t0
+    result = {"build_s": build_s, "run_s": run_s, "soma_v_mV": cell.soma(0.5).v}
+    if records:
+        result["head_ca_mM"] = np.array([r.as_numpy() for r in records]).tolist()
+    pc.nthread(1)
+    return result
+
+
+def run_case(spec: dict) -> dict:
+    """Run `worker(spec)` in a fresh Python process."""
+    out = subprocess.run(
+        [sys.executable, __file__, "--worker", json.dumps(spec)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if out.returncode != 0:
+        raise RuntimeError(f"case {spec} failed:\n{out.stderr[-3000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def case(layout: str, tstop_ms: float, mod_dir: Path | None, **options: object) -> dict:
+    spec = {
+        "layout": layout,
+        "tstop_ms": tstop_ms,
+        "mod_dir": str(mod_dir) if mod_dir else None,
+        "nthread": 1,
+        "cvode": False,
+        "stimulate": False,
+        "record": False,
+    }
+    spec.update(options)
+    return spec
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path)
+    parser.add_argument("--tstop-ms", type=float, default=500.0)
+    parser.add_argument("--compare-layout", default="onebranch")
+    parser.add_argument("--compare-tstop-ms", type=float, default=100.0)
+    parser.add_argument("--skip-all", action="store_true", help="only the comparison (part 2)")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        print(json.dumps(worker(json.loads(args.worker))))
+        return
+    if args.out is None:
+        parser.error("--out is required")
+    import numpy as np
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    ref_dir = reference_mod_dir(Path(tempfile.mkdtemp(prefix="msn-sparse-")))
+    rows: list[dict] = []
+    try:
+        n, tc = args.compare_layout, args.compare_tstop_ms
+        ours = run_case(case(n, tc, None, stimulate=True, record=True))
+        ref = run_case(case(n, tc, ref_dir, stimulate=True, record=True))
+        diff = np.abs(np.array(ours.pop("head_ca_mM")) - np.array(ref.pop("head_ca_mM")))
+        peak = float(diff.max())
+        for label, res in (("ours (hand-written Newton)", ours), ("reference (sparse)", ref)):
+            rows.append({"case": f"{n} {tc:g} ms stimulated, {label}", **res})
+        rows.append(
+            {
+                "case": f"{n}: speed ratio reference/ours",
+                "run_s": ref["run_s"] / ours["run_s"],
+                "max_abs_head_ca_diff_mM": peak,
+            }
+        )
+        if not args.skip_all:
+            t = args.tstop_ms
+            for label, spec in (
+                ("all, fixed step, 1 thread, ours", case("all", t, None)),
+                ("all, fixed step, 2 threads, ours", case("all", t, None, nthread=2)),
+                ("all, CVODE, 1 thread, reference build", case("all", t, ref_dir, cvode=True)),
+            ):
+                rows.append({"case": f"{label} ({t:g} ms)", **run_case(spec)})
+    finally:
+        shutil.rmtree(ref_dir, ignore_errors=True)
+    fields = ["case", "build_s", "run_s", "soma_v_mV", "max_abs_head_ca_diff_mM"]
+    with open(args.out / "neuron_msn.csv", "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(rows)
+    for row in rows:
+        cells = [f"{k}={v:.6g}" if isinstance(v, float) else str(v) for k, v in row.items()]
+        print(" | ".join(cells))
+
+
+if __name__ == "__main__":
+    main()
