@@ -49,21 +49,47 @@ def _new_runner(model: SBMLModel, tolerances: Tolerances) -> Any:
     return runner
 
 
-def _state_vector(runner: Any) -> np.ndarray:
-    """The integrator's state: rate-rule variables, then the other floating species amounts."""
-    amounts = np.asarray(runner.model.getFloatingSpeciesAmounts(), dtype=float)
-    symbols = runner.model.getRateRuleSymbols()
-    if not symbols:
-        return amounts
-    ruled = set(symbols)
-    free = [i for i, sid in enumerate(runner.model.getFloatingSpeciesIds()) if sid not in ruled]
-    return np.concatenate([[runner.getValue(s) for s in symbols], amounts[free]])
+@dataclass(frozen=True, slots=True)
+class _StateLayout:
+    """Where each entry of the integrator's state vector is read from (same for all instances)."""
+
+    amount_slots: np.ndarray
+    amount_index: np.ndarray
+    other_ids: tuple[tuple[int, str], ...]
+    size: int
+
+    @classmethod
+    def of(cls, model: SBMLModel, runner: Any) -> _StateLayout:
+        if "layout" not in model.cache:
+            exe = runner.model
+            floating = {sid: i for i, sid in enumerate(exe.getFloatingSpeciesIds())}
+            ids = [exe.getStateVectorId(i) for i in range(len(runner.getRatesOfChange()))]
+            slots = [i for i, sid in enumerate(ids) if sid in floating]
+            model.cache["layout"] = cls(
+                amount_slots=np.array(slots, dtype=int),
+                amount_index=np.array([floating[ids[i]] for i in slots], dtype=int),
+                other_ids=tuple((i, sid) for i, sid in enumerate(ids) if sid not in floating),
+                size=len(ids),
+            )
+        return model.cache["layout"]
+
+    def read(self, runner: Any) -> np.ndarray:
+        """The state vector: rate-rule variables and independent floating species amounts."""
+        state = np.empty(self.size)
+        if self.amount_slots.size:
+            amounts = np.asarray(runner.model.getFloatingSpeciesAmounts(), dtype=float)
+            state[self.amount_slots] = amounts[self.amount_index]
+        for i, sid in self.other_ids:
+            state[i] = runner.getValue(sid)
+        return state
 
 
-def _steady_over(runner: Any, atol: np.ndarray, rtol: float, dt_model: float) -> bool:
+def _steady_over(
+    layout: _StateLayout, runner: Any, atol: np.ndarray, rtol: float, dt_model: float
+) -> bool:
     """Rest criterion: every state x has |dx/dt| * dt <= atol + rtol * |x| over the jump."""
     rates = np.asarray(runner.getRatesOfChange(), dtype=float)
-    state = _state_vector(runner)
+    state = layout.read(runner)
     return bool(np.all(np.abs(rates) * dt_model <= atol + rtol * np.abs(state)))
 
 
@@ -92,7 +118,7 @@ class _Rest:
                 steady_rate=np.abs(np.asarray(runner.getRatesOfChange(), dtype=float)),
                 atol=np.asarray(runner.integrator.getAbsoluteToleranceVector(), dtype=float),
                 rtol=float(runner.integrator.getValue("relative_tolerance")),
-                state=np.abs(_state_vector(runner)),
+                state=np.abs(_StateLayout.of(model, runner).read(runner)),
             )
         return model.cache[key]
 
@@ -328,7 +354,8 @@ class RoadRunnerAdapter(Adapter):
         if self.model.time_dependent or self._feeds:
             return False
         rest = _Rest.of(self.model, self._tolerances)
-        return _steady_over(self._runner, rest.atol, rest.rtol, dt_ms / self._ms)
+        layout = _StateLayout.of(self.model, self._runner)
+        return _steady_over(layout, self._runner, rest.atol, rest.rtol, dt_ms / self._ms)
 
     def _restart_at(self, t: float) -> None:
         self._runner.model.setTime(t)

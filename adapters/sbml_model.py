@@ -93,7 +93,7 @@ class SBMLModel:
         sbml, name = read_source(source)
         doc = validate(sbml, name)
         model = doc.getModel()
-        time_dependent = _uses_time(model)
+        time_dependent = _uses_time(model, sbml)
         prepared = _Prepared(model, name)
         added_inputs = {
             key: prepared.add_flux(key, unit, series_knots)
@@ -209,23 +209,11 @@ class SBMLModel:
         }
 
 
-def _uses_time(model: libsbml.Model) -> bool:
-    """Whether the model has events or math with time or delay: then it changes even at rest."""
-    if model.getNumEvents() > 0:
-        return True
-    elements = model.getListOfAllElements()
-    for i in range(elements.getSize()):
-        element = elements.get(i)
-        math = element.getMath() if hasattr(element, "getMath") else None
-        if math is not None and _math_uses_time(math):
-            return True
-    return False
-
-
-def _math_uses_time(node: libsbml.ASTNode) -> bool:
-    if node.getType() in (libsbml.AST_NAME_TIME, libsbml.AST_FUNCTION_DELAY):
-        return True
-    return any(_math_uses_time(node.getChild(i)) for i in range(node.getNumChildren()))
+def _uses_time(model: libsbml.Model, sbml: str) -> bool:
+    """Whether the model has events, or math (anywhere) with the time or delay csymbol."""
+    return model.getNumEvents() > 0 or any(
+        f"sbml/symbols/{symbol}" in sbml for symbol in ("time", "delay")
+    )
 
 
 class _Prepared:

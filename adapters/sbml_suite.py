@@ -149,7 +149,8 @@ def compare_case(cases_dir: Path | str, case_id: str | int, result: Path) -> str
             return f"column {j} is {header[j] if j < len(header) else None!r}, expected {name!r}"
         c, u = expected[:, j], got[:, j]
         same = (c == u) | (np.isnan(c) & np.isnan(u))
-        close = np.abs(c - u) <= settings.absolute + settings.relative * np.abs(c)
+        with np.errstate(invalid="ignore"):
+            close = np.abs(c - u) <= settings.absolute + settings.relative * np.abs(c)
         bad = np.flatnonzero(~(same | close))
         if bad.size:
             i = int(bad[0])

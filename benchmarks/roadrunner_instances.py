@@ -1,0 +1,122 @@
+"""Cost of many RoadRunner instances of one model (one per spine): creation, memory, exchange.
+
+Usage: python benchmarks/roadrunner_instances.py --n 1504 --out DIR [--model PATH]
+
+Each configuration (JIT backend MCJIT or LLJIT; eager or lazy creation) runs in its own
+process, since RoadRunner's compile cache and backend are per process. Measured per config:
+model load (validation + first compile), creation of n instances (wall time and RSS increase),
+one exchange (set the calcium flux + advance 1 ms) per instance, and a quiet 1 ms advance
+per instance. Prints a table and writes DIR/roadrunner_instances.csv.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import psutil
+
+DEFAULT_MODEL = Path(__file__).resolve().parents[2] / "shared" / "sbml" / "BIOMD0000000183.xml"
+CONFIGS = (("mcjit", "eager"), ("lljit", "eager"), ("lljit", "lazy"))
+FIELDS = (
+    "backend",
+    "creation",
+    "n",
+    "load_s",
+    "create_s",
+    "create_rss_MB",
+    "exchange_us_per_instance",
+    "quiet_us_per_instance",
+    "materialized_after_exchange",
+)
+#: Instances timed for the exchange (all when n is smaller).
+EXCHANGE_SAMPLE = 200
+
+
+def worker(model_path: Path, n: int, backend: str, creation: str) -> dict[str, object]:
+    """Measure one configuration in this process."""
+    from timescales.adapters.roadrunner import RoadRunnerAdapter, SBMLModel, use_lljit
+
+    use_lljit(backend == "lljit")
+    process = psutil.Process()
+    start = time.perf_counter()
+    model = SBMLModel.load(model_path, flux_inputs={"ca": "molecules/s"})
+    RoadRunnerAdapter(model).initialize()
+    load_s = time.perf_counter() - start
+    rss0 = process.memory_info().rss
+    start = time.perf_counter()
+    instances = RoadRunnerAdapter.many(model, n, lazy=creation == "lazy")
+    for adapter in instances:
+        adapter.initialize()
+    create_s = time.perf_counter() - start
+    rss_MB = (process.memory_info().rss - rss0) / 1e6
+    flux = model.flux_parameter("ca")
+    sample = instances[:EXCHANGE_SAMPLE]
+    rng = np.random.default_rng(0)
+    start = time.perf_counter()
+    for step in range(1, 4):
+        for adapter in sample:
+            adapter.set(flux, float(rng.uniform(1e5, 1e6)))
+            adapter.advance(float(step))
+    exchange_us = (time.perf_counter() - start) / (3 * len(sample)) * 1e6
+    quiet = instances[-min(EXCHANGE_SAMPLE, n) :]
+    start = time.perf_counter()
+    for step in range(4, 7):
+        for adapter in quiet:
+            adapter.advance(float(step))
+    quiet_us = (time.perf_counter() - start) / (3 * len(quiet)) * 1e6
+    return {
+        "backend": backend,
+        "creation": creation,
+        "n": n,
+        "load_s": round(load_s, 3),
+        "create_s": round(create_s, 3),
+        "create_rss_MB": round(rss_MB, 1),
+        "exchange_us_per_instance": round(exchange_us, 1),
+        "quiet_us_per_instance": round(quiet_us, 1),
+        "materialized_after_exchange": sum(a.materialized for a in instances),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=1504)
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--model", type=Path, default=DEFAULT_MODEL)
+    parser.add_argument(
+        "--worker", nargs=2, metavar=("BACKEND", "CREATION"), help=argparse.SUPPRESS
+    )
+    args = parser.parse_args()
+    if args.worker:
+        print(json.dumps(worker(args.model, args.n, *args.worker)))
+        return 0
+    rows = []
+    for backend, creation in CONFIGS:
+        cmd = [sys.executable, __file__, "--n", str(args.n), "--out", str(args.out)]
+        cmd += ["--model", str(args.model), "--worker", backend, creation]
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=os.environ.copy())
+        if proc.returncode != 0:
+            print(f"{backend}/{creation} failed:\n{proc.stderr[-2000:]}")
+            return 1
+        rows.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+    args.out.mkdir(parents=True, exist_ok=True)
+    with (args.out / "roadrunner_instances.csv").open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=FIELDS)
+        writer.writeheader()
+        writer.writerows(rows)
+    print(" | ".join(FIELDS))
+    for row in rows:
+        print(" | ".join(str(row[f]) for f in FIELDS))
+    print(f"load average: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
