@@ -14,9 +14,12 @@ before and after every step with numpy. With `cvode=True`, watches are checked e
 
 Quiet periods: with fixed steps, when the span to `until_ms` is at least `jump_min_ms`, no input
 is queued before it (`next_event_time`), every state's rate of change is below
-`rest_tol_per_ms` (max |dy/dt| over all CVode states, each in its own unit per ms) and no watch
+`rest_tol_per_ms` (max |dy/dt| over all states, each in its own unit per ms) and no watch
 level lies within `rest_tol_per_ms * span` of its variable, the adapter sets `h.t` forward
 without integrating (states kept). The error is then at most about `rest_tol_per_ms * span`.
+The rates come from CVode's right-hand side (`rest_check="cvode"`, no step taken) or, for
+models CVode refuses and with `rest_check="step"`, from the change over one regular step.
+A failed check is not repeated within `jump_min_ms` of model time.
 
 Recording: `record` uses `Vector.record` every `record_dt_ms` (or the caller's dt), rounded to
 whole steps; `h.frecord_init()` restarts every recording vector in NEURON (the model's too).
@@ -31,7 +34,7 @@ import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 
@@ -41,6 +44,7 @@ from timescales.errors import AdapterError, ModelError
 from ._imports import import_neuron
 from ._neuron_names import Entry, NameResolver, entry_from_model_var
 from ._neuron_record import Recording, samples_of
+from ._neuron_rest import RestProbe
 from ._neuron_watch import Armed, NativeWatches, StderrTrap, SteppedCheck, split
 
 Build = Callable[[], object] | str | Path | None
@@ -108,6 +112,7 @@ class NeuronAdapter(Adapter):
         record_dt_ms: float | None = None,
         rest_tol_per_ms: float | None = 1e-6,
         jump_min_ms: float = 5.0,
+        rest_check: Literal["cvode", "step"] = "cvode",
     ) -> None:
         super().__init__(label)
         self._claim_process()
@@ -138,6 +143,11 @@ class NeuronAdapter(Adapter):
         self._checks: dict[tuple[object, ...], SteppedCheck] = {}
         self._settable_groups: set[tuple[str, ...]] = set()
         self._stderr = StderrTrap()
+        self._rest = RestProbe(self._h, self._stderr)
+        if rest_check not in ("cvode", "step"):
+            raise AdapterError(f"{self.label}: rest_check must be 'cvode' or 'step'")
+        if rest_check == "step":
+            self._rest.cvode_usable = False
         self._recordings: dict[str, Recording] = {}
 
     # ------------------------------------------------------------ construction
@@ -321,7 +331,9 @@ class NeuronAdapter(Adapter):
         if self.cvode:
             return self._advance_cvode(until_ms, armed)
         self._h.dt = self.dt_ms
-        self._jump_if_quiet(until_ms, armed)
+        fired = self._jump_if_quiet(until_ms, armed)
+        if fired:
+            return self._finish(until_ms, fired, watches)
         native, _ = split(armed, self._native.shared)
         self._native.prepare(native)
         native, stepped = split(armed, self._native.shared)
@@ -441,42 +453,57 @@ class NeuronAdapter(Adapter):
         return self._finish(until_ms, [], watches)
 
     # ------------------------------------------------------------ quiet periods
-    def _jump_if_quiet(self, until_ms: float, armed: Sequence[Armed]) -> None:
-        """Set h.t forward over a quiet stretch (criterion in the module docstring)."""
+    def _jump_if_quiet(self, until_ms: float, armed: Sequence[Armed]) -> list[Watch]:
+        """Set h.t forward over a quiet stretch (criterion in the module docstring).
+
+        Returns the watches that fired in the trial step taken when CVode cannot evaluate the
+        model's rates (then the stop is at the end of that step).
+        """
         t = float(self._h.t)
         if (
             self.rest_tol_per_ms is None
             or t < self._no_rest_check_before_ms
             or until_ms - t < self.jump_min_ms
         ):
-            return
-        target = min(until_ms, self._next_event_time() - self.dt_ms)
-        n, _ = self._steps_to(target)
-        span = n * self.dt_ms
-        if span < self.jump_min_ms:
-            return
-        drift = self.rest_tol_per_ms * span
+            return []
+        n, _ = self._steps_to(min(until_ms, self._next_event_time() - self.dt_ms))
+        if n * self.dt_ms < self.jump_min_ms:
+            return []
+        drift = self.rest_tol_per_ms * n * self.dt_ms
         if any(abs(a.entry.get() - a.watch.level) <= drift for a in armed):
-            return
-        if self.max_rate_per_ms() > self.rest_tol_per_ms:
-            self._no_rest_check_before_ms = t + self.jump_min_ms
-            return
-        self._h.t = t + span
+            return []
+        rate = self._rest.cvode_rate_per_ms(self.dt_ms)
+        if rate is None:
+            fired, rate = self._trial_step(armed)
+            if fired:
+                return fired
+        if rate > self.rest_tol_per_ms:
+            self._no_rest_check_before_ms = float(self._h.t) + self.jump_min_ms
+            return []
+        span = t + n * self.dt_ms - float(self._h.t)
+        self._h.t = t + n * self.dt_ms
         self.n_jumps += 1
         self.jumped_ms += span
+        return []
 
-    def max_rate_per_ms(self) -> float:
-        """max |dy/dt| over every state of the model now (each in its unit per ms), via CVode."""
-        h = self._h
-        h.cvode.active(1)
-        h.cvode.re_init()
-        y, ydot = h.Vector(), h.Vector()
-        h.cvode.states(y)
-        h.cvode.f(h.t, y, ydot)
-        h.cvode.active(0)
-        h.dt = self.dt_ms
-        rates = ydot.as_numpy()
-        return float(np.max(np.abs(rates))) if len(rates) else 0.0
+    def _trial_step(self, armed: Sequence[Armed]) -> tuple[list[Watch], float]:
+        """One regular step that measures max |dy/dt| over all states; watches are checked."""
+        self._native.disarm()
+        check = self._check(armed) if armed else None
+        before = check.values() if check is not None else None
+        y0 = self._rest.states()
+        self._partial_step()
+        rate = float(np.max(np.abs(self._rest.states() - y0))) / self.dt_ms
+        if check is not None and before is not None:
+            crossed = check.crossed(before, check.values())
+            if crossed:
+                return [armed[j].watch for j in crossed], rate
+        return [], rate
+
+    def max_rate_per_ms(self) -> float | None:
+        """max |dy/dt| over every state now (each in its unit per ms) from CVode's right-hand
+        side; None when CVode cannot run the model (advance then measures over one step)."""
+        return self._rest.cvode_rate_per_ms(self.dt_ms)
 
     # ------------------------------------------------------------ inputs
     def _next_event_time(self) -> float:
@@ -583,6 +610,7 @@ class NeuronAdapter(Adapter):
     def _close(self) -> None:
         """Drop every NEURON object of this adapter and delete the sections its model built."""
         self._native.close()
+        self._rest.forget()
         self._stderr.close()
         self._checks.clear()
         self._ptr_cache.clear()
