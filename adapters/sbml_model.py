@@ -7,6 +7,7 @@ and the inputs the adapter added (flux inputs with series knots, reaction switch
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -124,6 +125,50 @@ class SBMLModel:
             _variables=variables,
             _bindings=bindings,
         )
+
+    def settled(
+        self, duration_ms: float, tolerances: tuple[float, float] | None = None
+    ) -> SBMLModel:
+        """This model with the state it reaches after `duration_ms` without input as its
+        initial state (in the adapter's copy; still one SBML string for all instances).
+
+        Lazy instances of a settled model at rest need no RoadRunner. Refused for models with
+        events or time-dependent math, whose rest is not a fixed state.
+        """
+        if self.time_dependent:
+            raise ModelError(
+                f"{self.source_name}: events or time-dependent math; its rest is not a fixed state"
+            )
+        from ._imports import import_roadrunner
+
+        runner = import_roadrunner().RoadRunner(self.sbml)
+        if tolerances is not None:
+            runner.integrator.setValue("relative_tolerance", float(tolerances[0]))
+            runner.integrator.setValue("absolute_tolerance", float(tolerances[1]))
+        runner.integrator.integrate(0.0, duration_ms / self.ms_per_time_unit)
+        doc = libsbml.readSBMLFromString(self.sbml)
+        model = doc.getModel()
+        for info in self.species_info.values():
+            if info.rule == "assignment":
+                continue
+            model.removeInitialAssignment(info.id)
+            species = model.getSpecies(info.id)
+            if species.isSetInitialConcentration():
+                species.setInitialConcentration(runner.getValue(f"[{info.id}]"))
+            else:
+                species.setInitialAmount(runner.getValue(info.id))
+        for i in range(model.getNumRules()):
+            rule = model.getRule(i)
+            element = model.getElementBySId(rule.getVariable())
+            if not rule.isRate() or element is None:
+                continue
+            model.removeInitialAssignment(rule.getVariable())
+            value = runner.getValue(rule.getVariable())
+            if isinstance(element, libsbml.Parameter):
+                element.setValue(value)
+            elif isinstance(element, libsbml.Compartment):
+                element.setSize(value)
+        return dataclasses.replace(self, sbml=libsbml.writeSBMLToString(doc), cache={})
 
     # ----------------------------------------------------------------- queries
     @property

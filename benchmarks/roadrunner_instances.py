@@ -6,7 +6,8 @@ Each configuration (JIT backend MCJIT or LLJIT; eager or lazy creation) runs in 
 process, since RoadRunner's compile cache and backend are per process. Measured per config:
 model load (validation + first compile), creation of n instances (wall time and RSS increase),
 one exchange (set the calcium flux + advance 1 ms) per instance, and a quiet 1 ms advance
-per instance. Prints a table and writes DIR/roadrunner_instances.csv.
+per instance. Eager creation is measured on --eager-max instances and extrapolated to n.
+Prints a table and writes DIR/roadrunner_instances.csv.
 """
 
 from __future__ import annotations
@@ -29,30 +30,44 @@ FIELDS = (
     "backend",
     "creation",
     "n",
+    "created",
     "load_s",
     "create_s",
     "create_rss_MB",
+    "create_s_for_n",
+    "rss_MB_for_n",
     "exchange_us_per_instance",
     "quiet_us_per_instance",
-    "materialized_after_exchange",
+    "materialized",
 )
 #: Instances timed for the exchange (all when n is smaller).
-EXCHANGE_SAMPLE = 200
+EXCHANGE_SAMPLE = 100
+#: Model time a lazy run lets the model settle, so that resting spines stay lazy.
+SETTLE_MS = 1e6
 
 
-def worker(model_path: Path, n: int, backend: str, creation: str) -> dict[str, object]:
-    """Measure one configuration in this process."""
+def worker(model_path: Path, n: int, backend: str, creation: str, eager_max: int) -> dict:
+    """Measure one configuration in this process.
+
+    Eager creation makes min(n, eager_max) instances and extrapolates time and memory to n
+    (each instance of a large model holds its own parsed SBML: several MB). Lazy creation uses
+    the model settled for SETTLE_MS, makes all n, exchanges with EXCHANGE_SAMPLE of them
+    (which then hold a RoadRunner) and advances the others quietly (they stay lazy).
+    """
     from timescales.adapters.roadrunner import RoadRunnerAdapter, SBMLModel, use_lljit
 
     use_lljit(backend == "lljit")
     process = psutil.Process()
     start = time.perf_counter()
     model = SBMLModel.load(model_path, flux_inputs={"ca": "molecules/s"})
+    if creation == "lazy":
+        model = model.settled(SETTLE_MS)
     RoadRunnerAdapter(model).initialize()
     load_s = time.perf_counter() - start
+    created = n if creation == "lazy" else min(n, eager_max)
     rss0 = process.memory_info().rss
     start = time.perf_counter()
-    instances = RoadRunnerAdapter.many(model, n, lazy=creation == "lazy")
+    instances = RoadRunnerAdapter.many(model, created, lazy=creation == "lazy")
     for adapter in instances:
         adapter.initialize()
     create_s = time.perf_counter() - start
@@ -66,22 +81,26 @@ def worker(model_path: Path, n: int, backend: str, creation: str) -> dict[str, o
             adapter.set(flux, float(rng.uniform(1e5, 1e6)))
             adapter.advance(float(step))
     exchange_us = (time.perf_counter() - start) / (3 * len(sample)) * 1e6
-    quiet = instances[-min(EXCHANGE_SAMPLE, n) :]
+    quiet = instances[len(sample) :] or instances
     start = time.perf_counter()
     for step in range(4, 7):
         for adapter in quiet:
             adapter.advance(float(step))
     quiet_us = (time.perf_counter() - start) / (3 * len(quiet)) * 1e6
+    scale = n / created
     return {
         "backend": backend,
         "creation": creation,
         "n": n,
+        "created": created,
         "load_s": round(load_s, 3),
         "create_s": round(create_s, 3),
         "create_rss_MB": round(rss_MB, 1),
+        "create_s_for_n": round(create_s * scale, 2),
+        "rss_MB_for_n": round(rss_MB * scale, 1),
         "exchange_us_per_instance": round(exchange_us, 1),
         "quiet_us_per_instance": round(quiet_us, 1),
-        "materialized_after_exchange": sum(a.materialized for a in instances),
+        "materialized": sum(a.materialized for a in instances),
     }
 
 
@@ -90,17 +109,19 @@ def main() -> int:
     parser.add_argument("--n", type=int, default=1504)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--model", type=Path, default=DEFAULT_MODEL)
+    parser.add_argument("--eager-max", type=int, default=100, help="eager instances created")
     parser.add_argument(
         "--worker", nargs=2, metavar=("BACKEND", "CREATION"), help=argparse.SUPPRESS
     )
     args = parser.parse_args()
     if args.worker:
-        print(json.dumps(worker(args.model, args.n, *args.worker)))
+        print(json.dumps(worker(args.model, args.n, *args.worker, args.eager_max)))
         return 0
     rows = []
     for backend, creation in CONFIGS:
         cmd = [sys.executable, __file__, "--n", str(args.n), "--out", str(args.out)]
-        cmd += ["--model", str(args.model), "--worker", backend, creation]
+        cmd += ["--model", str(args.model), "--eager-max", str(args.eager_max)]
+        cmd += ["--worker", backend, creation]
         proc = subprocess.run(cmd, capture_output=True, text=True, env=os.environ.copy())
         if proc.returncode != 0:
             print(f"{backend}/{creation} failed:\n{proc.stderr[-2000:]}")

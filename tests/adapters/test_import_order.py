@@ -45,12 +45,21 @@ ORDERS = {
         roadrunner = import_roadrunner()
         import neuron
     """,
+    "adapter_after_user_neuron": """
+        import neuron
+        from timescales.adapters.roadrunner import RoadRunnerAdapter, SBMLModel
+        adapter = RoadRunnerAdapter(SBMLModel.load(SBML_PATH))
+        adapter.initialize()
+        adapter.advance(1.0)
+        from timescales.adapters._imports import import_roadrunner
+        roadrunner = import_roadrunner()
+    """,
 }
 
 
 def _run(preamble: str) -> subprocess.CompletedProcess[str]:
     sbml = str(shared_path("sbml", "BIOMD0000000183.xml"))
-    code = textwrap.dedent(preamble) + LOAD_AND_RUN.format(sbml=sbml)
+    code = f"SBML_PATH = {sbml!r}\n" + textwrap.dedent(preamble) + LOAD_AND_RUN.format(sbml=sbml)
     env = {**os.environ, "NEURON_MODULE_OPTIONS": "-nogui"}
     return subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120

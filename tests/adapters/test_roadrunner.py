@@ -49,6 +49,17 @@ model decay
 end
 """
 
+#: A' = k0 - k A, rest at k0 / k = 0.5, starting away from it.
+SOURCE_SINK = """
+model source_sink
+  compartment cell = 1
+  species A in cell
+  J0: -> A; k0
+  J1: A -> ; k*A
+  A = 0; k0 = 2; k = 4
+end
+"""
+
 
 @pytest.fixture(scope="module")
 def stefan() -> SBMLModel:
@@ -430,3 +441,23 @@ def test_many_share_one_model_and_set_all() -> None:
     values = RoadRunnerAdapter.get_all(instances, ["A"])[:, 0]
     np.testing.assert_allclose(values, np.array([1.0, 2.0, 4.0]) * math.exp(-0.3), rtol=1e-5)
     assert [a.label for a in instances] == ["a", "b", "c"]
+
+
+def test_settled_model_rests_lazily_until_driven() -> None:
+    model = SBMLModel.load(SOURCE_SINK, flux_inputs={"A": ""}).settled(20_000.0, TIGHT)
+    instances = RoadRunnerAdapter.many(model, 3, lazy=True, integrator_tolerances=TIGHT)
+    for adapter in instances:
+        adapter.initialize()
+        adapter.advance(60_000.0)
+    assert not any(a.materialized for a in instances)
+    assert instances[0].get("A") == pytest.approx(2.0 / 4.0, rel=1e-8)
+    instances[1].set(model.flux_parameter("A"), 1.0)
+    instances[1].advance(120_000.0)
+    assert instances[1].get("A") == pytest.approx((2.0 + 1.0) / 4.0, rel=1e-8)
+    assert [a.materialized for a in instances] == [False, True, False]
+
+
+def test_settling_refuses_time_dependent_models() -> None:
+    with_event = SOURCE_SINK.replace("end", "  E1: at time > 1: k = 8\nend")
+    with pytest.raises(ModelError, match="time-dependent"):
+        SBMLModel.load(with_event).settled(1000.0)
