@@ -1,0 +1,513 @@
+"""Each MSN mechanism against the equations and tables of msn-electrical.md (sections 1.1, 5-8).
+
+Expected values are computed here from the fact sheet, including NEURON's rate-table
+interpolation: TABLE ... FROM a TO b WITH n is linear interpolation on n + 1 equally spaced
+points (n intervals: nocmodl's generated code, so "201 points, 1 mV step" in the fact sheet
+is really 202 points 200/201 mV apart), clamped outside [a, b]; FUNCTION_TABLE is linear
+interpolation of (V, tau) pairs, clamped outside. Single compartments hold v by a huge capacitance.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+
+import numpy as np
+import pytest
+from conftest import shared_path
+from scipy.optimize import brentq, fsolve
+
+FARADAY = 96485.33212  # C/mol, NEURON >= 8
+GAS_R = 8.314462618  # J/(mol K)
+CELSIUS = 35.0
+VOLTAGES_MV = [-130.0, -100.0, -87.75, -61.3, -33.3, -17.0, -7.77, 0.5, 27.9, 55.0, 150.0]
+DT_MS = 0.025
+
+
+def boltzmann(v, vh, k):
+    return 1.0 / (1.0 + np.exp((np.asarray(v, dtype=float) - vh) / k))
+
+
+def rate_table(f, v, lo, hi, n):
+    """NEURON's TABLE ... FROM lo TO hi WITH n: n intervals, linear interpolation, clamped."""
+    grid = np.linspace(lo, hi, n + 1)
+    return np.interp(v, grid, f(grid))
+
+
+def kasai(c, vm, k, cpr, kpr):
+    def tau(v):
+        return 1.0 / (c * (v - vm) / (np.exp((v - vm) / k) - 1.0) + cpr * np.exp(v / kpr))
+
+    return tau
+
+
+def ghk(v_mV, ci_mM, co_mM):
+    z = 2 * FARADAY * v_mV * 1e-3 / (GAS_R * (CELSIUS + 273.15))
+
+    def efun(x):
+        return 1 - x / 2 if abs(x) < 1e-4 else x / math.expm1(x)
+
+    return 2 * FARADAY * 1e-3 * (ci_mM * efun(-z) - co_mM * efun(z))
+
+
+def shared_tau(channel: str, column: str):
+    with open(shared_path("reference", "data", f"tau_{channel}.csv"), newline="") as handle:
+        rows = [row for row in csv.DictReader(handle) if row[column] != ""]
+    v = np.array([float(row["v_mV"]) for row in rows])
+    tau = np.array([float(row[column]) for row in rows])
+    return lambda x: np.interp(x, v, tau)
+
+
+@pytest.fixture(scope="module")
+def h():
+    from timescales.models.neuron.mechanisms import load_msn_mechanisms
+
+    h = load_msn_mechanisms().h
+    h.load_file("stdrun.hoc")
+    h.CVode().active(0)
+    h.celsius = CELSIUS
+    h.dt = DT_MS
+    # initial concentrations of the MSN (msn-electrical.md 3), used where a pool writes them
+    h.cai0_ca_ion, h.cao0_ca_ion, h.cali0_cal_ion, h.calo0_cal_ion = 0.001, 5.0, 0.001, 5.0
+    return h
+
+
+@pytest.fixture
+def compartment(h):
+    """A factory of isolated single-segment sections whose v stays where it starts."""
+    made = []
+
+    def make(*mechanisms: str, diam_um: float = 10.0):
+        sec = h.Section(name=f"probe{len(made)}")
+        sec.L, sec.diam, sec.nseg, sec.cm = 10.0, diam_um, 1, 1e9
+        for mechanism in mechanisms:
+            sec.insert(mechanism)
+        made.append(sec)
+        return sec
+
+    yield make
+    made.clear()
+
+
+def set_concentrations(sec, **values_mM: float) -> None:
+    """Set ion concentrations in every segment (they stay: nothing in `sec` writes them)."""
+    for seg in sec:
+        for name, value in values_mM.items():
+            setattr(seg, name, value)
+
+
+def gate_values(h, sec, mechanism, names, v):
+    h.finitialize(v)
+    mech = getattr(sec(0.5), mechanism)
+    return {name: getattr(mech, name) for name in names}
+
+
+# mechanism -> {range variable: expected function of v}, from the fact sheet section 5
+def expected_gates():
+    na_k = dict(lo=-200, hi=200, n=201)
+    ca = dict(lo=-100, hi=100, n=201)
+
+    def tab(f, grid):
+        return lambda v: rate_table(f, v, grid["lo"], grid["hi"], grid["n"])
+
+    def nap_mtau(v):
+        return np.where(
+            v < -40, 0.025 + 0.14 * np.exp((v + 40) / 10), 0.02 + 0.145 * np.exp((-v - 40) / 10)
+        )
+
+    def kas_mtau(v):
+        return (3.4 + 89.2 * np.exp(-(((v + 34.3) / 30.1) ** 2))) / 9
+
+    def kas_htau(v):
+        return 9876.6 / (np.exp(-(v + 90.96) / 29.01) + np.exp((v + 90.96) / 100)) / 9
+
+    kasai_l = kasai(0.0398, -8.124, 9.005, 0.99, 31.4)
+    kasai_n = kasai(0.03856, -17.19, 15.22, 0.3842, 23.82)
+    return {
+        "naf": {
+            "minf": tab(lambda v: boltzmann(v, -23.9, -11.8), na_k),
+            "hinf": tab(lambda v: boltzmann(v, -62.9, 10.7), na_k),
+            "mtau": lambda v: shared_tau("naf", "taum_ms")(v) / 3,
+            "htau": lambda v: shared_tau("naf", "tauh_ms")(v) / 3,
+        },
+        "nap": {
+            "minf": tab(lambda v: boltzmann(v, -52.6, -4.6), na_k),
+            "hinf": tab(lambda v: boltzmann(v, -48.8, 10.0), na_k),
+            "mtau": tab(nap_mtau, na_k),
+            "htau": lambda v: shared_tau("nap", "tauh_ms")(v) / 3,
+        },
+        "kir": {
+            "minf": tab(lambda v: 1 / (1 + np.exp((v + 82) / 13)), na_k),
+            "mtau": lambda v: shared_tau("kir", "taum_ms")(v) / 0.5,
+        },
+        "kas": {
+            "minf": tab(lambda v: boltzmann(v, -27.0, -16), na_k),
+            "hinf": tab(lambda v: boltzmann(v, -33.5, 21.5), na_k),
+            "mtau": tab(kas_mtau, na_k),
+            "htau": tab(kas_htau, na_k),
+        },
+        "kaf": {
+            "minf": tab(lambda v: boltzmann(v, -10.0, -17.7), na_k),
+            "hinf": tab(lambda v: boltzmann(v, -75.6, 10), na_k),
+            "mtau": lambda v: shared_tau("kaf", "taum_ms")(v) / 3,
+            "htau": lambda v: 14 / 3 + 0 * v,
+        },
+        "krp": {
+            "minf": tab(lambda v: boltzmann(v, -13.5, -11.8), na_k),
+            "hinf": tab(lambda v: boltzmann(v, -54.7, 18.6), na_k),
+            "mtau": lambda v: shared_tau("krp", "taum_ms")(v) / 3,
+            "htau": lambda v: shared_tau("krp", "tauh_ms")(v) / 3,
+        },
+        "caL": {
+            "minf": tab(lambda v: boltzmann(v, -8.9, -6.7), ca),
+            "hinf": tab(lambda v: boltzmann(v, -13.4, 11.9), ca),
+            "mtau": lambda v: tab(kasai_l, ca)(v) / 3,
+            "htau": lambda v: 44.3 / 3 + 0 * v,
+        },
+        "caL13": {
+            "minf": tab(lambda v: boltzmann(v, -33, -6.7), ca),
+            "hinf": tab(lambda v: boltzmann(v, -13.4, 11.9), ca),
+            "mtau": lambda v: tab(kasai_l, ca)(v) / 3,
+            "htau": lambda v: 44.3 / 3 + 0 * v,
+        },
+        "can": {
+            "minf": tab(lambda v: boltzmann(v, -8.7, -7.4), ca),
+            "hinf": tab(lambda v: boltzmann(v, -74.8, 6.5), ca),
+            "mtau": lambda v: tab(kasai_n, ca)(v) / 3,
+            "htau": lambda v: 70.0 / 3 + 0 * v,
+        },
+        "caq": {
+            "minf": tab(lambda v: boltzmann(v, -9.0, -6.6), ca),
+            "mtau": lambda v: 1.13 / 3 + 0 * v,
+        },
+        "car": {
+            "minf": tab(lambda v: boltzmann(v, -10.3, -6.6), ca),
+            "hinf": tab(lambda v: boltzmann(v, -33.3, 17.0), ca),
+            "mtau": lambda v: 5.1 / 3 + 0 * v,
+            "htau": lambda v: shared_tau("car", "tauh_ms")(v) / 3,
+        },
+        "cat": {
+            "minf": tab(lambda v: boltzmann(v, -51.73, -6.53), ca),
+            "hinf": tab(lambda v: boltzmann(v, -80, 6.7), ca),
+            "mtau": lambda v: shared_tau("cat", "taum_ms")(v) / 3,
+            "htau": lambda v: shared_tau("cat", "tauh_ms")(v) / 3,
+        },
+    }
+
+
+@pytest.mark.parametrize("mechanism", sorted(expected_gates()))
+def test_gates_steady_states_and_time_constants(h, compartment, mechanism: str) -> None:
+    expected = expected_gates()[mechanism]
+    sec = compartment(mechanism)
+    for v in VOLTAGES_MV:
+        got = gate_values(h, sec, mechanism, list(expected), v)
+        for name, f in expected.items():
+            assert got[name] == pytest.approx(float(f(v)), rel=1e-9, abs=1e-12), (name, v)
+        state = getattr(sec(0.5), mechanism)
+        assert state.m == pytest.approx(got["minf"], rel=1e-12)
+
+
+def test_gate_relaxes_with_its_time_constant(h, compartment) -> None:
+    sec = compartment("kas")
+    h.finitialize(-80.0)
+    m0 = sec(0.5).kas.m
+    sec(0.5).v = -20.0
+    h.fadvance()
+    minf, mtau = sec(0.5).kas.minf, sec(0.5).kas.mtau
+    m1 = minf + (m0 - minf) * math.exp(-DT_MS / mtau)
+    assert sec(0.5).kas.m == pytest.approx(m1, rel=1e-6)
+
+
+@pytest.mark.parametrize("v_mV", [-60.0, 0.0, 20.0])
+def test_ghk_calcium_current(h, compartment, v_mV: float) -> None:
+    sec = compartment("caq")
+    set_concentrations(sec, cai=0.0, cao=5.0)
+    h.finitialize(v_mV)
+    minf = float(expected_gates()["caq"]["minf"](v_mV))
+    expected = 6.0e-6 * minf**2 * ghk(v_mV, 0.0, 5.0)
+    assert sec(0.5).ica == pytest.approx(expected, rel=1e-6)
+    if v_mV == 0.0:
+        assert 1e-5 * ghk(0.0, 0.0, 5.0) == pytest.approx(-9.65e-3, rel=1e-3)
+
+
+def test_skkca_rates(h, compartment) -> None:
+    sec = compartment("skkca")
+    for cai in (1e-5, 1.25e-4, 2e-3):
+        set_concentrations(sec, cai=cai)
+        for v in (-80.0, -20.0, 10.0):
+            h.finitialize(v)
+
+            def affinity(k, d, v=v):
+                return k * math.exp(-2 * d * FARADAY * v * 1e-3 / (GAS_R * (273.15 + 35)))
+
+            alpha = 0.48 / (1 + affinity(0.18, 0.84) / cai)
+            beta = 0.28 / (1 + cai / affinity(0.011, 1.0))
+            assert sec(0.5).skkca.otau == pytest.approx(1 / (alpha + beta), rel=1e-9)
+            assert sec(0.5).skkca.oinf == pytest.approx(alpha / (alpha + beta), rel=1e-9)
+            assert sec(0.5).skkca.o == pytest.approx(alpha / (alpha + beta), rel=1e-9)
+
+
+def bk_matrix(v, cai):
+    def alp(tmin, vh, k):
+        return 1 / (tmin + math.exp((v - vh) / k))
+
+    k1, k2, k4 = alp(0.1, -10, 1), alp(0.1, -120, -10), alp(0.01, -44, -5)
+    k3 = 1 / (0.001 + 1 / (1 / (1.0 - 0.001) + math.exp((v + 20) / 7))) * 1e8 * cai**3
+    # states (C, O, I): C <-> O (k3, k4), O -> I (k1), I -> C (k2)
+    return np.array([[-k3, k4, k2], [k3, -(k4 + k1), 0], [0, k1, -k2]])
+
+
+def test_bkkca_steady_state_and_backward_euler_steps(h, compartment) -> None:
+    sec = compartment("bkkca")
+    set_concentrations(sec, cai=2e-3)
+    h.finitialize(-70.0)
+    a = bk_matrix(-70.0, 2e-3)
+    null = np.linalg.svd(a)[2][-1]
+    steady = null / null.sum()
+    seg = sec(0.5)
+    states = [seg.bkkca.C, seg.bkkca.O, seg.bkkca.I]
+    assert states == pytest.approx(list(steady), rel=1e-9)
+    seg.v = 10.0
+    x = steady
+    step = np.linalg.inv(np.eye(3) - DT_MS * bk_matrix(10.0, 2e-3))
+    for _ in range(40):
+        h.fadvance()
+        x = step @ x
+    states = [seg.bkkca.C, seg.bkkca.O, seg.bkkca.I]
+    assert states == pytest.approx(list(x), rel=1e-6)
+
+
+@pytest.mark.parametrize(("mechanism", "ion"), [("cadyn", "ca"), ("caldyn", "cal")])
+def test_single_shell_pool_rests_at_its_pump_balance(h, compartment, mechanism, ion) -> None:
+    sec = compartment(mechanism)
+    h.finitialize(-80.0)
+    assert getattr(sec(0.5), f"{ion}i") == pytest.approx(1e-5)
+
+    def balance(c):
+        return 0.02 * (-1e-4 * c / (c + 1e-4)) + (1e-5 - c) / 43
+
+    rest = brentq(balance, 1e-9, 1e-5)
+    for _ in range(int(1500 / DT_MS)):
+        h.fadvance()
+    assert getattr(sec(0.5), f"{ion}i") == pytest.approx(rest, rel=1e-6)
+    assert rest == pytest.approx(5.5e-6, rel=0.01)
+
+
+# --- four-shell spine calcium (msn-electrical.md 6.2) ----------------------------------
+VRAT = np.array([11, 16, 8, 1]) * math.pi / 144
+FRAT = np.array([0, 5, 3, 1]) * math.pi
+K1BUF, K2BUF, BTOT = 100.0, 0.1, 0.003
+K1, K2, K3, K4, PTOT, DCA = 1.0, 0.005, 1.0, 0.005, 1e-11, 0.6
+
+
+def shell_rhs(x, diam, co):
+    """d/dt of (c0..c3, CB0..CB3, PC) for one segment without channel current."""
+    c, cb, pc = x[:4], x[4:8], x[8]
+    area, p = diam**2 * VRAT, math.pi * diam
+    pfree = PTOT - pc
+    jbind = K1 * c[0] * pfree - K2 * pc
+    jout = K3 * pc - K4 * pfree * co
+    rbuf = K1BUF * c * (BTOT - cb) - K2BUF * cb
+    radial = np.zeros(4)
+    for i in range(1, 4):
+        flow = DCA * FRAT[i] * (c[i - 1] - c[i])
+        radial[i - 1] -= flow
+        radial[i] += flow
+    dc = radial / area - rbuf
+    dc[0] -= 1e10 * p * jbind / area[0]
+    return np.concatenate([dc, rbuf, [jbind - jout]])
+
+
+def test_shell_pool_matches_backward_euler_of_the_equations(h, compartment) -> None:
+    diam = 1.175
+    sec = compartment("catrack", diam_um=diam)
+    h.finitialize(-80.0)
+    seg = sec(0.5)
+    c0 = 0.001
+    b_free = BTOT / (1 + K1BUF / K2BUF * c0)
+    p_free = PTOT / (1 + c0 * K1 / K2)
+    x = np.array([c0] * 4 + [BTOT - b_free] * 4 + [PTOT - p_free])
+    got_initial = [seg.catrack.ca[i] for i in range(4)] + [
+        seg.catrack.caBuffer[i] for i in range(4)
+    ]
+    assert got_initial == pytest.approx(list(x[:8]), rel=1e-12)
+    scale = np.concatenate([np.full(8, 1e-3), [1e-11]])
+    for _ in range(200):
+        h.fadvance()
+        old = x
+
+        def residual(y, old=old):
+            z = y * scale
+            return (z - old - DT_MS * shell_rhs(z, diam, 5.0)) / scale
+
+        x = fsolve(residual, old / scale, xtol=1e-13) * scale
+    got = [seg.catrack.ca[i] for i in range(4)] + [seg.catrack.caBuffer[i] for i in range(4)]
+    assert got == pytest.approx(list(x[:8]), rel=1e-7)
+    assert seg.catrack.pumpca == pytest.approx(x[8], rel=1e-7)
+    assert seg.cai == pytest.approx(seg.catrack.ca[0], rel=1e-12)
+    jout = K3 * x[8] - K4 * (PTOT - x[8]) * 5.0
+    assert seg.catrack.ica_pmp == pytest.approx(2 * FARADAY * 1e6 * jout, rel=1e-5)
+    assert seg.catrack.ica_pmp > 0
+
+
+def test_shell_pool_rests_where_the_pump_balances(h, compartment) -> None:
+    sec = compartment("caltrack", diam_um=1.175)
+    h.finitialize(-80.0)
+    for _ in range(int(800 / DT_MS)):
+        h.fadvance()
+    assert sec(0.5).cali == pytest.approx(K2 * K4 * 5.0 / (K1 * K3), rel=1e-4)
+
+
+def test_axial_diffusion_conserves_calcium_and_evens_it_out(h, compartment) -> None:
+    sec = compartment("catrack", diam_um=0.5)
+    sec.nseg = 3
+    saved = h.TotalPump_catrack
+    h.TotalPump_catrack = 0.0
+    try:
+        h.finitialize(-80.0)
+        first = sec(1 / 6).catrack
+        for i in range(4):
+            first.ca[i] = 0.01
+
+        def amount():
+            return sum(
+                (seg.catrack.ca[i] + seg.catrack.caBuffer[i]) * VRAT[i]
+                for seg in sec
+                for i in range(4)
+            )
+
+        before = amount()
+        for _ in range(int(20 / DT_MS)):
+            h.fadvance()
+        assert amount() == pytest.approx(before, rel=1e-9)
+        tips = [sec(x).catrack.ca[0] for x in (1 / 6, 5 / 6)]
+        assert tips[0] > tips[1] > 0.001
+        for _ in range(int(2000 / DT_MS)):
+            h.fadvance()
+        assert sec(1 / 6).catrack.ca[0] == pytest.approx(sec(5 / 6).catrack.ca[0], rel=1e-3)
+    finally:
+        h.TotalPump_catrack = saved
+
+
+def test_catotal_is_the_sum_of_both_pools(h, compartment) -> None:
+    sec = compartment("catotal")
+    set_concentrations(sec, cai=3e-4, cali=2e-5)
+    h.finitialize(-80.0)
+    h.fadvance()
+    assert sec(0.5).catotal.total == pytest.approx(3.2e-4, rel=1e-12)
+
+
+def test_rubin_sigmoids_and_detector(h, compartment) -> None:
+    sec = compartment("rubin")
+    set_concentrations(sec, cai=0.0012, cali=0.0003)
+    h.finitialize(-80.0)
+    h.fadvance()
+
+    def sig_a(x):
+        r = (1000 * x / 0.6) ** 3
+        return r / (1 + r)
+
+    def sig_v(x):
+        return 2 / (1 + np.exp((1000 * x - 2) / -0.05))
+
+    def sig_p(x):
+        r = (1000 * x / 4) ** 100
+        return 10 * r / (1 + r)
+
+    total = 0.0015
+    rubin = sec(0.5).rubin
+    for name, f in (("asig", sig_a), ("vsig", sig_v), ("psig", sig_p)):
+        assert getattr(rubin, name) == pytest.approx(
+            float(rate_table(f, total, 0.0005, 0.1, 200)), rel=1e-9
+        )
+    for _ in range(399):
+        h.fadvance()
+    assert rubin.detA == pytest.approx(rubin.asig * (1 - math.exp(-10.0 / 2)), rel=2e-3)
+
+
+def synapse_cell(h, compartment, kind: str, times):
+    sec = compartment()
+    syn = getattr(h, kind)(sec(0.5))
+    stim = h.VecStim()
+    vec = h.Vector(times)
+    stim.play(vec)
+    netcon = h.NetCon(stim, syn, 0.0, 1.0, 1.0)
+    return sec, syn, (stim, vec, netcon)
+
+
+@pytest.mark.parametrize(
+    ("kind", "tau_r", "tau_d", "peak", "t_peak"),
+    [("AMPA", 1.1, 5.75, 0.744, 2.25), ("NMDA", 2.815, 160.0, 2.62, 11.58)],
+)
+def test_synapse_single_event(h, compartment, kind, tau_r, tau_d, peak, t_peak) -> None:
+    _, syn, keep = synapse_cell(h, compartment, kind, [5.0])
+    y2 = h.Vector().record(syn._ref_y2)
+    t = h.Vector().record(h._ref_t)
+    h.finitialize(-70.0)
+    h.continuerun(60.0)
+    y2, t = np.array(y2), np.array(t)
+    assert np.all(y2[t <= 6.0] == 0)
+    s = t - 6.0
+    analytic = np.where(
+        s > 0, tau_r * tau_d / (tau_d - tau_r) * (np.exp(-s / tau_d) - np.exp(-s / tau_r)), 0
+    )
+    assert np.max(np.abs(y2 - analytic)) < 0.01 * peak
+    assert y2.max() == pytest.approx(peak, rel=5e-3)
+    assert t[y2.argmax()] - 6.0 == pytest.approx(t_peak, abs=0.1)
+    del keep
+
+
+def test_ampa_weight_scales_current_and_nonspecific_share(h, compartment) -> None:
+    _, syn, keep = synapse_cell(h, compartment, "AMPA", [2.0])
+    keep[2].weight[0] = 0.5
+    h.finitialize(-70.0)
+    assert syn.scale == 0
+    h.continuerun(5.0)
+    assert syn.g > 0
+    assert syn.g == pytest.approx(8.5e-4 * syn.y2, rel=0.02)
+    assert syn.itmp == pytest.approx(0.5 * syn.g * (-70.0 - 0.0), rel=1e-6)
+    assert syn.i == pytest.approx(0.995 * syn.itmp, rel=1e-12)
+    del keep
+
+
+def test_saturation_of_a_second_event(h, compartment) -> None:
+    _, syn, keep = synapse_cell(h, compartment, "AMPA", [5.0, 7.0])
+    y1 = h.Vector().record(syn._ref_y1)
+    t = h.Vector().record(h._ref_t)
+    h.finitialize(-70.0)
+    h.continuerun(10.0)
+    y1, t = np.array(y1), np.array(t)
+    decay = math.exp(-DT_MS / 5.75)
+    jumps = y1[1:] - y1[:-1] * decay
+    first, second = np.argsort(jumps)[-2:][::-1]
+    assert sorted([t[first], t[second]]) == pytest.approx([6.0, 8.0], abs=2 * DT_MS)
+    assert jumps[min(first, second)] == pytest.approx(1.0, rel=1e-2)
+    local = 1.0 * math.exp(-2.0 / 5.75)
+    assert jumps[max(first, second)] == pytest.approx(1 - local / 1.2, rel=1e-2)
+    del keep
+
+
+def test_nmda_magnesium_block_table(h, compartment) -> None:
+    sec = compartment()
+    syn = h.NMDA(sec(0.5))
+    for v in (-120.0, -70.3, -20.5, 0.0, 33.3):
+        h.finitialize(v)
+        h.fadvance()
+        expected = rate_table(lambda x: 1 / (1 + np.exp(-0.062 * x) / 3.57), v, -100, 100, 201)
+        block = syn.B
+        assert block == pytest.approx(float(expected), rel=1e-6)
+    del syn
+
+
+def test_vecstim_emits_each_time(h, compartment) -> None:
+    times = [0.5, 3.0, 3.0, 12.25]
+    stim = h.VecStim()
+    vec = h.Vector(times)
+    stim.play(vec)
+    out = h.Vector()
+    netcon = h.NetCon(stim, None)
+    netcon.record(out)
+    h.finitialize(-65.0)
+    h.continuerun(20.0)
+    assert list(out) == pytest.approx(times)
+    del netcon
