@@ -19,10 +19,11 @@ from ._neuron_watch import StderrTrap
 class RestProbe:
     """Rates of change of a model's states, in each state's unit per ms."""
 
-    def __init__(self, h: Any, trap: StderrTrap) -> None:
+    def __init__(self, h: Any, trap: StderrTrap, try_cvode: bool = True) -> None:
         self._h = h
         self._trap = trap
-        self.cvode_usable: bool | None = None
+        # None: not tried yet; False: CVode refused the model (or was not to be tried).
+        self.cvode_usable: bool | None = None if try_cvode else False
         self._state_sizes: dict[str, list[tuple[str, int]]] = {}
         self._pointers: Any = None
         self._gather: Any = None

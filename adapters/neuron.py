@@ -115,9 +115,11 @@ class NeuronAdapter(Adapter):
         rest_check: Literal["cvode", "step"] = "cvode",
     ) -> None:
         super().__init__(label)
-        self._claim_process()
         if not dt_ms > 0:
             raise AdapterError(f"{self.label}: dt_ms must be > 0, got {dt_ms!r}")
+        if rest_check not in ("cvode", "step"):
+            raise AdapterError(f"{self.label}: rest_check must be 'cvode' or 'step'")
+        self._claim_process()
         self.dt_ms = float(dt_ms)
         self.cvode = cvode
         self.celsius = celsius
@@ -128,11 +130,12 @@ class NeuronAdapter(Adapter):
         self.n_jumps = 0
         self.jumped_ms = 0.0
         self._no_rest_check_before_ms = -math.inf
+        self._h = self._load(mod_dir)
+        self._sections_before = set(self._h.allsec())
         try:
-            self._h = self._load(mod_dir)
-            self._sections_before = set(self._h.allsec())
             self.model = self._build(build)
         except BaseException:
+            self._delete_new_sections()
             NeuronAdapter._live = None
             raise
         self._pc = self._h.ParallelContext()
@@ -143,11 +146,7 @@ class NeuronAdapter(Adapter):
         self._checks: dict[tuple[object, ...], SteppedCheck] = {}
         self._settable_groups: set[tuple[str, ...]] = set()
         self._stderr = StderrTrap()
-        self._rest = RestProbe(self._h, self._stderr)
-        if rest_check not in ("cvode", "step"):
-            raise AdapterError(f"{self.label}: rest_check must be 'cvode' or 'step'")
-        if rest_check == "step":
-            self._rest.cvode_usable = False
+        self._rest = RestProbe(self._h, self._stderr, try_cvode=rest_check == "cvode")
         self._recordings: dict[str, Recording] = {}
 
     # ------------------------------------------------------------ construction
@@ -160,9 +159,12 @@ class NeuronAdapter(Adapter):
             )
         NeuronAdapter._live = weakref.ref(self)
 
-    @staticmethod
-    def _load(mod_dir: str | Path | None) -> Any:
-        neuron = import_neuron()
+    def _load(self, mod_dir: str | Path | None) -> Any:
+        try:
+            neuron = import_neuron()
+        except BaseException:
+            NeuronAdapter._live = None
+            raise
         if mod_dir is not None:
             from ._nrnivmodl import ensure_mechanisms
 
@@ -178,7 +180,11 @@ class NeuronAdapter(Adapter):
             path = Path(build)
             if not path.is_file():
                 raise ModelError(f"{self.label}: hoc file {path} does not exist")
-            if not self._h.load_file(str(path)):
+            try:
+                loaded = self._h.load_file(1, str(path))
+            except RuntimeError as exc:
+                raise ModelError(f"{self.label}: NEURON could not load {path}: {exc}") from exc
+            if not loaded:
                 raise ModelError(f"{self.label}: NEURON could not load {path}")
             return None
         if callable(build):
@@ -186,6 +192,12 @@ class NeuronAdapter(Adapter):
         raise ModelError(
             f"{self.label}: build must be None, a callable or a .hoc path, got {build!r}"
         )
+
+    def _delete_new_sections(self) -> None:
+        """Delete the sections made since the adapter started (its model's and its own)."""
+        for sec in list(self._h.allsec()):
+            if sec not in self._sections_before:
+                self._h.delete_section(sec=sec)
 
     def _model_entries(self) -> dict[str, Entry]:
         define = getattr(self.model, "timescales_variables", None)
@@ -620,9 +632,7 @@ class NeuronAdapter(Adapter):
         self._resolver.clear()
         self.model = None
         gc.collect()
-        for sec in list(self._h.allsec()):
-            if sec not in self._sections_before:
-                self._h.delete_section(sec=sec)
+        self._delete_new_sections()
         if NeuronAdapter._live is not None and NeuronAdapter._live() is self:
             NeuronAdapter._live = None
 

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from timescales.adapter import Reached, Watch
-from timescales.errors import AdapterError, UnknownNameError
+from timescales.errors import AdapterError, ModelError, UnknownNameError
 from timescales.testing.conformance import AdapterContract
 
 pytest.importorskip("neuron", reason="NEURON is not installed: pip install 'timescales[neuron]'")
@@ -454,6 +454,53 @@ def test_registered_variables_are_listed(ball: NeuronAdapter) -> None:
     assert "stim.amp" in ball.variables()
     ball.set("stim.amp", 0.0)
     assert ball.model.stim.amp == 0.0
+
+
+HOC_MODEL = """
+create soma
+soma { L = 20  diam = 20  insert hh }
+objref stim
+soma stim = new IClamp(0.5)
+stim.del = 5
+stim.dur = 50
+stim.amp = 0.3
+"""
+
+
+def test_a_hoc_file_model(tmp_path) -> None:
+    path = tmp_path / "cell.hoc"
+    path.write_text(HOC_MODEL)
+    for _ in range(2):  # a second adapter reloads the file after the first deleted its sections
+        adapter = NeuronAdapter(path, v_init_mV=-65.0, celsius=6.3)
+        adapter.initialize()
+        try:
+            assert adapter.next_event_time() == 5.0
+            reached = adapter.advance(30.0, [Watch("soma(0.5).v", 0.0)])
+            assert reached.fired
+            assert 5.0 < reached.t_ms < 30.0
+        finally:
+            adapter.close()
+
+
+def test_a_hoc_file_with_errors_is_a_model_error(tmp_path) -> None:
+    path = tmp_path / "broken.hoc"
+    path.write_text("create soma\nsoma { insert no_such_mechanism }\n")
+    with pytest.raises(ModelError, match=r"broken\.hoc"):
+        NeuronAdapter(path)
+    open_adapter().close()
+
+
+def test_a_failing_build_leaves_no_sections_and_no_open_adapter() -> None:
+    before = {sec.name() for sec in h.allsec()}
+
+    def broken():
+        BallAndStick()
+        raise ValueError("model error")
+
+    with pytest.raises(ValueError, match="model error"):
+        NeuronAdapter(broken)
+    assert {sec.name() for sec in h.allsec()} == before
+    open_adapter().close()
 
 
 def test_one_adapter_per_process_and_close_deletes_sections() -> None:
