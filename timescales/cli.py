@@ -55,6 +55,7 @@ def _add_experiment_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("experiment")
     p.add_argument("--out", default="bench-out", help="output folder")
     p.add_argument("--until", type=float, metavar="MS")
+    p.add_argument("--strategies", help="comma-separated subset of the compared strategies")
     p.set_defaults(func=_lazy("timescales.experiment.bench", "cmd_bench"))
 
 

@@ -31,10 +31,14 @@ class Endpoint:
 
 @dataclass(frozen=True, slots=True)
 class Copy:
-    """target = scale * source; `scale_unit` gives the scale a unit (e.g. a rate "1/ms")."""
+    """target = scale * source + offset; `scale_unit` gives the scale a unit (e.g. "1/ms").
+
+    `offset` is in the target's declared unit.
+    """
 
     scale: float = 1.0
     scale_unit: str = "1"
+    offset: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,13 +98,18 @@ Trigger = Window | Deadband | None
 
 @dataclass(frozen=True, slots=True)
 class Coupling:
-    """Source → target with a unit-checked transform and a trigger."""
+    """Source → target with a unit-checked transform and a trigger.
+
+    `bounds` (target's declared unit) clips the value sent; every clipped value is
+    counted in `CompiledCoupling.clipped`, so clipping is reported, never silent.
+    """
 
     source: Endpoint
     target: Endpoint
     transform: Transform = field(default_factory=Copy)
     trigger: Trigger = None
     name: str = ""
+    bounds: tuple[float, float] | None = None
 
     @property
     def label(self) -> str:
@@ -120,6 +129,9 @@ class CompiledCoupling:
     level: float = math.nan
     close_level: float = math.nan
     baseline: float | None = None
+    offset: float = 0.0
+    bounds: tuple[float, float] | None = None
+    clipped: int = 0
 
     @property
     def label(self) -> str:
@@ -133,20 +145,25 @@ class CompiledCoupling:
         """The target value (in the target adapter's unit) for a source value."""
         t = self.spec.transform
         if isinstance(t, Copy):
-            return source_value * self.write_factor
+            return self._clip(source_value * self.write_factor + self.offset)
         if isinstance(t, Ratio):
             if self.baseline is None or self.baseline == 0.0:
                 raise TimescalesError(
                     f"coupling {self.label}: baseline {t.baseline!r} not captured (or zero)"
                 )
-            return source_value / self.baseline * self.write_factor
+            return self._clip(source_value / self.baseline * self.write_factor)
         if interval_ms is None or interval_ms <= 0:
             raise TimescalesError(f"coupling {self.label}: a Flux needs an interval > 0 ms")
         return source_value / interval_ms * self.write_factor
 
-    def flux_factor(self) -> float:
-        """Factor from (source-unit change per ms) to the target adapter's unit."""
-        return self.write_factor
+    def _clip(self, value: float) -> float:
+        if self.bounds is None:
+            return value
+        low, high = self.bounds
+        if low <= value <= high:
+            return value
+        self.clipped += 1
+        return min(max(value, low), high)
 
 
 def _flux_factor(c: Coupling, volume_l: float) -> float:
@@ -247,6 +264,10 @@ def compile_couplings(
             problems.append(f"coupling {c.label}: a Flux needs a Window trigger")
         if src is not None and tgt is not None and not any(map(math.isnan, (f_in, f_out, f_t))):
             cc = CompiledCoupling(c, i, src, tgt, f_in, f_t * f_out)
+            if isinstance(c.transform, Copy):
+                cc.offset = c.transform.offset * f_out
+            if c.bounds is not None:
+                cc.bounds = (c.bounds[0] * f_out, c.bounds[1] * f_out)
             if isinstance(c.trigger, Window):
                 sign = 1.0 if c.trigger.direction == "rising" else -1.0
                 cc.level = c.trigger.level

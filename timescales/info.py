@@ -9,6 +9,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from . import __version__
+from .errors import ModelError
 from .registry import available_adapters
 
 PACKAGES = ("neuron", "libroadrunner", "python-libsbml", "antimony", "numpy", "pint", "h5py")
@@ -46,7 +47,7 @@ def model_report(name_or_path: str) -> str:
     lines = [f"model {desc['model_id']} ({desc['source']}), time unit {desc['time_unit']}"]
     try:
         lines.append(str(sbml.describe(source)))
-    except Exception:  # noqa: BLE001 - files without our hints are described below only
+    except ModelError:
         lines.append("coupling hints: none in the file (name them in the experiment file)")
     lines.append(f"species ({len(desc['species'])}):")
     for s in desc["species"]:

@@ -14,6 +14,7 @@ Stimuli must be set before `finitialize` (VecStims read their times at initializ
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import math
 from collections.abc import Callable, Iterable, Sequence
@@ -147,8 +148,8 @@ class Spine:
     nmda_stim: Any
     ampa_netcon: Any
     nmda_netcon: Any
-    times_ms: list[float] = field(default_factory=list)
-    _vectors: list[Any] = field(default_factory=list, repr=False)
+    times_ms: dict[str, list[float]] = field(default_factory=lambda: {"ampa": [], "nmda": []})
+    _vectors: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
     def head_volume_l(self) -> float:
@@ -174,6 +175,7 @@ class MSN:
             self._insert_msn_mechanisms(section, self._region[name])
         self.spines: list[Spine] = [self._build_spine(site) for site in sites]
         self._by_number = {spine.number: spine for spine in self.spines}
+        self._arrivals: list[float] | None = None
 
     def __str__(self) -> str:
         return f"MSN[{self._index}]"
@@ -273,19 +275,44 @@ class MSN:
                 "spine", f"spine{number}", (f"spine{n}" for n in self._by_number), "MSN"
             ) from None
 
-    def stimulate(self, spine_numbers: Iterable[int], times_ms: Iterable[float]) -> None:
-        """Add input times (ms) to AMPA and NMDA of each spine; each reaches it 1 ms later.
+    def stimulate(
+        self,
+        spine_numbers: Iterable[int],
+        times_ms: Iterable[float],
+        synapses: Iterable[str] = ("ampa", "nmda"),
+    ) -> None:
+        """Add input times (ms) to the synapses of each spine; each reaches it 1 ms later.
 
         Times are merged with earlier ones, deduplicated and sorted, as the study did.
         """
         times = [float(t) for t in times_ms]
+        kinds = tuple(synapses)
+        unknown = set(kinds) - {"ampa", "nmda"}
+        if unknown:
+            from timescales.errors import ConfigError
+
+            raise ConfigError("synapses", "a subset of ('ampa', 'nmda')", sorted(unknown))
         for number in spine_numbers:
             spine = self.spine(number)
-            spine.times_ms = sorted(set(spine.times_ms) | set(times))
-            vector = self._h.Vector(spine.times_ms)
-            spine.ampa_stim.play(vector)
-            spine.nmda_stim.play(vector)
-            spine._vectors = [vector]
+            for kind in kinds:
+                spine.times_ms[kind] = sorted(set(spine.times_ms[kind]) | set(times))
+                vector = self._h.Vector(spine.times_ms[kind])
+                getattr(spine, f"{kind}_stim").play(vector)
+                spine._vectors[kind] = vector
+        self._arrivals = None
+
+    def next_input_ms(self, t_ms: float) -> float:
+        """Earliest synaptic event arrival (input time + NetCon delay) after `t_ms`; inf if none."""
+        if self._arrivals is None:
+            arrivals = [
+                time + getattr(spine, f"{kind}_netcon").delay
+                for spine in self.spines
+                for kind, times in spine.times_ms.items()
+                for time in times
+            ]
+            self._arrivals = sorted(set(arrivals))
+        i = bisect.bisect_right(self._arrivals, t_ms + 1e-9)
+        return self._arrivals[i] if i < len(self._arrivals) else math.inf
 
     def stimulate_train(
         self, spine_numbers: Iterable[int], start_ms: float, rate_hz: float, count: int
@@ -317,6 +344,10 @@ class MSN:
         return clamp
 
     # --- settings and variables -----------------------------------------------------
+    def set_threads(self, n: int) -> None:
+        """Run NEURON's fixed-step solver on `n` threads (mechanisms are THREADSAFE)."""
+        self._h.ParallelContext().nthread(n)
+
     def apply_settings(self) -> None:
         """Set celsius, dt and v_init; fixed step (CVODE off). Call before finitialize."""
         h = self._h

@@ -31,7 +31,6 @@ class Recorder:
         baseline: float,
         output: str | Path | None,
         overwrite: bool,
-        t_end_ms: float,
     ) -> None:
         spec = experiment.spec
         self.neuron = neuron
@@ -54,7 +53,6 @@ class Recorder:
             biochem_spines=spines,
         )
         self.t_flushed_ms = self.next_sample_ms = neuron.t_ms
-        self.t_end_ms = t_end_ms
         self._bio_t: list[float] = []
         self._bio_out: list[np.ndarray] = []
         self._bio_w: list[np.ndarray] = []

@@ -76,51 +76,43 @@ class Experiment:
         self.source = source
 
     @classmethod
-    def from_file(cls, path: str | Path) -> Experiment:
+    def from_file(cls, path: str | Path, **overrides: Any) -> Experiment:
+        """Load and validate an experiment file (`overrides` by dotted key, validated too)."""
         from .load import load_experiment
 
-        return cls(load_experiment(path), str(path))
+        return cls(load_experiment(path, overrides=overrides or None), str(path))
 
     # ------------------------------------------------------------------ building
-    def _instance_spines(self) -> list[int]:
-        spec = self.spec
-        stimulated = sorted(spec.stimulus_times_ms())
-        choice = spec.biochemistry.instances
-        if choice == "stimulated":
-            return stimulated
-        if choice == "all":
-            return list(spec.layout_spines())
-        return sorted(set(choice))
-
     def _build_cell(self) -> Any:
         from timescales.adapters.neuron import NeuronAdapter
         from timescales.models.neuron.msn import MSN
 
         cell_spec = self.spec.cell
-        times = self.spec.stimulus_times_ms()
+        inputs = self.spec.stimulus_times_ms()
 
         def build() -> MSN:
             cell = MSN(spines=cell_spec.spines)
-            for spine, by_synapse in times.items():
+            cell.apply_settings()
+            for spine, by_synapse in inputs.items():
                 for synapse, t_ms in by_synapse.items():
                     cell.stimulate([spine], t_ms, synapses=(synapse,))
+            if cell_spec.threads > 1:
+                cell.set_threads(cell_spec.threads)
             return cell
 
         return NeuronAdapter(
-            build,
-            label="neuron",
-            dt_ms=cell_spec.dt_ms,
-            v_init_mV=cell_spec.v_init_mV,
-            threads=cell_spec.threads,
+            build, label="neuron", dt_ms=cell_spec.dt_ms, v_init_mV=cell_spec.v_init_mV
         )
 
     def _load_model(self) -> Any:
         from timescales.adapters.roadrunner import SBMLModel
+        from timescales.models import sbml as sbml_models
 
         bio = self.spec.biochemistry
         calcium = bio.calcium
-        source = bio.model_path()
+        source = self.spec.model_path() or sbml_models.path(self.spec.model_name())
         probe = SBMLModel.load(source)
+        self.spec.check_model_names(_known_names(probe), str(source))
         reactions = tuple(n for n in calcium.switch_off if n in probe.reactions)
         flux = {calcium.species: calcium.unit} if calcium.mode == "flux" else None
         return SBMLModel.load(source, flux_inputs=flux, switches=reactions)
@@ -147,11 +139,15 @@ class Experiment:
         out = bio.output
         out_var = model.resolve(out.variable)
         out_unit = model.variables()[out_var].unit
-        while_open = self._while_open(model) if bio.calcium.mode != "clamp" else ()
+        clamp = bio.calcium.mode == "clamp"
+        while_open = () if clamp else self._while_open(model)
+        if out.rule == "ratio":
+            weight: Ratio | Copy = Ratio(BASELINE, out.scale)
+        else:
+            weight = Copy(out.scale, f"1/({out_unit})", out.offset)
         couplings = []
         for j in spines:
             volume = head_l[j] if bio.calcium.volume == "head" else float(bio.calcium.volume)
-            transform = Flux(volume) if bio.calcium.mode != "clamp" else Copy()
             window = Window(
                 rest_mM[j] + cpl.threshold_mM,
                 hysteresis=cpl.hysteresis_mM,
@@ -162,15 +158,11 @@ class Experiment:
                 Coupling(
                     Endpoint("neuron", f"spine{j}.ca", "mM"),
                     Endpoint(f"spine{j}", target_var, target_unit),
-                    transform,
+                    Copy() if clamp else Flux(volume),
                     window,
                     name=f"ca{j}",
                 )
             )
-            if out.rule == "ratio":
-                weight: Ratio | Copy = Ratio(BASELINE, out.scale)
-            else:
-                weight = Copy(out.scale)
             couplings.append(
                 Coupling(
                     Endpoint(f"spine{j}", out_var, out_unit),
@@ -178,9 +170,35 @@ class Experiment:
                     weight,
                     Deadband(rel_tol=out.deadband),
                     name=f"w{j}",
+                    bounds=tuple(out.bounds),  # type: ignore[arg-type]
                 )
             )
         return couplings
+
+    def _biochemistry(
+        self, neuron: Any, spines: list[int], t_eq_ms: float
+    ) -> tuple[list[Any], list[Coupling], str, float]:
+        """Equilibrate one instance, give every spine a lazy copy of it, couple them."""
+        from timescales.adapters.roadrunner import RoadRunnerAdapter
+
+        bio = self.spec.biochemistry
+        rest = {j: neuron.get(f"spine{j}.ca") for j in spines}
+        head = {j: neuron.model.spine(j).head_volume_l for j in spines}
+        model = self._load_model()
+        template = RoadRunnerAdapter(model, label="template")
+        template.initialize(0.0)
+        template.advance(bio.equilibration_s * 1000.0)
+        _, state = template.save_state()  # type: ignore[misc]
+        out_var = model.resolve(bio.output.variable)
+        baseline = template.get(out_var)
+        template.close()
+        instances = RoadRunnerAdapter.many(
+            model, len(spines), labels=[f"spine{j}" for j in spines], lazy=True
+        )
+        for inst in instances:
+            inst.initialize(t_eq_ms)
+            inst.restore_state((t_eq_ms, state))
+        return instances, self._couplings(model, spines, rest, head), out_var, baseline
 
     # ------------------------------------------------------------------- running
     def run(
@@ -194,47 +212,37 @@ class Experiment:
         record: bool = True,
     ) -> RunResult:
         """Equilibrate, couple and run; `until_ms` shortens the coupled period."""
-        from timescales.adapters.roadrunner import RoadRunnerAdapter
+        options = RunOptions(until_ms, mode, output, overwrite, progress, record)
+        neuron = self._build_cell()
+        try:
+            return self._run(neuron, options)
+        finally:
+            neuron.close()
 
+    def _run(self, neuron: Any, opts: RunOptions) -> RunResult:
         spec = self.spec
         wall0 = time.perf_counter()
-        spines = self._instance_spines()
-        neuron = self._build_cell()
-        neuron.initialize(0.0)
         t_eq = spec.cell.equilibration_ms
+        neuron.initialize(0.0)
         neuron.advance(t_eq)
-        rest = {j: neuron.get(f"spine{j}.ca") for j in spines}
-        head = {j: neuron.model.spine(j).head_volume_l for j in spines}
-
-        model = self._load_model()
-        template = RoadRunnerAdapter(model, label="template")
-        template.initialize(0.0)
-        template.advance(spec.biochemistry.equilibration_s * 1000.0)
-        state = template.save_state()
-        out_var = model.resolve(spec.biochemistry.output.variable)
-        baseline = template.get(out_var)
-        instances = RoadRunnerAdapter.many(
-            model, len(spines), labels=[f"spine{j}" for j in spines], lazy=True
-        )
-        for inst in instances:
-            inst.initialize(t_eq)
-            inst.restore_state((t_eq, state[1]))  # type: ignore[index]
-
-        couplings = self._couplings(model, spines, rest, head)
-        strategy = make_strategy(spec, mode)
-        adapters = [neuron, *instances]
-        duration = spec.experiment.duration_ms if until_ms is None else until_ms
+        spines = list(spec.instance_spines()) if spec.biochemistry is not None else []
+        instances: list[Any] = []
+        couplings: list[Coupling] = []
+        out_var, baseline = "", math.nan
+        if spines:
+            instances, couplings, out_var, baseline = self._biochemistry(neuron, spines, t_eq)
+        duration = spec.experiment.duration_ms if opts.until_ms is None else opts.until_ms
         t_end = t_eq + duration
-        recorder = (
-            Recorder(self, neuron, instances, spines, out_var, baseline, output, overwrite, t_end)
-            if record
-            else None
-        )
+        recorder = None
+        if opts.record:
+            recorder = Recorder(
+                self, neuron, instances, spines, out_var, baseline, opts.output, opts.overwrite
+            )
         scheduler = Scheduler(
-            adapters,
+            [neuron, *instances],
             couplings,
-            strategy,
-            progress=progress,
+            make_strategy(spec, opts.mode),
+            progress=opts.progress,
             on_sync=recorder.on_sync if recorder else None,
             retain=recorder.retain if recorder else None,
         )
@@ -248,23 +256,40 @@ class Experiment:
         finally:
             if recorder is not None:
                 recorder.close(scheduler, status, time.perf_counter() - wall0)
-        weights = np.array([[neuron.get(f"spine{j}.weight") for j in spines]])
-        outputs = np.array([[inst.get(out_var) for inst in instances]])
         result = RunResult(
             stats=stats,
             path=recorder.path if recorder else None,
             spines=np.array(spines, dtype=int),
             biochem_time_ms=np.array([t_end]),
-            weight=weights,
-            output=outputs,
+            weight=np.array([[neuron.get(f"spine{j}.weight") for j in spines]]),
+            output=np.array([[inst.get(out_var) for inst in instances]]),
             output_baseline=np.full(len(spines), baseline),
         )
-        if recorder is not None:
+        if recorder is not None and spines:
             result.biochem_time_ms, result.output, result.weight = recorder.biochem_arrays()
         result.extra["wall_total_s"] = time.perf_counter() - wall0
-        result.extra["rest_calcium_mM"] = rest
-        neuron.close()
+        result.extra["neuron_jumped_ms"] = getattr(neuron, "jumped_ms", 0.0)
+        result.extra["clipped"] = {c.label: c.clipped for c in scheduler.couplings if c.clipped}
         return result
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How `Experiment.run` was asked to run."""
+
+    until_ms: float | None
+    mode: str | None
+    output: str | Path | None
+    overwrite: bool
+    progress: Callable[[float, float, int], None] | None
+    record: bool
+
+
+def _known_names(model: Any) -> list[str]:
+    """Every name an experiment may use for a model variable: ids and species names."""
+    names = list(model.variables())
+    names += [info.name for info in model.species_info.values() if info.name]
+    return names
 
 
 def _finite(values: np.ndarray) -> np.ndarray:
