@@ -95,19 +95,24 @@ def _steady_over(
 
 @dataclass
 class _Rest:
-    """The initial state shared by every unmaterialized (lazy) instance of a model."""
+    """A state shared by unmaterialized (lazy) instances: the model's initial state, or a
+    saved state restored into them (e.g. an equilibrated template's)."""
 
     values: dict[str, float]
     steady_rate: np.ndarray
     atol: np.ndarray
     rtol: float
     state: np.ndarray
+    #: Kept so that the id in the cache key stays this object's.
+    saved: bytes | None = None
 
     @classmethod
-    def of(cls, model: SBMLModel, tolerances: Tolerances) -> _Rest:
-        key = ("rest", tolerances)
+    def of(cls, model: SBMLModel, tolerances: Tolerances, saved: bytes | None = None) -> _Rest:
+        key = ("rest", tolerances, id(saved))
         if key not in model.cache:
             runner = _new_runner(model, tolerances)
+            if saved is not None:
+                runner.loadStateS(saved)
             values = {
                 name: float(runner.getValue(model.binding(name).selector))
                 * model.binding(name).factor
@@ -119,6 +124,7 @@ class _Rest:
                 atol=np.asarray(runner.integrator.getAbsoluteToleranceVector(), dtype=float),
                 rtol=float(runner.integrator.getValue("relative_tolerance")),
                 state=np.abs(_StateLayout.of(model, runner).read(runner)),
+                saved=saved,
             )
         return model.cache[key]
 
@@ -175,6 +181,7 @@ class RoadRunnerAdapter(Adapter):
         self._runner: Any = None if lazy else _new_runner(model, integrator_tolerances)
         self._restart = True
         self._feeds: dict[str, _SeriesFeed] = {}
+        self._rest_state: bytes | None = None
         #: Advances (or parts) skipped at steady state instead of integrated.
         self.n_fast_forwards = 0
 
@@ -229,6 +236,7 @@ class RoadRunnerAdapter(Adapter):
 
     def _initialize(self, t0_ms: float) -> None:
         self._feeds.clear()
+        self._rest_state = None
         if self._runner is not None and self.initialized:
             if self.lazy:
                 self._runner = None
@@ -238,7 +246,7 @@ class RoadRunnerAdapter(Adapter):
 
     def _advance(self, until_ms: float, watches: tuple[Watch, ...]) -> Reached:
         if self._runner is None:
-            rest = _Rest.of(self.model, self._tolerances)
+            rest = self._rest()
             if not self.model.time_dependent and rest.steady_over(
                 (until_ms - self._t_ms) / self._ms
             ):
@@ -264,13 +272,13 @@ class RoadRunnerAdapter(Adapter):
 
     def _get(self, name: str) -> float:
         if self._runner is None:
-            return _Rest.of(self.model, self._tolerances).values[name]
+            return self._rest().values[name]
         binding = self.model.binding(name)
         return float(self._runner.getValue(binding.selector)) * binding.factor
 
     def _set(self, name: str, value: float) -> None:
         if self._runner is None:
-            if _Rest.of(self.model, self._tolerances).values[name] == value:
+            if self._rest().values[name] == value:
                 return
             self._materialize()
         binding = self.model.binding(name)
@@ -297,32 +305,37 @@ class RoadRunnerAdapter(Adapter):
     def _save_state(self) -> object:
         """RoadRunner's full state; the integrator restarts here too, so replays are exact."""
         if self._runner is None:
-            return None
+            return None if self._rest_state is None else (self._rest_state, {})
         self._restart = True
         return (self._runner.saveStateS(), copy.deepcopy(self._feeds))
 
     def _restore_state(self, state: object) -> None:
-        if state is None:
-            self._feeds.clear()
-            if self.lazy:
-                self._runner = None
-                return
+        """Lazy instances stay unmaterialized: they rest at the restored state until needed."""
+        saved, feeds = (None, {}) if state is None else state  # type: ignore[misc]
+        self._feeds = copy.deepcopy(feeds)
+        self._restart = True
+        if self.lazy:
+            self._runner = None
+            self._rest_state = saved
+            if self._feeds:
+                self._materialize()
+        elif saved is None:
             self._runner.resetAll()
         else:
-            saved, feeds = state  # type: ignore[misc]
-            if self._runner is None:
-                self._materialize()
             self._runner.loadStateS(saved)
-            self._feeds = copy.deepcopy(feeds)
-        self._restart = True
 
     def _close(self) -> None:
         self._runner = None
         self._feeds.clear()
 
     # ------------------------------------------------------------------ internals
+    def _rest(self) -> _Rest:
+        return _Rest.of(self.model, self._tolerances, self._rest_state)
+
     def _materialize(self) -> None:
         self._runner = _new_runner(self.model, self._tolerances)
+        if self._rest_state is not None:
+            self._runner.loadStateS(self._rest_state)
         self._restart = True
 
     def _pending(self, t_ms: float) -> list[_SeriesFeed]:
@@ -353,7 +366,7 @@ class RoadRunnerAdapter(Adapter):
     def _can_jump(self, dt_ms: float) -> bool:
         if self.model.time_dependent or self._feeds:
             return False
-        rest = _Rest.of(self.model, self._tolerances)
+        rest = self._rest()
         layout = _StateLayout.of(self.model, self._runner)
         return _steady_over(layout, self._runner, rest.atol, rest.rtol, dt_ms / self._ms)
 

@@ -461,3 +461,23 @@ def test_settling_refuses_time_dependent_models() -> None:
     with_event = SOURCE_SINK.replace("end", "  E1: at time > 1: k = 8\nend")
     with pytest.raises(ModelError, match="time-dependent"):
         SBMLModel.load(with_event).settled(1000.0)
+
+
+def test_lazy_instances_restored_from_a_template_stay_lazy() -> None:
+    """The pattern of equilibrating one instance and restoring its state into every spine."""
+    model = SBMLModel.load(SOURCE_SINK, flux_inputs={"A": ""})
+    template = RoadRunnerAdapter(model, integrator_tolerances=TIGHT)
+    template.initialize()
+    template.advance(20_000.0)
+    _, state = template.save_state()  # type: ignore[misc]
+    instances = RoadRunnerAdapter.many(model, 3, lazy=True, integrator_tolerances=TIGHT)
+    for adapter in instances:
+        adapter.initialize(20_000.0)
+        adapter.restore_state((20_000.0, state))
+        adapter.advance(80_000.0)
+    assert not any(a.materialized for a in instances)
+    assert instances[2].get("A") == pytest.approx(0.5, rel=1e-8)
+    instances[0].set(model.flux_parameter("A"), 1.0)
+    instances[0].advance(140_000.0)
+    assert instances[0].get("A") == pytest.approx(0.75, rel=1e-8)
+    assert [a.materialized for a in instances] == [True, False, False]
