@@ -182,6 +182,7 @@ class RoadRunnerAdapter(Adapter):
         self._restart = True
         self._feeds: dict[str, _SeriesFeed] = {}
         self._rest_state: bytes | None = None
+        self._tolerance_vectors: tuple[np.ndarray, float] | None = None
         #: Advances (or parts) skipped at steady state instead of integrated.
         self.n_fast_forwards = 0
 
@@ -366,9 +367,15 @@ class RoadRunnerAdapter(Adapter):
     def _can_jump(self, dt_ms: float) -> bool:
         if self.model.time_dependent or self._feeds:
             return False
-        rest = self._rest()
+        if self._tolerance_vectors is None:
+            integrator = self._runner.integrator
+            self._tolerance_vectors = (
+                np.asarray(integrator.getAbsoluteToleranceVector(), dtype=float),
+                float(integrator.getValue("relative_tolerance")),
+            )
+        atol, rtol = self._tolerance_vectors
         layout = _StateLayout.of(self.model, self._runner)
-        return _steady_over(layout, self._runner, rest.atol, rest.rtol, dt_ms / self._ms)
+        return _steady_over(layout, self._runner, atol, rtol, dt_ms / self._ms)
 
     def _restart_at(self, t: float) -> None:
         self._runner.model.setTime(t)
