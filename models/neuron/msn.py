@@ -21,8 +21,10 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from timescales.models.neuron.layouts import LAYOUT_NAMES, SpineSite, select_sites
+from timescales.models.neuron.layouts import SpineSite, select_sites
 from timescales.models.neuron.mechanisms import load_msn_mechanisms
+
+from timescales.errors import ConfigError, UnknownNameError
 
 __all__ = ["MSN", "NeuronVar", "SimulationSettings", "Spine"]
 
@@ -175,10 +177,16 @@ class MSN:
             self._insert_msn_mechanisms(section, self._region[name])
         self.spines: list[Spine] = [self._build_spine(site) for site in sites]
         self._by_number = {spine.number: spine for spine in self.spines}
+        self._clamps: list[Any] = []
         self._arrivals: list[float] | None = None
 
     def __str__(self) -> str:
         return f"MSN[{self._index}]"
+
+    @property
+    def h(self) -> Any:
+        """NEURON's hoc interpreter (`neuron.h`), with the MSN mechanisms loaded."""
+        return self._h
 
     # --- construction ---------------------------------------------------------------
     def _set_ion_defaults(self) -> None:
@@ -269,8 +277,6 @@ class MSN:
         try:
             return self._by_number[number]
         except KeyError:
-            from timescales.errors import UnknownNameError
-
             raise UnknownNameError(
                 "spine", f"spine{number}", (f"spine{n}" for n in self._by_number), "MSN"
             ) from None
@@ -289,8 +295,6 @@ class MSN:
         kinds = tuple(synapses)
         unknown = set(kinds) - {"ampa", "nmda"}
         if unknown:
-            from timescales.errors import ConfigError
-
             raise ConfigError("synapses", "a subset of ('ampa', 'nmda')", sorted(unknown))
         for number in spine_numbers:
             spine = self.spine(number)
@@ -330,8 +334,6 @@ class MSN:
             else [float(w) for w in weights]
         )
         if len(values) != len(numbers):
-            from timescales.errors import ConfigError
-
             raise ConfigError("weights", f"{len(numbers)} values (one per spine)", len(values))
         for number, weight in zip(numbers, values, strict=True):
             self.spine(number).ampa_netcon.weight[0] = weight
@@ -340,7 +342,7 @@ class MSN:
         """A somatic current clamp (IClamp at soma(0.5)); keep the returned object alive."""
         clamp = self._h.IClamp(self.soma(0.5))
         clamp.amp, clamp.delay, clamp.dur = amp_nA, delay_ms, dur_ms
-        self._clamps = [*getattr(self, "_clamps", []), clamp]
+        self._clamps.append(clamp)
         return clamp
 
     # --- settings and variables -----------------------------------------------------
@@ -384,7 +386,7 @@ def _spine_variables(spine: Spine) -> dict[str, NeuronVar]:
             "mM", "output", head_mid._ref_total_catotal, lambda: head_mid.catotal.total, None
         ),
         f"spine{spine.number}.weight": NeuronVar(
-            "1", "parameter", None, lambda: netcon.weight[0], set_weight
+            "1", "parameter", netcon._ref_weight[0], lambda: netcon.weight[0], set_weight
         ),
     }
 
@@ -394,8 +396,3 @@ def _insert(section: Any, mechanism: str, parameters: dict[str, float]) -> None:
     for seg in section:
         for name, value in parameters.items():
             setattr(getattr(seg, mechanism), name, value)
-
-
-def layout_names() -> tuple[str, ...]:
-    """The named spine layouts."""
-    return LAYOUT_NAMES

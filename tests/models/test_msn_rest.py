@@ -21,7 +21,7 @@ def rested():
     from timescales.models.neuron.msn import MSN
 
     cell = MSN(spines="two")
-    h = cell._h
+    h = cell.h
     cell.apply_settings()
     h.finitialize(cell.settings.v_init_mV)
     h.continuerun(500.0)
@@ -44,7 +44,7 @@ def test_spine_head_calcium_rests_at_the_pump_balance(rested) -> None:
 
 
 def test_settings_are_the_study_ones(rested) -> None:
-    h = rested._h
+    h = rested.h
     assert (h.celsius, h.dt, h.v_init) == (35.0, 0.025, -87.75)
 
 
@@ -57,16 +57,19 @@ def test_variables_for_the_adapter(rested) -> None:
     ca = variables["spine2.ca"]
     assert (ca.unit, ca.role) == ("mM", "output")
     assert ca.getter() == pytest.approx(2.5e-4, rel=1e-3)
-    pointer = rested._h.PtrVector(1)
+    pointer = rested.h.PtrVector(1)
     pointer.pset(0, ca.ref)
-    values = rested._h.Vector(1)
+    values = rested.h.Vector(1)
     pointer.gather(values)
     assert values[0] == ca.getter()
     weight = variables["spine1.weight"]
-    assert (weight.role, weight.ref) == ("parameter", None)
+    assert weight.role == "parameter"
     weight.setter(0.7)
     assert rested.spines[0].ampa_netcon.weight[0] == 0.7
     assert weight.getter() == 0.7
+    pointer.pset(0, weight.ref)
+    pointer.scatter(rested.h.Vector([0.4]))
+    assert rested.spines[0].ampa_netcon.weight[0] == 0.4
     rested.set_weights([1, 2], [1.0, 1.0])
 
 
@@ -92,7 +95,7 @@ def test_train_reaches_the_synapses_one_ms_after_each_input() -> None:
     from timescales.models.neuron.msn import MSN
 
     cell = MSN(spines="two")
-    h = cell._h
+    h = cell.h
     cell.stimulate_train([1], start_ms=10.0, rate_hz=50.0, count=3)
     cell.stimulate([1], [30.0, 10.0])
     spine = cell.spines[0]
