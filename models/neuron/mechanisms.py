@@ -1,4 +1,10 @@
-"""Load the MSN's NMODL mechanisms into NEURON once per process and fill their tau tables."""
+"""Load the MSN's NMODL mechanisms into NEURON once per process and fill their tau tables.
+
+mod/*.mod: the mechanisms (written for this project from the fact sheets; THREADSAFE).
+data/tau_tables.csv: the measured (v, tau) tables of naf, nap, kir, kaf, krp, car and cat,
+one row per point (mechanism, FUNCTION_TABLE name, v_mV, tau_ms before division by qfact);
+they are loaded into the FUNCTION_TABLEs (linear interpolation, end values outside).
+"""
 
 from __future__ import annotations
 
