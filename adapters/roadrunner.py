@@ -258,12 +258,10 @@ class RoadRunnerAdapter(Adapter):
         while True:
             self._feed_series(t_ms)
             end_ms = min([until_ms, *(f.chunk_end_ms for f in self._pending(t_ms))])
-            if end_ms <= t_ms:
-                pass
-            elif self._can_jump(end_ms - t_ms):
+            if end_ms > t_ms and self._can_jump(end_ms - t_ms):
                 self._restart = True
                 self.n_fast_forwards += 1
-            else:
+            elif end_ms > t_ms:
                 reached = self._integrate(t_ms, end_ms, watches)
                 if reached.fired:
                     return reached
@@ -311,11 +309,13 @@ class RoadRunnerAdapter(Adapter):
         return (self._runner.saveStateS(), copy.deepcopy(self._feeds))
 
     def _restore_state(self, state: object) -> None:
-        """Lazy instances stay unmaterialized: they rest at the restored state until needed."""
+        """An unmaterialized lazy instance stays so: it rests at the restored state until
+        needed (one reference RoadRunner per distinct state: restore the same object into
+        many spines). A materialized instance loads the state into its own RoadRunner."""
         saved, feeds = (None, {}) if state is None else state  # type: ignore[misc]
         self._feeds = copy.deepcopy(feeds)
         self._restart = True
-        if self.lazy:
+        if self.lazy and (self._runner is None or saved is None):
             self._runner = None
             self._rest_state = saved
             if self._feeds:
