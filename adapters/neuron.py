@@ -139,6 +139,9 @@ class NeuronAdapter(Adapter):
             NeuronAdapter._live = None
             raise
         self._pc = self._h.ParallelContext()
+        # psolve arms a SIGALRM watchdog (default 20 s) that aborts the process when t stops
+        # moving, and disarms it on return; a watch unwinds psolve before that, so it is off.
+        self._pc.timeout(0)
         self._resolver = NameResolver(self._h, self.label)
         self._entries: dict[str, Entry] = self._model_entries()
         self._native = NativeWatches(self._h)
@@ -148,6 +151,7 @@ class NeuronAdapter(Adapter):
         self._stderr = StderrTrap()
         self._rest = RestProbe(self._h, self._stderr, try_cvode=rest_check == "cvode")
         self._recordings: dict[str, Recording] = {}
+        self._retired: list[Any] = []
 
     # ------------------------------------------------------------ construction
     def _claim_process(self) -> None:
@@ -546,7 +550,12 @@ class NeuronAdapter(Adapter):
 
     # ------------------------------------------------------------ recording
     def _record(self, names: list[str], dt_ms: float) -> None:
-        """Record `names` every `record_dt_ms` (or `dt_ms`), rounded to whole steps."""
+        """Record `names` every `record_dt_ms` (or `dt_ms`), rounded to whole steps.
+
+        A variable asked for by several callers is recorded at the finest interval asked.
+        A coarser earlier recording is retired, not removed: NEURON 9 crashes in
+        `frecord_init` once a Vector that recorded with a Dt is removed or freed.
+        """
         requested = self.record_dt_ms or dt_ms
         every = max(1, round(requested / self.dt_ms)) * self.dt_ms
         t = float(self._h.t)
@@ -556,8 +565,11 @@ class NeuronAdapter(Adapter):
             entry = self._entry(name)
             if entry.ref is None:
                 raise AdapterError(f"{self.label}: {name!r} has no NEURON pointer to record")
-            if name in self._recordings and self._recordings[name].dt_ms == every:
-                continue
+            old = self._recordings.get(name)
+            if old is not None:
+                if old.dt_ms <= every + 1e-12:
+                    continue
+                self._retired.append(old.vector)
             vec = self._h.Vector()
             vec.record(entry.ref, every)
             self._recordings[name] = Recording(name, every, vec)

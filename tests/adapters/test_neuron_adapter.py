@@ -467,6 +467,13 @@ stim.amp = 0.3
 """
 
 
+def test_neurons_psolve_watchdog_is_off_after_a_stopped_advance(ball: NeuronAdapter) -> None:
+    """A watch unwinds psolve before it disarms its SIGALRM watchdog (20 s, then abort)."""
+    assert ball.advance(40.0, [Watch("soma(0.5).v", 0.0)]).fired
+    pc = h.ParallelContext()
+    assert pc.timeout(0) == 0.0
+
+
 def test_a_hoc_file_model(tmp_path) -> None:
     path = tmp_path / "cell.hoc"
     path.write_text(HOC_MODEL)
