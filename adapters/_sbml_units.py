@@ -57,11 +57,6 @@ class UnitText:
             return UnitText("")
         return UnitText(f"{_group(self.text)} / {_group(other.text)}", self.factor / other.factor)
 
-    def times(self, other: UnitText) -> UnitText:
-        if not (self.declared and other.declared):
-            return UnitText("")
-        return UnitText(f"{_group(self.text)} * {_group(other.text)}", self.factor * other.factor)
-
 
 def _group(text: str) -> str:
     return text if text.isidentifier() else f"({text})"
