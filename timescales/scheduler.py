@@ -255,8 +255,12 @@ class Scheduler:
         for source_id, outs in self._outputs.items():
             source = outs[0].source
             if self._idle_but_touched(source) and source.t_ms < t - TIME_EPS_MS:
-                self._bring(source, t)
-                self._push_outputs(source_id, t)
+                if self.strategy.pipeline:
+                    self._push_outputs(source_id, source.t_ms)
+                    self._bring(source, t)
+                else:
+                    self._bring(source, t)
+                    self._push_outputs(source_id, t)
         self._forget_samples(t)
         if self.on_sync is not None:
             self.on_sync(t)
@@ -318,6 +322,9 @@ class Scheduler:
             return
         if t < state.due_ms - TIME_EPS_MS and t < state.close_at_ms - TIME_EPS_MS:
             return
+        pipelined = self.strategy.pipeline
+        t_out = state.t_last_ms
+        outputs = self._push_outputs(id(c.target), t_out) if pipelined else []
         rec = None
         if self._use_series(c) and t > state.t_last_ms + TIME_EPS_MS:
             rec = c.source.samples(c.spec.source.variable, state.t_last_ms, t)
@@ -325,15 +332,18 @@ class Scheduler:
             if t_settled is not None:
                 value = float(np.interp(t_settled, rec.t_ms, rec.values)) * c.read_factor
                 self._deliver(c, state, t_settled, value, rec)
-                self._push_outputs(id(c.target), t_settled)
+                if not pipelined:
+                    self._push_outputs(id(c.target), t_settled)
                 self._close(c, trig, t_settled)
                 return
         value = self._deliver(c, state, t, c.read(), rec)
-        outputs = self._push_outputs(id(c.target), t)
+        if not pipelined:
+            t_out = t
+            outputs = self._push_outputs(id(c.target), t)
         if rec is None and self._closes(c, trig, state, t, value):
             self._close(c, trig, t)
             return
-        error = self._output_error(c, t, outputs)
+        error = self._output_error(c, t_out, outputs)
         state.interval_ms = self.strategy.next_interval_ms(state.interval_ms, error, self._dt_ms)
         state.due_ms = t + state.interval_ms
 

@@ -41,6 +41,7 @@ class Strategy:
     hold: Hold = "constant"
     resolution_ms: float = 0.025
     max_advance_ms: float = math.inf
+    pipeline: bool = False
 
     def grid_ms(self, dt_ms: float) -> float | None:
         """Global sync cadence given the leader's time step, or None."""
@@ -106,6 +107,10 @@ class EventDriven(Strategy):
     the error of linearly extrapolating the window's outputs, scaled by `rtol`; it
     stays within [min_interval_ms, max_interval_ms]. Between syncs the simulators
     run freely up to the next known event or `max_advance_ms`.
+
+    `pipeline`: a window sends the outputs of its previous exchange before it hands the
+    target the next interval, so a target that advances asynchronously (in a worker
+    process) integrates while the leader runs on; outputs then lag by one interval.
     """
 
     min_interval_ms: float = 1.0

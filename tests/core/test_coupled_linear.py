@@ -119,3 +119,12 @@ def test_event_driven_is_accurate_with_far_fewer_exchanges() -> None:
     assert flux_ref == round((T_END - PULSES[0][0]) / 0.025) - 1
     assert flux_ev * 20 < flux_ref
     assert ev_stats.exchanges["feedback"] * 20 < ref_stats.exchanges["feedback"]
+
+
+def test_pipelined_outputs_lag_one_interval_and_stay_accurate() -> None:
+    exact = _exact_windowed()
+    scale = PULSE * TAU_F
+    strategy = EventDriven(min_interval_ms=0.5, max_interval_ms=20.0, pipeline=True)
+    got, stats = _windowed_system(strategy)
+    assert np.max(np.abs(got - exact)) / scale < 2e-3
+    assert stats.exchanges["flux"] * 20 < round((T_END - PULSES[0][0]) / 0.025)
