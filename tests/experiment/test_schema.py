@@ -213,7 +213,7 @@ def test_model_names_hook_reports_unknown_names(tmp_path: Path) -> None:
             "exp.toml: coupling.treshold_mM: no such key in [coupling] (did you mean "
             "'threshold_mM'? allowed: mode, threshold_mM, hysteresis_mM, settle_ms, "
             "min_interval_ms, max_interval_ms, rtol, hold, resolution_ms, max_advance_ms, "
-            "interval_ms, buffer_ms, sampling_ms), got 0.0001",
+            "interval_ms, buffer_ms, sampling_ms, workers), got 0.0001",
             id="unknown-key",
         ),
         pytest.param(
@@ -358,7 +358,7 @@ def _leaf_keys(model: type[BaseModel], prefix: str = "") -> list[str]:
 def test_every_key_is_documented() -> None:
     doc = (ROOT / "docs" / "experiment-files.md").read_text()
     keys = _leaf_keys(ExperimentSpec)
-    assert len(keys) == 47
+    assert len(keys) == 48
     assert [k for k in keys if f"`{k}`" not in doc] == []
 
 

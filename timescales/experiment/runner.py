@@ -56,6 +56,7 @@ def make_strategy(spec: Any, mode: str | None = None) -> Strategy:
             hold=c.hold,
             resolution_ms=c.resolution_ms,
             max_advance_ms=c.max_advance_ms,
+            pipeline=c.workers > 0,
         )
     if mode == "original":
         return ScheduledWindows(
@@ -74,6 +75,7 @@ class Experiment:
     def __init__(self, spec: Any, source: str = "") -> None:
         self.spec = spec
         self.source = source
+        self._pool: Any = None
 
     @classmethod
     def from_file(cls, path: str | Path, **overrides: Any) -> Experiment:
@@ -192,9 +194,14 @@ class Experiment:
         out_var = model.resolve(bio.output.variable)
         baseline = template.get(out_var)
         template.close()
-        instances = RoadRunnerAdapter.many(
-            model, len(spines), labels=[f"spine{j}" for j in spines], lazy=True
-        )
+        labels = [f"spine{j}" for j in spines]
+        if self.spec.coupling.workers > 0:
+            from timescales.adapters.roadrunner_pool import RoadRunnerPool
+
+            self._pool = RoadRunnerPool(model, workers=self.spec.coupling.workers)
+            instances = self._pool.adapters(labels, lazy=True)
+        else:
+            instances = RoadRunnerAdapter.many(model, len(spines), labels=labels, lazy=True)
         for inst in instances:
             inst.initialize(t_eq_ms)
             inst.restore_state((t_eq_ms, state))
@@ -218,6 +225,9 @@ class Experiment:
             return self._run(neuron, options)
         finally:
             neuron.close()
+            if self._pool is not None:
+                self._pool.close()
+                self._pool = None
 
     def _run(self, neuron: Any, opts: RunOptions) -> RunResult:
         spec = self.spec
@@ -270,6 +280,8 @@ class Experiment:
         result.extra["wall_total_s"] = time.perf_counter() - wall0
         result.extra["neuron_jumped_ms"] = getattr(neuron, "jumped_ms", 0.0)
         result.extra["clipped"] = {c.label: c.clipped for c in scheduler.couplings if c.clipped}
+        if self._pool is not None:
+            result.extra["worker_busy_s"] = self._pool.busy_s()
         return result
 
 

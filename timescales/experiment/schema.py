@@ -199,6 +199,7 @@ class CouplingSpec(Section):
     interval_ms: Positive = Field(1.0, description="a number > 0 (ms)")
     buffer_ms: Positive = Field(10.0, description="a number > 0 (ms)")
     sampling_ms: Positive = Field(1.0, description="a number > 0 (ms)")
+    workers: int = Field(0, ge=0, description="an integer >= 0 (biochemistry worker processes)")
 
 
 class Record(Section):
