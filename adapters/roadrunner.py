@@ -128,8 +128,9 @@ class _Rest:
             )
         return model.cache[key]
 
-    def steady_over(self, dt_model: float) -> bool:
-        return bool(np.all(self.steady_rate * dt_model <= self.atol + self.rtol * self.state))
+    def steady_over(self, dt_model: float, atol_floor: float) -> bool:
+        atol = np.maximum(self.atol, atol_floor)
+        return bool(np.all(self.steady_rate * dt_model <= atol + self.rtol * self.state))
 
 
 @dataclass
@@ -155,7 +156,9 @@ class RoadRunnerAdapter(Adapter):
     An instance is fast-forwarded without integrating over a jump Δt when nothing drives it
     (no time-dependent math or events, no input series pending) and it is at steady state:
     every state x (rate-rule variables, floating species amounts) has
-    |dx/dt|·Δt <= atol_x + rtol·|x|, with the model's rates and the integrator's tolerances.
+    |dx/dt|·Δt <= atol_x + rtol·|x|, with the model's rates and the integrator's tolerances;
+    `rest_atol` (model amount units) raises atol_x to a floor, e.g. 1e-24 mol (0.6 molecules),
+    so that species at sub-molecule levels drifting towards zero do not count as activity.
     Watches step CVODE one internal step at a time, and bisect (restoring the state) to
     within `watch_tol_ms` of a crossing; the adapter stops just after it, never beyond.
     """
@@ -171,11 +174,13 @@ class RoadRunnerAdapter(Adapter):
         lazy: bool = False,
         integrator_tolerances: Tolerances = None,
         watch_tol_ms: float = 1e-6,
+        rest_atol: float = 0.0,
     ) -> None:
         super().__init__(label or model.model_id)
         self.model = model
         self.lazy = lazy
         self.watch_tol_ms = watch_tol_ms
+        self.rest_atol = rest_atol
         self._tolerances = integrator_tolerances
         self._ms = model.ms_per_time_unit
         self._runner: Any = None if lazy else _new_runner(model, integrator_tolerances)
@@ -195,13 +200,20 @@ class RoadRunnerAdapter(Adapter):
         *,
         lazy: bool = True,
         integrator_tolerances: Tolerances = None,
+        rest_atol: float = 0.0,
     ) -> list[RoadRunnerAdapter]:
         """`n` instances of one model (one compile), labelled `labels` or "<model>[i]"."""
         if labels is not None and len(labels) != n:
             raise AdapterError(f"many: {n} instances but {len(labels)} labels")
         names = labels or [f"{model.model_id}[{i}]" for i in range(n)]
         return [
-            cls(model, name, lazy=lazy, integrator_tolerances=integrator_tolerances)
+            cls(
+                model,
+                name,
+                lazy=lazy,
+                integrator_tolerances=integrator_tolerances,
+                rest_atol=rest_atol,
+            )
             for name in names
         ]
 
@@ -249,7 +261,7 @@ class RoadRunnerAdapter(Adapter):
         if self._runner is None:
             rest = self._rest()
             if not self.model.time_dependent and rest.steady_over(
-                (until_ms - self._t_ms) / self._ms
+                (until_ms - self._t_ms) / self._ms, self.rest_atol
             ):
                 self.n_fast_forwards += 1
                 return Reached(until_ms)
@@ -374,6 +386,7 @@ class RoadRunnerAdapter(Adapter):
                 float(integrator.getValue("relative_tolerance")),
             )
         atol, rtol = self._tolerance_vectors
+        atol = np.maximum(atol, self.rest_atol)
         layout = _StateLayout.of(self.model, self._runner)
         return _steady_over(layout, self._runner, atol, rtol, dt_ms / self._ms)
 

@@ -481,3 +481,21 @@ def test_lazy_instances_restored_from_a_template_stay_lazy() -> None:
     instances[0].advance(140_000.0)
     assert instances[0].get("A") == pytest.approx(0.75, rel=1e-8)
     assert [a.materialized for a in instances] == [True, False, False]
+
+
+def test_rest_atol_ignores_sub_molecule_drift() -> None:
+    """A trace species decaying at 1e-26 mol is activity for the integrator's own tolerances
+    but not above a 1e-24 mol floor."""
+    trace = SBMLModel.load(
+        "model trace\n  compartment cell = 1\n  species A in cell, X in cell\n"
+        "  J1: X -> ; k*X\n  A = 1; X = 1e-26; k = 0.01\nend\n"
+    )
+    strict, floored = (
+        RoadRunnerAdapter(trace, lazy=True, rest_atol=floor) for floor in (0.0, 1e-24)
+    )
+    for adapter in (strict, floored):
+        adapter.initialize()
+        adapter.advance(1000.0)
+    assert strict.materialized
+    assert not floored.materialized
+    assert floored.get("A") == 1.0
