@@ -123,9 +123,8 @@ def worker(model_path: Path, n: int, backend: str, creation: str, eager_max: int
 def series_costs(model_path: Path, window_ms: float = 20.0) -> list[dict[str, object]]:
     """One spine driven by a calcium-flux transient sampled every 0.1 ms, exchanged every 1 ms:
     as a series (one restart per exchange), as 10 restarts per exchange, or as its mean."""
-    from timescales.adapters.roadrunner import RoadRunnerAdapter, SBMLModel
-
     from timescales.adapter import Series
+    from timescales.adapters.roadrunner import RoadRunnerAdapter, SBMLModel
 
     dt_ms, tau_ms = 0.1, 2.0
     t_ms = np.arange(0.0, window_ms, dt_ms)

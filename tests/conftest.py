@@ -7,6 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from timescales.adapters._imports import import_roadrunner
+
+# Load libRoadRunner before anything imports NEURON: with a system MPI library, NEURON makes
+# its SUNDIALS copy global and a RoadRunner loaded after it crashes at its first model.
+import_roadrunner()
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("TIMESCALES_SHARED", ROOT.parent / "shared"))
 

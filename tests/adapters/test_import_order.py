@@ -13,6 +13,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+
 from conftest import shared_path
 
 MPI_DIR = Path("/usr/lib/x86_64-linux-gnu/openmpi")

@@ -8,11 +8,11 @@ from pathlib import Path
 import libsbml
 import numpy as np
 import pytest
+
 from conftest import shared_path
+from timescales.adapter import Series, Watch
 from timescales.adapters._imports import import_roadrunner
 from timescales.adapters.roadrunner import RoadRunnerAdapter, SBMLModel
-
-from timescales.adapter import Series, Watch
 from timescales.errors import AdapterError, ModelError, UnknownNameError
 from timescales.testing.conformance import AdapterContract
 from timescales.units import AVOGADRO, parse

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from conftest import shared_path
 from timescales.adapters.sbml_suite import add_arguments, compare_case, run, run_case, sync_times
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from conftest import ROOT
 
+from conftest import ROOT
 from timescales.experiment import load_experiment
 from timescales.plots import plot_results
 from timescales.results import Results, ResultsWriter

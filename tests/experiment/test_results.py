@@ -14,8 +14,8 @@ from pathlib import Path
 import h5py
 import numpy as np
 import pytest
-from conftest import ROOT
 
+from conftest import ROOT
 from timescales import ConfigError, TimescalesError
 from timescales.adapter import AdapterStats
 from timescales.experiment import load_experiment

@@ -8,9 +8,9 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, shared_path
 from pydantic import BaseModel
 
+from conftest import ROOT, shared_path
 from timescales import ConfigError
 from timescales.experiment import (
     ExperimentError,

@@ -6,6 +6,7 @@ import math
 
 import libsbml
 import pytest
+
 from timescales.adapters._imports import import_roadrunner
 from timescales.models import sbml as catalogue
 

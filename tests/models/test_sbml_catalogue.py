@@ -8,11 +8,11 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from conftest import shared_path
+from timescales.errors import ModelError, UnknownNameError
 from timescales.models import sbml as catalogue
 from timescales.models.sbml.generate import generate
-
-from timescales.errors import ModelError, UnknownNameError
 
 
 def test_regenerating_gives_the_committed_files(tmp_path: Path) -> None:

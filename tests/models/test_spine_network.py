@@ -11,6 +11,7 @@ from pathlib import Path
 import libsbml
 import numpy as np
 import pytest
+
 from conftest import shared_path
 from timescales.adapters._imports import import_roadrunner
 from timescales.models import sbml as catalogue
