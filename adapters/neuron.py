@@ -60,7 +60,6 @@ class _Snapshot:
     state: Any
     netcons: frozenset[str]
     archives: dict[str, list[Any]]
-    fired: dict[str, float]
 
 
 @dataclass(frozen=True, slots=True)
@@ -609,7 +608,7 @@ class NeuronAdapter(Adapter):
             rec.archive_live(until_ms=t)
             archives[name] = list(rec.archive)
         self._restart_recordings(t)
-        return _Snapshot(state, frozenset(self._native.netcons), archives, dict(self._native.fired))
+        return _Snapshot(state, frozenset(self._native.netcons), archives)
 
     def _restore_state(self, state: object) -> None:
         if not isinstance(state, _Snapshot):
@@ -622,7 +621,7 @@ class NeuronAdapter(Adapter):
         self._h.dt = self.dt_ms
         if self.cvode:
             self._h.cvode.re_init()
-        self._native.fired = dict(state.fired)
+        self._native.disarm()
         t = float(self._h.t)
         for name, rec in self._recordings.items():
             rec.vector.resize(0)

@@ -394,6 +394,10 @@ def test_next_event_time_from_queued_vecstim_inputs() -> None:
     adapter = open_adapter(build, mod_dir=MOD_DIR, rest_tol_per_ms=None)
     try:
         assert adapter.next_event_time() == pytest.approx(12.0)
+        state = adapter.save_state()
+        adapter.advance(20.0)
+        adapter.restore_state(state)  # the queued inputs come back with the state
+        assert adapter.next_event_time() == pytest.approx(12.0)
         adapter.advance(12.5)
         assert adapter.next_event_time() == pytest.approx(13.0)
         adapter.advance(20.0)
