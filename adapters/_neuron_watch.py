@@ -11,6 +11,16 @@ the state at the end of the crossing step.
 
 Stepped (falling, either, pointer-less variables, a second level on one pointer, CVode): the
 adapter compares the values before and after each step (or each `dt_ms` with CVode) with numpy.
+A NetCon on a negated copy would need an NMODL helper mechanism updating -x every step; the
+per-step check costs about as much and needs no compiled code.
+
+Measured with NEURON 9.0.2 (why not the simpler ways): `psolve` ignores `h.stoprun`;
+`continuerun` honours it, but only after the step following the crossing (the threshold check
+runs at the start of that step); a `cvode.event` at the current time is never delivered and
+one just after it is delivered at the end of the following step. An exception raised in a
+NetCon record callback unwinds `psolve` cleanly: continuing afterwards gives the same states,
+to the last bit, as an uninterrupted run. It does leave psolve's SIGALRM watchdog armed, so
+the adapter sets `ParallelContext.timeout(0)`.
 """
 
 from __future__ import annotations
