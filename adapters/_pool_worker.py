@@ -1,0 +1,291 @@
+"""The worker process of a RoadRunner pool: runs queued operations of many instances.
+
+The worker reads every message as soon as it arrives and keeps one queue per instance, so a
+blocking request (get, save) waits only for the earlier operations of its own instance, not
+for the whole backlog of the others; the rest runs in arrival order while the parent is busy.
+It only ever writes a reply to a blocking request, so at most one reply is in flight.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import signal
+import time
+import traceback
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from typing import Any
+
+import numpy as np
+
+from timescales.adapter import Series
+
+from ._imports import import_roadrunner
+from .roadrunner import RoadRunnerAdapter
+from .sbml_model import SBMLModel
+
+#: Operations answered with a reply; every other operation runs without one.
+BLOCKING = frozenset({"get", "get_many", "save", "close"})
+#: Worker-level requests: run everything queued first, then reply.
+BARRIERS = frozenset({"sync", "shutdown"})
+#: Bytes of the shared buffer naming the operation being run.
+CURRENT_BYTES = 240
+#: Distinct saved states kept interned, so that restoring one state into many lazy instances
+#: shares one object (the adapter keys its rest state on the object).
+INTERNED_STATES = 16
+
+Op = tuple[int, int, str, tuple[Any, ...]]
+
+
+@dataclass(frozen=True, slots=True)
+class RemoteError:
+    """An exception raised in the worker, in a form the parent can rebuild."""
+
+    module: str
+    qualname: str
+    message: str
+    traceback_text: str
+    operation: str
+    dropped: int = 0
+
+
+@dataclass(slots=True)
+class Shared:
+    """Memory the worker writes and the parent reads without a round trip."""
+
+    busy_s: Any
+    current: Any
+
+    @classmethod
+    def create(cls, ctx: Any) -> Shared:
+        return cls(ctx.RawValue(ctypes.c_double, 0.0), ctx.RawArray(ctypes.c_char, CURRENT_BYTES))
+
+    def running(self) -> str:
+        return bytes(self.current.value).decode(errors="replace")
+
+    def mark(self, text: str) -> None:
+        self.current.value = text.encode()[: CURRENT_BYTES - 1]
+
+
+def describe(label: str, code: str, args: Sequence[Any]) -> str:
+    """A one-line description of an operation, for error messages."""
+    if code == "advance":
+        return f"advance {label} to {args[0]} ms"
+    if code in ("set", "get", "series", "get_many", "set_many"):
+        return f"{code} {label} {args[0]!r}"
+    if code == "init":
+        return f"initialize {label} at {args[0]} ms"
+    return f"{code} {label}"
+
+
+@dataclass
+class _Instance:
+    label: str
+    adapter: RoadRunnerAdapter | None = None
+    ops: deque[Op] = field(default_factory=deque)
+    wall_s: float = 0.0
+    error: RemoteError | None = None
+    dropped: int = 0
+
+
+class Worker:
+    """The state of one worker: its instances, their queues and their errors."""
+
+    def __init__(
+        self, model: SBMLModel, tolerances: tuple[float, float] | None, shared: Shared
+    ) -> None:
+        self.model = model
+        self.tolerances = tolerances
+        self.shared = shared
+        self.instances: dict[int, _Instance] = {}
+        self.order: deque[tuple[int, int]] = deque()
+        self.urgent: deque[tuple[int, int]] = deque()
+        self.barrier: Op | None = None
+        self.running = True
+        self.states: dict[bytes, bytes] = {}
+
+    def accept(self, batch: list[Op]) -> None:
+        for op in batch:
+            seq, inst_id, code, args = op
+            if code in BARRIERS:
+                self.barrier = op
+                continue
+            if code == "new":
+                self.instances[inst_id] = _Instance(args[0])
+            self.instances[inst_id].ops.append(op)
+            if code in BLOCKING:
+                self.urgent.append((seq, inst_id))
+            else:
+                self.order.append((seq, inst_id))
+
+    def idle(self) -> bool:
+        return not (self.urgent or self.order or self.barrier)
+
+    def step(self) -> tuple[Any, ...] | None:
+        """Run some work; return a reply when a blocking request completed."""
+        if self.urgent:
+            seq, inst_id = self.urgent.popleft()
+            inst = self.instances[inst_id]
+            while True:
+                op = inst.ops.popleft()
+                if op[0] == seq:
+                    return self._answer(inst_id, inst, op)
+                self._run(inst, op)
+        while self.order:
+            seq, inst_id = self.order.popleft()
+            inst = self.instances.get(inst_id)
+            if inst is not None and inst.ops and inst.ops[0][0] == seq:
+                self._run(inst, inst.ops.popleft())
+                return None
+        if self.barrier is not None:
+            return self._pass_barrier()
+        return None
+
+    # ------------------------------------------------------------------ internals
+    def _pass_barrier(self) -> tuple[Any, ...]:
+        seq, _, code, _ = self.barrier  # type: ignore[misc]
+        self.barrier = None
+        report = {}
+        for inst_id, inst in self.instances.items():
+            report[inst_id] = (inst.wall_s, self._t_ms(inst), self._take_error(inst))
+        if code == "shutdown":
+            self.running = False
+        return (seq, report, None, 0.0, 0.0)
+
+    def _answer(self, inst_id: int, inst: _Instance, op: Op) -> tuple[Any, ...]:
+        seq, _, code, args = op
+        value = None
+        if inst.error is None:
+            value = self._timed(inst, code, args)
+        reply = (seq, value, self._take_error(inst), inst.wall_s, self._t_ms(inst))
+        if code == "close":
+            del self.instances[inst_id]
+        return reply
+
+    def _run(self, inst: _Instance, op: Op) -> None:
+        if inst.error is not None:
+            inst.dropped += 1
+            return
+        self._timed(inst, op[2], op[3])
+
+    def _timed(self, inst: _Instance, code: str, args: tuple[Any, ...]) -> Any:
+        text = describe(inst.label, code, args)
+        self.shared.mark(text)
+        start = time.perf_counter()
+        try:
+            return self._execute(inst, code, args)
+        except Exception as exc:
+            inst.error = RemoteError(
+                type(exc).__module__,
+                type(exc).__qualname__,
+                str(exc),
+                traceback.format_exc(),
+                text,
+            )
+            return None
+        finally:
+            elapsed = time.perf_counter() - start
+            inst.wall_s += elapsed
+            self.shared.busy_s.value += elapsed
+            self.shared.mark("")
+
+    def _execute(self, inst: _Instance, code: str, args: tuple[Any, ...]) -> Any:
+        if code == "new":
+            label, lazy = args
+            inst.adapter = RoadRunnerAdapter(
+                self.model, label, lazy=lazy, integrator_tolerances=self.tolerances
+            )
+            return None
+        adapter = inst.adapter
+        assert adapter is not None
+        if code == "init":
+            adapter.initialize(args[0])
+        elif code == "set":
+            adapter.set(*args)
+        elif code == "set_many":
+            adapter.set_many(*args)
+        elif code == "series":
+            name, t0_ms, dt_ms, values = args
+            adapter.set_series(name, Series(t0_ms, dt_ms, values))
+        elif code == "restore":
+            adapter.restore_state(self._intern(args[0]))
+        elif code == "advance":
+            adapter.advance(args[0])
+        elif code == "get":
+            return adapter.get(args[0])
+        elif code == "get_many":
+            return np.asarray(adapter.get_many(args[0]))
+        elif code == "save":
+            return adapter.save_state()
+        elif code == "close":
+            adapter.close()
+        return None
+
+    def _intern(self, state: Any) -> Any:
+        t_ms, inner = state
+        if not (isinstance(inner, tuple) and inner and isinstance(inner[0], bytes)):
+            return state
+        saved = self.states.get(inner[0])
+        if saved is None:
+            if len(self.states) >= INTERNED_STATES:
+                self.states.pop(next(iter(self.states)))
+            saved = self.states[inner[0]] = inner[0]
+        return (t_ms, (saved, *inner[1:]))
+
+    @staticmethod
+    def _t_ms(inst: _Instance) -> float:
+        return inst.adapter.t_ms if inst.adapter is not None else float("nan")
+
+    @staticmethod
+    def _take_error(inst: _Instance) -> RemoteError | None:
+        error = inst.error
+        if error is not None and inst.dropped:
+            error = RemoteError(
+                error.module,
+                error.qualname,
+                error.message,
+                error.traceback_text,
+                error.operation,
+                inst.dropped,
+            )
+        inst.error, inst.dropped = None, 0
+        return error
+
+
+def serve(
+    conn: Connection,
+    model: SBMLModel,
+    tolerances: tuple[float, float] | None,
+    shared: Shared,
+    primer: bytes,
+    foreign: Sequence[Connection],
+) -> None:
+    """Entry point of a worker process (forked): prime the compile cache, then serve.
+
+    Loading the primer puts the compiled model in the cache without compiling. The primed
+    RoadRunner stays alive: in libRoadRunner 2.10 an instance created while no other instance
+    of the model exists integrates slightly differently (within tolerance) from the others,
+    so keeping one alive makes every instance here behave like the parent's later ones.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for other in foreign:
+        other.close()
+    start = time.perf_counter()
+    keeper = import_roadrunner().RoadRunner()
+    keeper.loadStateS(primer)
+    shared.busy_s.value += time.perf_counter() - start
+    worker = Worker(model, tolerances, shared)
+    while worker.running:
+        if worker.idle() or conn.poll(0):
+            try:
+                worker.accept(conn.recv())
+                while conn.poll(0):
+                    worker.accept(conn.recv())
+            except EOFError:
+                return
+        reply = worker.step()
+        if reply is not None:
+            conn.send(reply)
+    conn.close()
