@@ -8,6 +8,8 @@ adapter, which deletes the sections it built, so the tests share one NEURON proc
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
 from collections.abc import Iterator
 
 import numpy as np
@@ -458,6 +460,47 @@ def test_registered_variables_are_listed(ball: NeuronAdapter) -> None:
     assert "stim.amp" in ball.variables()
     ball.set("stim.amp", 0.0)
     assert ball.model.stim.amp == 0.0
+
+
+NEURON_THEN_ROADRUNNER = """
+import antimony
+from timescales.adapter import Watch
+from timescales.adapters.neuron import NeuronAdapter
+from timescales.adapters._imports import import_neuron
+h = import_neuron().h
+
+def build():
+    soma = h.Section(name="soma")
+    soma.L = soma.diam = 20.0
+    soma.insert("hh")
+    stim = h.IClamp(soma(0.5))
+    stim.delay, stim.dur, stim.amp = 1.0, 20.0, 0.3
+    return (soma, stim)
+
+adapter = NeuronAdapter(build, v_init_mV=-65.0, celsius=6.3, cvode=True)
+adapter.initialize()
+assert adapter.advance(20.0, [Watch("soma(0.5).v", 0.0)]).fired
+adapter.max_rate_per_ms()
+import roadrunner
+antimony.loadAntimonyString("model m; S1 -> S2; k*S1; S1 = 10; k = 1; end")
+runner = roadrunner.RoadRunner(antimony.getSBMLString("m"))
+runner.simulate(0, 1, 5)
+print("ok")
+"""
+
+
+def test_neuron_adapter_then_roadrunner_in_one_process() -> None:
+    """NEURON's CVode used first, RoadRunner's afterwards: no SUNDIALS clash (crash = rc)."""
+    pytest.importorskip("antimony")
+    done = subprocess.run(
+        [sys.executable, "-c", NEURON_THEN_ROADRUNNER],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().endswith("ok")
 
 
 HOC_MODEL = """
