@@ -113,6 +113,14 @@ class NeuronAdapter(Adapter):
         jump_min_ms: float = 5.0,
         rest_check: Literal["cvode", "step"] = "cvode",
     ) -> None:
+        """Build the model now (mechanisms from `mod_dir` compiled and loaded first).
+
+        `build`: None (use the sections already in NEURON), a callable returning the model
+        object (kept as `self.model`; its `timescales_variables()` and `next_input_ms(t_ms)`
+        are used when present) or a .hoc file. `celsius`/`v_init_mV` None keep NEURON's
+        current temperature and the membrane potentials the model set. `record_dt_ms` overrides
+        the interval callers ask `record` for. Quiet-period options: see the module docstring.
+        """
         super().__init__(label)
         if not dt_ms > 0:
             raise AdapterError(f"{self.label}: dt_ms must be > 0, got {dt_ms!r}")
