@@ -1,0 +1,251 @@
+"""The RoadRunner pool: proxies keep the adapter contract, match local runs exactly, run
+asynchronously, and carry worker errors and deaths to the parent."""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Iterator
+
+import numpy as np
+import psutil
+import pytest
+
+from timescales.adapter import Adapter, Series, Watch
+from timescales.adapters.roadrunner import RoadRunnerAdapter, SBMLModel
+from timescales.adapters.roadrunner_pool import RemoteRoadRunnerAdapter, RoadRunnerPool
+from timescales.errors import AdapterError
+from timescales.testing.conformance import AdapterContract
+
+pytestmark = pytest.mark.roadrunner
+
+#: First-order decay with a flux input into S.
+DECAY = """
+model decay_in
+  compartment cell = 1
+  species S in cell
+  J1: S -> ; k*S
+  S = 1; k = 3
+end
+"""
+#: A fast oscillator: a long series takes CVODE about a second (many restarts).
+OSCILLATOR = """
+model fast_osc
+  compartment cell = 1
+  species x in cell, y in cell
+  J1: -> x; w*y
+  J2: -> y; -w*x
+  x = 1; y = 0; w = 300
+end
+"""
+
+
+@pytest.fixture(scope="module")
+def oscillator() -> SBMLModel:
+    return SBMLModel.load(OSCILLATOR, flux_inputs={"x": ""})
+
+
+@pytest.fixture(scope="module")
+def slow_pool(oscillator: SBMLModel) -> Iterator[RoadRunnerPool]:
+    with RoadRunnerPool(oscillator, workers=1) as pool:
+        yield pool
+
+
+@pytest.fixture(scope="module")
+def decay() -> SBMLModel:
+    return SBMLModel.load(DECAY, flux_inputs={"S": ""})
+
+
+@pytest.fixture(scope="module")
+def pool(decay: SBMLModel) -> Iterator[RoadRunnerPool]:
+    with RoadRunnerPool(decay, workers=2) as pool:
+        yield pool
+
+
+def _children() -> list[psutil.Process]:
+    return [p for p in psutil.Process().children() if p.status() != psutil.STATUS_ZOMBIE]
+
+
+def _pool_pids_alive(pids: tuple[int, ...]) -> list[int]:
+    """Pool processes that still exist as children (running or unreaped)."""
+    return [p.pid for p in psutil.Process().children() if p.pid in pids]
+
+
+# --------------------------------------------------------------------- contract
+class TestContract(AdapterContract):
+    @pytest.fixture
+    def adapter(self, pool: RoadRunnerPool) -> Adapter:
+        proxy = pool.adapters(["spine"])[0]
+        proxy.initialize(0.0)
+        proxy.set("ts_flux_S", 2.0)
+        return proxy
+
+    @pytest.fixture
+    def settable(self) -> tuple[str, float]:
+        return ("S", 0.25)
+
+    def test_watch_stops_early_without_overshoot(self, adapter: Adapter) -> None:
+        """Replaced: advance is asynchronous, so watches are refused."""
+        with pytest.raises(AdapterError, match="watches"):
+            adapter.advance(adapter.t_ms + 1.0, [Watch("S", 0.5, "falling")])
+
+
+def test_proxy_declares_roadrunner_kind_and_answers_variables_locally(
+    pool: RoadRunnerPool, decay: SBMLModel
+) -> None:
+    proxy = pool.adapters(["v"])[0]
+    assert isinstance(proxy, RemoteRoadRunnerAdapter)
+    assert proxy.kind == RoadRunnerAdapter.kind
+    assert proxy.capabilities.save_restore
+    assert proxy.capabilities.series_input
+    assert not proxy.capabilities.native_watches
+    assert proxy.variables() is decay.variables()
+
+
+# --------------------------------------------------------------------- equality
+def _drive(adapters: list[Adapter], flux: str) -> list[np.ndarray]:
+    """The same sequence of operations on every adapter; all variables read at the end."""
+    names = list(adapters[0].variables())
+    for a in adapters:
+        a.initialize(0.0)
+    saved = []
+    for k in range(6):
+        for i, a in enumerate(adapters):
+            values = np.linspace(0.0, 4.0 * (i + 1), 7) * (k % 3)
+            a.set_series(flux, Series(a.t_ms, 1.5, values))
+            a.advance(a.t_ms + 12.0)
+            if k == 2:
+                a.set("k", 2.0 + i)
+                saved.append(a.save_state())
+    for a, state in zip(adapters, saved, strict=True):
+        a.advance(a.t_ms + 5.0)
+        a.restore_state(state)
+        a.advance(a.t_ms + 7.0)
+    return [a.get_many(names) for a in adapters]
+
+
+@pytest.mark.parametrize("lazy", [True, False])
+def test_pool_run_equals_local_run_exactly(
+    pool: RoadRunnerPool, decay: SBMLModel, lazy: bool
+) -> None:
+    labels = [f"s{i}" for i in range(5)]
+    proxies = pool.adapters(labels, lazy=lazy)
+    assert {p.worker for p in proxies} == {0, 1}
+    local = [RoadRunnerAdapter(decay, label, lazy=lazy) for label in labels]
+    flux = decay.flux_parameter("S")
+    remote_values = _drive(list(proxies), flux)
+    local_values = _drive(list(local), flux)
+    for remote, ref in zip(remote_values, local_values, strict=True):
+        np.testing.assert_array_equal(remote, ref)
+    assert [p.t_ms for p in proxies] == [a.t_ms for a in local]
+    assert [p.stats.n_advance for p in proxies] == [a.stats.n_advance for a in local]
+
+
+def test_local_state_restores_into_a_proxy(pool: RoadRunnerPool, decay: SBMLModel) -> None:
+    local = RoadRunnerAdapter(decay, "template")
+    local.initialize(0.0)
+    local.set("S", 0.7)
+    local.advance(30.0)
+    proxy = pool.adapters(["copy"])[0]
+    proxy.initialize(0.0)
+    proxy.restore_state(local.save_state())
+    assert proxy.t_ms == 30.0
+    local.advance(40.0)
+    proxy.advance(40.0)
+    assert proxy.get("S") == local.get("S")
+
+
+# --------------------------------------------------------------------- asynchrony
+def test_advance_returns_before_the_work_is_done(
+    slow_pool: RoadRunnerPool, oscillator: SBMLModel
+) -> None:
+    model, pool = oscillator, slow_pool
+    proxy = pool.adapters(["slow"], lazy=False)[0]
+    proxy.initialize(0.0)
+    pool.sync()
+    busy_before = pool.busy_s()
+    proxy.set_series(model.flux_parameter("x"), Series(0.0, 1.0, np.zeros(10_000)))
+    reached = proxy.advance(10_000.0)
+    busy_after_advance = pool.busy_s()
+    value = proxy.get("x")
+    busy_after_get = pool.busy_s()
+    assert reached.t_ms == 10_000.0
+    assert busy_after_advance == busy_before, "advance waited for the worker"
+    assert busy_after_get > busy_before, "get returned before the advance was done"
+    local = RoadRunnerAdapter(model, "ref", lazy=False)
+    local.initialize(0.0)
+    local.set_series(model.flux_parameter("x"), Series(0.0, 1.0, np.zeros(10_000)))
+    local.advance(10_000.0)
+    assert value == local.get("x")
+
+
+def test_stats_report_worker_compute_time(pool: RoadRunnerPool) -> None:
+    proxy = pool.adapters(["timed"])[0]
+    proxy.initialize(0.0)
+    proxy.set("S", 0.5)
+    for _ in range(3):
+        proxy.advance(proxy.t_ms + 10.0)
+    pool.sync()
+    assert proxy.stats.n_advance == 3
+    assert proxy.stats.n_set == 1
+    assert 0.0 < proxy.stats.wall_s <= pool.busy_s()
+
+
+# --------------------------------------------------------------------- errors
+def test_worker_error_surfaces_at_next_blocking_call(pool: RoadRunnerPool) -> None:
+    proxy = pool.adapters(["bad"])[0]
+    proxy.initialize(0.0)
+    proxy.set_series("k", Series(0.0, 1.0, np.ones(3)))
+    proxy.advance(20.0)
+    with pytest.raises(AdapterError, match="only flux inputs take a series") as err:
+        proxy.get("S")
+    notes = "\n".join(err.value.__notes__)
+    assert "Traceback" in notes
+    assert "roadrunner pool worker" in notes
+    assert "1 later queued operation" in notes
+    assert proxy.t_ms == 0.0
+    proxy.advance(10.0)
+    assert proxy.get("S") == pytest.approx(np.exp(-3 * 0.01), rel=1e-5)
+
+
+def test_solver_error_keeps_its_class_and_message(slow_pool: RoadRunnerPool) -> None:
+    """A fast oscillation over a long advance needs more CVODE steps than it may take."""
+    proxy = slow_pool.adapters(["too_long"])[0]
+    proxy.initialize(0.0)
+    proxy.set("w", 1000.0)
+    proxy.advance(10_000.0)
+    with pytest.raises(RuntimeError, match="CV_TOO_MUCH_WORK"):
+        proxy.save_state()
+
+
+def test_unreported_error_is_raised_at_close(decay: SBMLModel) -> None:
+    pool = RoadRunnerPool(decay, workers=2)
+    pids = pool.worker_pids
+    proxy = pool.adapters(["a", "b"])[1]
+    proxy.initialize(0.0)
+    proxy.set_series("k", Series(0.0, 1.0, np.ones(2)))
+    with pytest.raises(AdapterError, match="only flux inputs"):
+        pool.close()
+    pool.close()
+    assert _pool_pids_alive(pids) == []
+
+
+def test_dead_worker_is_named_and_close_reaps_everything(decay: SBMLModel) -> None:
+    pool = RoadRunnerPool(decay, workers=2)
+    pids = pool.worker_pids
+    proxies = pool.adapters(["a", "b"])
+    for p in proxies:
+        p.initialize(0.0)
+    proxies[0].advance(5.0)
+    proxies[0].get("S")
+    os.kill(pids[0], signal.SIGKILL)
+    with pytest.raises(AdapterError, match=r"worker 0 .*killed by SIGKILL.*get a 'S'"):
+        proxies[0].get("S")
+    with pytest.raises(AdapterError, match="worker 0"):
+        proxies[0].advance(10.0)
+    proxies[1].advance(5.0)
+    assert proxies[1].get("S") == pytest.approx(np.exp(-3 * 0.005), rel=1e-5)
+    pool.close()
+    pool.close()
+    assert _pool_pids_alive(pids) == []
+    assert not [c for c in _children() if c.pid in pids]
