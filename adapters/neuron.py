@@ -227,9 +227,13 @@ class NeuronAdapter(Adapter):
         unit: str = "1",
         role: str = "output",
         description: str = "",
+        section: Any = None,
     ) -> Variable:
-        """Expose a NEURON pointer (`ref`, e.g. `syn._ref_g`) or a getter/setter pair as `name`."""
-        spec = _Spec(unit, role, ref, getter, setter, description)
+        """Expose a NEURON pointer (`ref`, e.g. `syn._ref_g`) or a getter/setter pair as `name`.
+
+        Naming the `section` that owns `ref` lets rising watches on it be native NetCons.
+        """
+        spec = _Spec(unit, role, ref, getter, setter, description, section)
         self._entries[name] = entry_from_model_var(name, spec)
         return self._entries[name].variable
 
@@ -666,3 +670,4 @@ class _Spec:
     getter: Callable[[], float] | None
     setter: Callable[[float], None] | None
     description: str
+    section: Any

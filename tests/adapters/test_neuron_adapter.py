@@ -145,6 +145,21 @@ def test_watch_on_a_getter_variable_is_checked_every_step() -> None:
         adapter.close()
 
 
+def test_watch_on_a_registered_pointer_with_its_section() -> None:
+    (t_ref, v_ref), _ = uninterrupted(40.0)
+    i = int(np.argmax(v_ref >= 0.0))
+    adapter = open_adapter(rest_tol_per_ms=None)
+    try:
+        soma = adapter.model.soma
+        adapter.register("soma.v", ref=soma(0.5)._ref_v, section=soma, unit="mV")
+        watch = Watch("soma.v", 0.0)
+        assert adapter.advance(40.0, [watch]) == Reached(
+            pytest.approx(t_ref[i], abs=1e-9), (watch,)
+        )
+    finally:
+        adapter.close()
+
+
 def test_watches_firing_at_one_step_are_all_reported() -> None:
     adapter = open_adapter(TwinCells, rest_tol_per_ms=None)
     try:
