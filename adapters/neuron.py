@@ -158,7 +158,6 @@ class NeuronAdapter(Adapter):
         self._stderr = StderrTrap()
         self._rest = RestProbe(self._h, self._stderr, try_cvode=rest_check == "cvode")
         self._recordings: dict[str, Recording] = {}
-        self._retired: list[Any] = []
 
     # ------------------------------------------------------------ construction
     def _claim_process(self) -> None:
@@ -564,8 +563,9 @@ class NeuronAdapter(Adapter):
         """Record `names` every `record_dt_ms` (or `dt_ms`), rounded to whole steps.
 
         A variable asked for by several callers is recorded at the finest interval asked.
-        A coarser earlier recording is retired, not removed: NEURON 9 crashes in
-        `frecord_init` once a Vector that recorded with a Dt is removed or freed.
+        A coarser earlier recording's Vector is reused, not dropped: NEURON 9 crashes in
+        `frecord_init` once a Vector that recorded with a Dt is freed mid-run. Its samples
+        before now are dropped (they lie on the coarser grid).
         """
         requested = self.record_dt_ms or dt_ms
         every = max(1, round(requested / self.dt_ms)) * self.dt_ms
@@ -577,11 +577,9 @@ class NeuronAdapter(Adapter):
             if entry.ref is None:
                 raise AdapterError(f"{self.label}: {name!r} has no NEURON pointer to record")
             old = self._recordings.get(name)
-            if old is not None:
-                if old.dt_ms <= every + 1e-12:
-                    continue
-                self._retired.append(old.vector)
-            vec = self._h.Vector()
+            if old is not None and old.dt_ms <= every + 1e-12:
+                continue
+            vec = self._h.Vector() if old is None else old.vector
             vec.record(entry.ref, every)
             self._recordings[name] = Recording(name, every, vec)
         self._restart_recordings(t)

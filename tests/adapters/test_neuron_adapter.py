@@ -446,6 +446,20 @@ def test_recorded_samples_match_neurons_own_trace(ball: NeuronAdapter) -> None:
     assert series.t_end_ms == pytest.approx(12.0)
 
 
+def test_a_finer_record_request_replaces_a_coarser_one(ball: NeuronAdapter) -> None:
+    ball.record(["soma(0.5).v"], 1.0)
+    ball.advance(5.0)
+    ball.record(["soma(0.5).v"], 0.1)
+    ball.record(["soma(0.5).v"], 0.5)  # coarser than the current one: no change
+    ball.advance(12.0)
+    rec = ball.samples("soma(0.5).v", 5.0, 12.0)
+    assert rec.dt_ms == pytest.approx(0.1)
+    t_ref, v_ref = ball.model.trace()  # restarted at 5 ms by the second record()
+    steps = np.searchsorted(t_ref, rec.t_ms - 1e-9)
+    assert np.allclose(t_ref[steps], rec.t_ms, rtol=0, atol=1e-9)
+    assert np.array_equal(rec.values, v_ref[steps])
+
+
 # ------------------------------------------------------------------ names, lifecycle
 def test_unknown_section_names_the_closest(ball: NeuronAdapter) -> None:
     with pytest.raises(UnknownNameError, match="closest: soma") as err:
