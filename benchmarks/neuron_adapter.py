@@ -14,10 +14,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-from timescales.adapters._imports import import_neuron
-from timescales.adapters.neuron import NeuronAdapter
 
 from timescales.adapter import Watch
+from timescales.adapters._imports import import_neuron
+from timescales.adapters.neuron import NeuronAdapter
 
 h = import_neuron().h
 DT_MS = 0.025
