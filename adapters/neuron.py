@@ -648,6 +648,8 @@ class NeuronAdapter(Adapter):
         self._checks.clear()
         self._ptr_cache.clear()
         self._settable_groups.clear()
+        # Freeing Dt-recording Vectors is safe here only because the next adapter's
+        # initialize() calls finitialize (which empties the event queue) before any run.
         self._recordings.clear()
         self._entries.clear()
         self._resolver.clear()
