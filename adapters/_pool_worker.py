@@ -56,11 +56,16 @@ class Shared:
     """Memory the worker writes and the parent reads without a round trip."""
 
     busy_s: Any
+    cpu_s: Any
     current: Any
 
     @classmethod
     def create(cls, ctx: Any) -> Shared:
-        return cls(ctx.RawValue(ctypes.c_double, 0.0), ctx.RawArray(ctypes.c_char, CURRENT_BYTES))
+        return cls(
+            ctx.RawValue(ctypes.c_double, 0.0),
+            ctx.RawValue(ctypes.c_double, 0.0),
+            ctx.RawArray(ctypes.c_char, CURRENT_BYTES),
+        )
 
     def running(self) -> str:
         return bytes(self.current.value).decode(errors="replace")
@@ -173,7 +178,7 @@ class Worker:
     def _timed(self, inst: _Instance, code: str, args: tuple[Any, ...]) -> Any:
         text = describe(inst.label, code, args)
         self.shared.mark(text)
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.thread_time()
         try:
             return self._execute(inst, code, args)
         except Exception as exc:
@@ -189,6 +194,7 @@ class Worker:
             elapsed = time.perf_counter() - start
             inst.wall_s += elapsed
             self.shared.busy_s.value += elapsed
+            self.shared.cpu_s.value += time.thread_time() - start_cpu
             self.shared.mark("")
 
     def _execute(self, inst: _Instance, code: str, args: tuple[Any, ...]) -> Any:
@@ -272,10 +278,11 @@ def serve(
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     for other in foreign:
         other.close()
-    start = time.perf_counter()
+    start, start_cpu = time.perf_counter(), time.thread_time()
     keeper = import_roadrunner().RoadRunner()
     keeper.loadStateS(primer)
     shared.busy_s.value += time.perf_counter() - start
+    shared.cpu_s.value += time.thread_time() - start_cpu
     worker = Worker(model, tolerances, shared)
     while worker.running:
         if worker.idle() or conn.poll(0):

@@ -14,7 +14,6 @@ compiling the model again (a fork alone does not carry the cache over: measured)
 
 from __future__ import annotations
 
-import builtins
 import importlib
 import math
 import multiprocessing
@@ -318,8 +317,13 @@ class RoadRunnerPool:
         self._raise_pending()
 
     def busy_s(self) -> float:
-        """Seconds the workers spent computing (operations finished so far, plus priming)."""
+        """Seconds the workers spent computing (operations finished so far, plus priming):
+        wall time inside operations, which includes waiting for a core on a busy machine."""
         return sum(link.shared.busy_s.value for link in self._links)
+
+    def cpu_s(self) -> float:
+        """CPU seconds the workers used for the same operations (`busy_s` without waits)."""
+        return sum(link.shared.cpu_s.value for link in self._links)
 
     def blocked_s(self) -> float:
         """Seconds the parent spent sending to workers and waiting for their replies."""
@@ -362,8 +366,17 @@ class RoadRunnerPool:
     def __enter__(self) -> RoadRunnerPool:
         return self
 
-    def __exit__(self, exc_type: type[builtins.BaseException] | None, *rest: object) -> None:
-        self.close(wait=exc_type is None)
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object
+    ) -> None:
+        """Close; when the block raised, stop at once and only note pool errors on it."""
+        if exc is None:
+            self.close()
+            return
+        try:
+            self.close(wait=False)
+        except Exception as pool_error:
+            exc.add_note(f"while closing the RoadRunner pool: {pool_error!r}")
 
     # ------------------------------------------------------------------ internals
     def _barrier(self, code: str) -> None:

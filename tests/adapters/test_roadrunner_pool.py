@@ -162,9 +162,9 @@ def test_advance_returns_before_the_work_is_done(
     model, pool = oscillator, slow_pool
     proxy = pool.adapters(["slow"], lazy=False)[0]
     proxy.initialize(0.0)
+    proxy.set_series(model.flux_parameter("x"), Series(0.0, 1.0, np.zeros(10_000)))
     pool.sync()
     busy_before = pool.busy_s()
-    proxy.set_series(model.flux_parameter("x"), Series(0.0, 1.0, np.zeros(10_000)))
     reached = proxy.advance(10_000.0)
     busy_after_advance = pool.busy_s()
     value = proxy.get("x")
@@ -249,3 +249,21 @@ def test_dead_worker_is_named_and_close_reaps_everything(decay: SBMLModel) -> No
     pool.close()
     assert _pool_pids_alive(pids) == []
     assert not [c for c in _children() if c.pid in pids]
+
+
+def test_leaving_the_block_on_an_exception_keeps_it_and_stops_the_workers(
+    decay: SBMLModel,
+) -> None:
+    def fail_inside(pool: RoadRunnerPool) -> None:
+        with pool:
+            proxy = pool.adapters(["a"])[0]
+            proxy.initialize(0.0)
+            proxy.set_series("k", Series(0.0, 1.0, np.ones(2)))
+            raise KeyError("user error")
+
+    pool = RoadRunnerPool(decay, workers=1)
+    pids = pool.worker_pids
+    with pytest.raises(KeyError) as err:
+        fail_inside(pool)
+    assert err.value.args == ("user error",)
+    assert _pool_pids_alive(pids) == []
