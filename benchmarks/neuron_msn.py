@@ -1,9 +1,10 @@
 """Wall time of the study's MSN in NEURON, and the fast spine-calcium solve against sparse.
 
 Part 1 (`--tstop-ms`, default 500): the `all` layout (1504 spines) at rest, fixed step
-dt = 0.025 ms on one and two threads (pc.nthread); the reference build fixed step and with
-CVODE over `--short-tstop-ms` (default 50). Our catrack/caltrack/rubin are fixed-step only,
-so the CVODE case runs the reference build (the original NEURON solves).
+dt = 0.025 ms on one and two threads (pc.nthread); the reference build fixed step over
+`--short-tstop-ms` (default 50) and with CVODE over `--cvode-tstop-ms` (default 10). Our
+catrack/caltrack/rubin are fixed-step only, so the CVODE case runs the reference build (the
+original NEURON solves).
 Part 2 (`--compare-layout`, `--compare-tstop-ms`): our build against the reference build on
 a smaller stimulated run: speed ratio and the largest difference of head calcium.
 
@@ -13,6 +14,8 @@ original solves of the same equations). Every case
 runs in its own process (NEURON loads one set of mechanisms per process).
 
     python benchmarks/neuron_msn.py --out DIR [--tstop-ms 500] [--skip-all]
+
+Each row is printed and appended to DIR/neuron_msn.csv as soon as its case finishes.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ import tempfile
 import time
 from pathlib import Path
 
-STIMULATED = range(1, 11)
+STIMULATED_SPINES = 10  # the first ten spines get 5 inputs at 50 Hz in the comparison
 
 
 # The original solve of each hand-solved mechanism: the SOLVE line that replaces ours.
@@ -57,6 +60,7 @@ def reference_mod_dir(target: Path) -> Path:
 def worker(spec: dict) -> dict:
     """Run one case in this process and return timings (and head calcium if asked)."""
     import numpy as np
+
     from timescales.models.neuron.mechanisms import load_msn_mechanisms
     from timescales.models.neuron.msn import MSN
 
@@ -66,7 +70,8 @@ def worker(spec: dict) -> dict:
     cell = MSN(spines=spec["layout"])
     build_s = time.perf_counter() - t_build
     if spec["stimulate"]:
-        cell.stimulate_train(list(STIMULATED), start_ms=20.0, rate_hz=50.0, count=5)
+        first = [spine.number for spine in cell.spines[:STIMULATED_SPINES]]
+        cell.stimulate_train(first, start_ms=20.0, rate_hz=50.0, count=5)
     cell.apply_settings()
     pc = h.ParallelContext()
     pc.nthread(spec["nthread"])
@@ -121,6 +126,44 @@ def case(layout: str, tstop_ms: float, mod_dir: Path | None, **options: object) 
     return spec
 
 
+FIELDS = ["case", "tstop_ms", "build_s", "run_s", "cpu_s", "cpu_s_per_ms", "soma_v_mV"]
+FIELDS += ["peak_head_ca_mM", "max_abs_head_ca_diff_mM"]
+
+
+class Table:
+    """Rows printed and appended to the CSV as each case finishes (long runs lose nothing)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        with open(path, "w", newline="") as handle:
+            csv.DictWriter(handle, fieldnames=FIELDS).writeheader()
+
+    def add(self, row: dict) -> None:
+        with open(self.path, "a", newline="") as handle:
+            csv.DictWriter(handle, fieldnames=FIELDS).writerow(row)
+        cells = [f"{k}={v:.6g}" if isinstance(v, float) else str(v) for k, v in row.items()]
+        print(" | ".join(cells), flush=True)
+
+
+def compare(table: Table, layout: str, tstop_ms: float, ref_dir: Path) -> None:
+    """Part 2: ours against the reference build on a stimulated run of `layout`."""
+    import numpy as np
+
+    ours = run_case(case(layout, tstop_ms, None, stimulate=True, record=True))
+    ref = run_case(case(layout, tstop_ms, ref_dir, stimulate=True, record=True))
+    diff = np.abs(np.array(ours.pop("head_ca_mM")) - np.array(ref.pop("head_ca_mM")))
+    for label, res in (("ours (hand-written solves)", ours), ("reference build", ref)):
+        table.add({"case": f"{layout} {tstop_ms:g} ms stimulated, {label}", **res})
+    table.add(
+        {
+            "case": f"{layout}: ratio reference/ours (run_s: wall, cpu_s: cpu)",
+            "run_s": ref["run_s"] / ours["run_s"],
+            "cpu_s": ref["cpu_s"] / ours["cpu_s"],
+            "max_abs_head_ca_diff_mM": float(diff.max()),
+        }
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path)
@@ -131,8 +174,9 @@ def main() -> None:
         "--short-tstop-ms",
         type=float,
         default=50.0,
-        help="run length of the slow cases (reference build of `all`, fixed step and CVODE)",
+        help="run length of the reference build of `all` (fixed step)",
     )
+    parser.add_argument("--cvode-tstop-ms", type=float, default=10.0)
     parser.add_argument("--skip-all", action="store_true", help="only the comparison (part 2)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -141,47 +185,23 @@ def main() -> None:
         return
     if args.out is None:
         parser.error("--out is required")
-    import numpy as np
-
     args.out.mkdir(parents=True, exist_ok=True)
+    table = Table(args.out / "neuron_msn.csv")
     ref_dir = reference_mod_dir(Path(tempfile.mkdtemp(prefix="msn-sparse-")))
-    rows: list[dict] = []
     try:
-        n, tc = args.compare_layout, args.compare_tstop_ms
-        ours = run_case(case(n, tc, None, stimulate=True, record=True))
-        ref = run_case(case(n, tc, ref_dir, stimulate=True, record=True))
-        diff = np.abs(np.array(ours.pop("head_ca_mM")) - np.array(ref.pop("head_ca_mM")))
-        peak = float(diff.max())
-        for label, res in (("ours (hand-written Newton)", ours), ("reference (sparse)", ref)):
-            rows.append({"case": f"{n} {tc:g} ms stimulated, {label}", **res})
-        rows.append(
-            {
-                "case": f"{n}: ratio reference/ours (wall, cpu); max |head Ca diff|",
-                "run_s": ref["run_s"] / ours["run_s"],
-                "cpu_s": ref["cpu_s"] / ours["cpu_s"],
-                "max_abs_head_ca_diff_mM": peak,
-            }
-        )
-        if not args.skip_all:
-            t, tc = args.tstop_ms, args.short_tstop_ms
-            for label, spec in (
-                ("all, fixed step, 1 thread, ours", case("all", t, None)),
-                ("all, fixed step, 2 threads, ours", case("all", t, None, nthread=2)),
-                ("all, fixed step, 1 thread, reference build", case("all", tc, ref_dir)),
-                ("all, CVODE, 1 thread, reference build", case("all", tc, ref_dir, cvode=True)),
-            ):
-                rows.append({"case": label, **run_case(spec)})
+        compare(table, args.compare_layout, args.compare_tstop_ms, ref_dir)
+        if args.skip_all:
+            return
+        t, ts, tc = args.tstop_ms, args.short_tstop_ms, args.cvode_tstop_ms
+        for label, spec in (
+            ("all, fixed step, 1 thread, ours", case("all", t, None)),
+            ("all, fixed step, 2 threads, ours", case("all", t, None, nthread=2)),
+            ("all, fixed step, 1 thread, reference build", case("all", ts, ref_dir)),
+            ("all, CVODE, 1 thread, reference build", case("all", tc, ref_dir, cvode=True)),
+        ):
+            table.add({"case": label, **run_case(spec)})
     finally:
         shutil.rmtree(ref_dir, ignore_errors=True)
-    fields = ["case", "tstop_ms", "build_s", "run_s", "cpu_s", "cpu_s_per_ms", "soma_v_mV"]
-    fields += ["peak_head_ca_mM", "max_abs_head_ca_diff_mM"]
-    with open(args.out / "neuron_msn.csv", "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=fields)
-        writer.writeheader()
-        writer.writerows(rows)
-    for row in rows:
-        cells = [f"{k}={v:.6g}" if isinstance(v, float) else str(v) for k, v in row.items()]
-        print(" | ".join(cells))
 
 
 if __name__ == "__main__":
