@@ -1,8 +1,8 @@
 """Wall time of the study's MSN in NEURON, and the fast spine-calcium solve against sparse.
 
 Part 1 (`--tstop-ms`, default 500): the `all` layout (1504 spines) at rest, fixed step
-dt = 0.025 ms on one and two threads (pc.nthread); the reference build fixed step over
-`--short-tstop-ms` (default 50) and with CVODE over `--cvode-tstop-ms` (default 10). Our
+dt = 0.025 ms on one and two threads (pc.nthread); ours and the reference build, fixed
+step, over `--short-tstop-ms` (default 50); CVODE over `--cvode-tstop-ms` (default 10). Our
 catrack/caltrack/rubin are fixed-step only, so the CVODE case runs the reference build (the
 original NEURON solves).
 Part 2 (`--compare-layout`, `--compare-tstop-ms`): our build against the reference build on
@@ -194,9 +194,10 @@ def main() -> None:
             return
         t, ts, tc = args.tstop_ms, args.short_tstop_ms, args.cvode_tstop_ms
         for label, spec in (
+            ("all, fixed step, 1 thread, ours", case("all", ts, None)),
+            ("all, fixed step, 1 thread, reference build", case("all", ts, ref_dir)),
             ("all, fixed step, 1 thread, ours", case("all", t, None)),
             ("all, fixed step, 2 threads, ours", case("all", t, None, nthread=2)),
-            ("all, fixed step, 1 thread, reference build", case("all", ts, ref_dir)),
             ("all, CVODE, 1 thread, reference build", case("all", tc, ref_dir, cvode=True)),
         ):
             table.add({"case": label, **run_case(spec)})
