@@ -144,7 +144,7 @@ class _Link:
         running = self.shared.running() or "between operations"
         self.dead = AdapterError(
             f"{self.name} died ({_exit_reason(self.process.exitcode)}) while running: "
-            f"{running}; last operation sent: {self.last_sent}"
+            f"{running}; last operation queued: {self.last_sent}"
         )
         return self.dead
 
