@@ -30,6 +30,8 @@ from .sbml_model import SBMLModel
 BLOCKING = frozenset({"get", "get_many", "save", "close"})
 #: Worker-level requests: run everything queued first, then reply.
 BARRIERS = frozenset({"sync", "shutdown"})
+#: Worker-level request: read variables of several instances after their queued work.
+GATHER = "gather"
 #: Bytes of the shared buffer naming the operation being run.
 CURRENT_BYTES = 240
 #: Distinct saved states kept interned, so that restoring one state into many lazy instances
@@ -108,6 +110,7 @@ class Worker:
         self.order: deque[tuple[int, int]] = deque()
         self.urgent: deque[tuple[int, int]] = deque()
         self.barrier: Op | None = None
+        self.gathers: deque[Op] = deque()
         self.running = True
         self.states: dict[bytes, bytes] = {}
 
@@ -116,6 +119,9 @@ class Worker:
             seq, inst_id, code, args = op
             if code in BARRIERS:
                 self.barrier = op
+                continue
+            if code == GATHER:
+                self.gathers.append(op)
                 continue
             if code == "new":
                 self.instances[inst_id] = _Instance(args[0])
@@ -126,7 +132,7 @@ class Worker:
                 self.order.append((seq, inst_id))
 
     def idle(self) -> bool:
-        return not (self.urgent or self.order or self.barrier)
+        return not (self.urgent or self.gathers or self.order or self.barrier)
 
     def step(self) -> tuple[Any, ...] | None:
         """Run some work; return a reply when a blocking request completed."""
@@ -138,6 +144,8 @@ class Worker:
                 if op[0] == seq:
                     return self._answer(inst_id, inst, op)
                 self._run(inst, op)
+        if self.gathers:
+            return self._gather(self.gathers.popleft())
         while self.order:
             seq, inst_id = self.order.popleft()
             inst = self.instances.get(inst_id)
@@ -158,6 +166,22 @@ class Worker:
         if code == "shutdown":
             self.running = False
         return (seq, report, None, 0.0, 0.0)
+
+    def _gather(self, op: Op) -> tuple[Any, ...]:
+        """Values of `names` in each listed instance, after all its queued operations."""
+        seq, _, _, (inst_ids, names) = op
+        values = np.full((len(inst_ids), len(names)), np.nan)
+        report = {}
+        for row, inst_id in enumerate(inst_ids):
+            inst = self.instances[inst_id]
+            while inst.ops:
+                self._run(inst, inst.ops.popleft())
+            if inst.error is None:
+                got = self._timed(inst, "get_many", (names,))
+                if got is not None:
+                    values[row] = got
+            report[inst_id] = (inst.wall_s, self._t_ms(inst), self._take_error(inst))
+        return (seq, (values, report), None, 0.0, 0.0)
 
     def _answer(self, inst_id: int, inst: _Instance, op: Op) -> tuple[Any, ...]:
         seq, _, code, args = op

@@ -153,6 +153,21 @@ def overhead(count: int = 2000) -> list[dict]:
                 op()
             elapsed = time.perf_counter() - start
             rows.append({"operation": name, "count": count, "us_per_op": elapsed / count * 1e6})
+        many = pool.adapters([f"tiny[{i}]" for i in range(18)], lazy=False)
+        for a in many:
+            a.initialize(0.0)
+        pool.sync()
+        start = time.perf_counter()
+        for _ in range(count // 10):
+            pool.get_all(many, ["S"])
+        per_call = (time.perf_counter() - start) / (count // 10)
+        rows.append(
+            {
+                "operation": "get_all 18 proxies (1 round trip)",
+                "count": count // 10,
+                "us_per_op": per_call * 1e6,
+            }
+        )
         local = RoadRunnerAdapter(model, "tiny", lazy=False)
         local.initialize(0.0)
         start = time.perf_counter()

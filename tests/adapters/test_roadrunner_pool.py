@@ -141,6 +141,26 @@ def test_pool_run_equals_local_run_exactly(
     assert [p.stats.n_advance for p in proxies] == [a.stats.n_advance for a in local]
 
 
+def test_get_all_reads_every_proxy_after_its_queued_work(
+    pool: RoadRunnerPool, decay: SBMLModel
+) -> None:
+    proxies = pool.adapters([f"g{i}" for i in range(4)])
+    for i, p in enumerate(proxies):
+        p.initialize(0.0)
+        p.set("S", 1.0 + i)
+        p.advance(20.0)
+    values = pool.get_all(proxies, ["S", "k"])
+    assert values.shape == (4, 2)
+    expected = [(1.0 + i) * np.exp(-3 * 0.02) for i in range(4)]
+    np.testing.assert_allclose(values[:, 0], expected, rtol=1e-5)
+    np.testing.assert_array_equal(values, [p.get_many(["S", "k"]) for p in proxies])
+    assert [p.stats.n_get for p in proxies] == [2, 2, 2, 2]
+    proxies[3].set_series("k", Series(20.0, 1.0, np.ones(2)))
+    with pytest.raises(AdapterError, match="only flux inputs"):
+        pool.get_all(proxies, ["S"])
+    assert pool.get_all(proxies, ["S"]).shape == (4, 1)
+
+
 def test_local_state_restores_into_a_proxy(pool: RoadRunnerPool, decay: SBMLModel) -> None:
     local = RoadRunnerAdapter(decay, "template")
     local.initialize(0.0)
