@@ -6,10 +6,13 @@ below, used where it applies. Typical use::
     cell = MSN(spines="two")
     cell.stimulate_train([1], start_ms=100, rate_hz=20, count=5)
     cell.apply_settings()
-    h.finitialize(cell.settings.v_init_mV)
-    h.continuerun(300)
+    cell.h.finitialize(cell.settings.v_init_mV)
+    cell.h.continuerun(300)
 
 Stimuli must be set before `finitialize` (VecStims read their times at initialization).
+Fixed step only: the spine calcium (catrack, caltrack) and rubin are advanced by
+hand-written backward-Euler solves of the original equations (several times faster than
+the original `sparse`/`derivimplicit`); their mechanisms refuse CVODE.
 """
 
 from __future__ import annotations
@@ -21,10 +24,9 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from timescales.errors import ConfigError, UnknownNameError
 from timescales.models.neuron.layouts import SpineSite, select_sites
 from timescales.models.neuron.mechanisms import load_msn_mechanisms
-
-from timescales.errors import ConfigError, UnknownNameError
 
 __all__ = ["MSN", "NeuronVar", "SimulationSettings", "Spine"]
 
@@ -112,6 +114,7 @@ class NeuronVar:
 
     `ref` is a NEURON pointer (e.g. `seg._ref_v`) when one exists; `getter`/`setter` read
     and write the value in `unit` (setter None: read only). `role` as in timescales.Variable.
+    `section` is the section holding `ref`, which a native (NetCon) watch needs.
     """
 
     unit: str
@@ -119,6 +122,7 @@ class NeuronVar:
     ref: Any | None
     getter: Callable[[], float] | None
     setter: Callable[[float], None] | None
+    section: Any = None
 
 
 @dataclass(frozen=True)
@@ -383,7 +387,12 @@ def _spine_variables(spine: Spine) -> dict[str, NeuronVar]:
 
     return {
         f"spine{spine.number}.ca": NeuronVar(
-            "mM", "output", head_mid._ref_total_catotal, lambda: head_mid.catotal.total, None
+            "mM",
+            "output",
+            head_mid._ref_total_catotal,
+            lambda: head_mid.catotal.total,
+            None,
+            section=spine.head,
         ),
         f"spine{spine.number}.weight": NeuronVar(
             "1", "parameter", netcon._ref_weight[0], lambda: netcon.weight[0], set_weight
