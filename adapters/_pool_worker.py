@@ -34,9 +34,13 @@ BARRIERS = frozenset({"sync", "shutdown"})
 GATHER = "gather"
 #: Bytes of the shared buffer naming the operation being run.
 CURRENT_BYTES = 240
-#: Distinct saved states kept interned, so that restoring one state into many lazy instances
-#: shares one object (the adapter keys its rest state on the object).
-INTERNED_STATES = 16
+#: Worker-level: a saved state sent once, restored by token (one object for many instances:
+#: lazy instances share the reference RoadRunner of one restored object).
+STATE = "state"
+#: Worker-level, run in arrival order: forget a state token (later restores use new ones).
+DROP = "drop"
+#: Pseudo instance id of operations on the worker's shared states.
+STATES_ID = -2
 
 Op = tuple[int, int, str, tuple[Any, ...]]
 
@@ -112,7 +116,8 @@ class Worker:
         self.barrier: Op | None = None
         self.gathers: deque[Op] = deque()
         self.running = True
-        self.states: dict[bytes, bytes] = {}
+        self.states: dict[int, Any] = {}
+        self.drops: dict[int, int] = {}
 
     def accept(self, batch: list[Op]) -> None:
         for op in batch:
@@ -122,6 +127,14 @@ class Worker:
                 continue
             if code == GATHER:
                 self.gathers.append(op)
+                continue
+            if code == STATE:
+                token, state = args
+                self.states[token] = state
+                continue
+            if code == DROP:
+                self.drops[seq] = args[0]
+                self.order.append((seq, STATES_ID))
                 continue
             if code == "new":
                 self.instances[inst_id] = _Instance(args[0])
@@ -148,6 +161,9 @@ class Worker:
             return self._gather(self.gathers.popleft())
         while self.order:
             seq, inst_id = self.order.popleft()
+            if inst_id == STATES_ID:
+                del self.states[self.drops.pop(seq)]
+                continue
             inst = self.instances.get(inst_id)
             if inst is not None and inst.ops and inst.ops[0][0] == seq:
                 self._run(inst, inst.ops.popleft())
@@ -240,7 +256,8 @@ class Worker:
             name, t0_ms, dt_ms, values = args
             adapter.set_series(name, Series(t0_ms, dt_ms, values))
         elif code == "restore":
-            adapter.restore_state(self._intern(args[0]))
+            t_ms, token = args
+            adapter.restore_state((t_ms, self.states[token]))
         elif code == "advance":
             adapter.advance(args[0])
         elif code == "get":
@@ -252,17 +269,6 @@ class Worker:
         elif code == "close":
             adapter.close()
         return None
-
-    def _intern(self, state: Any) -> Any:
-        t_ms, inner = state
-        if not (isinstance(inner, tuple) and inner and isinstance(inner[0], bytes)):
-            return state
-        saved = self.states.get(inner[0])
-        if saved is None:
-            if len(self.states) >= INTERNED_STATES:
-                self.states.pop(next(iter(self.states)))
-            saved = self.states[inner[0]] = inner[0]
-        return (t_ms, (saved, *inner[1:]))
 
     @staticmethod
     def _t_ms(inst: _Instance) -> float:

@@ -28,7 +28,7 @@ from timescales.adapter import Adapter, Capabilities, Reached, Series, Variable,
 from timescales.errors import AdapterError
 
 from ._imports import import_roadrunner
-from ._pool_worker import RemoteError, Shared, describe, serve
+from ._pool_worker import DROP, STATE, STATES_ID, RemoteError, Shared, describe, serve
 from .sbml_model import SBMLModel
 
 __all__ = ["RemoteRoadRunnerAdapter", "RoadRunnerPool"]
@@ -36,6 +36,8 @@ __all__ = ["RemoteRoadRunnerAdapter", "RoadRunnerPool"]
 Tolerances = tuple[float, float] | None
 #: Queued operations per worker that force a send even without an advance or request.
 MAX_BATCH = 64
+#: Distinct restored states a worker keeps (each sent once, then restored by token).
+KEPT_STATES = 16
 #: Seconds between liveness checks while waiting for a reply.
 POLL_S = 0.2
 #: Seconds a worker gets to exit after `close` before it is terminated.
@@ -84,6 +86,8 @@ class _Link:
         self.last_sent = "nothing"
         self.dead: AdapterError | None = None
         self.blocked_s = 0.0
+        #: id of a restored state -> (token, the state, kept alive so that the id stays its).
+        self.states: dict[int, tuple[int, object]] = {}
 
     @property
     def name(self) -> str:
@@ -111,6 +115,19 @@ class _Link:
         finally:
             self.blocked_s += time.perf_counter() - start
         self.batch = []
+
+    def share(self, state: object) -> int:
+        """The worker's token for `state`, sending the state the first time only."""
+        known = self.states.get(id(state))
+        if known is not None and known[1] is state:
+            return known[0]
+        if len(self.states) >= KEPT_STATES:
+            old_token, _ = self.states.pop(next(iter(self.states)))
+            self.post(STATES_ID, DROP, (old_token,), "states")
+        token = self.seq + 1  # the sequence number of the STATE operation, unique
+        self.post(STATES_ID, STATE, (token, state), "states")
+        self.states[id(state)] = (token, state)
+        return token
 
     def request(self, inst_id: int, code: str, args: tuple[Any, ...], label: str) -> tuple:
         """Send a blocking operation and wait for its reply."""
@@ -219,7 +236,7 @@ class RemoteRoadRunnerAdapter(Adapter):
         return inner
 
     def _restore_state(self, state: object) -> None:
-        self._post("restore", (self._restore_t_ms, state))
+        self._post("restore", self._restore_t_ms, self._link.share(state))
 
     def _close(self) -> None:
         if self._link.dead is None and self._link.process.is_alive():

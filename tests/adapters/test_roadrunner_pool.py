@@ -141,6 +141,33 @@ def test_pool_run_equals_local_run_exactly(
     assert [p.stats.n_advance for p in proxies] == [a.stats.n_advance for a in local]
 
 
+def test_one_state_restored_into_many_proxies_and_many_states(
+    pool: RoadRunnerPool, decay: SBMLModel
+) -> None:
+    """A template's state goes to every spine (sent once per worker); more distinct states
+    than a worker keeps still restore correctly."""
+    template = RoadRunnerAdapter(decay, "template")
+    template.initialize(0.0)
+    template.set("S", 0.4)
+    template.advance(10.0)
+    state = template.save_state()
+    proxies = pool.adapters([f"r{i}" for i in range(6)])
+    for p in proxies:
+        p.initialize(0.0)
+        p.restore_state(state)
+        p.advance(20.0)
+    template.advance(20.0)
+    assert [p.get("S") for p in proxies] == [template.get("S")] * 6
+    proxy = proxies[0]
+    saved = []
+    for i in range(24):
+        proxy.set("S", 1.0 + i)
+        saved.append(proxy.save_state())
+    for i in (23, 0, 5, 23):
+        proxy.restore_state(saved[i])
+        assert proxy.get("S") == 1.0 + i
+
+
 def test_get_all_reads_every_proxy_after_its_queued_work(
     pool: RoadRunnerPool, decay: SBMLModel
 ) -> None:
