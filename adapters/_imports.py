@@ -29,11 +29,19 @@ def _deepbind() -> Iterator[None]:
 
 
 def import_roadrunner() -> ModuleType:
-    """The `roadrunner` module, loaded so that it uses its own SUNDIALS even after NEURON."""
-    if "roadrunner" in sys.modules:
-        return sys.modules["roadrunner"]
-    with _deepbind():
-        import roadrunner
+    """The `roadrunner` module, loaded so that it uses its own SUNDIALS even after NEURON.
+
+    Also turns off RoadRunner's per-model Python properties: they are set on the class, so a
+    model with an id such as `reset` replaces that method, and the next load deletes it for
+    the whole process (SBML Test Suite cases 00952 and others do this). Values are read
+    with `getValue` and selections instead, which is also faster to load.
+    """
+    if "roadrunner" not in sys.modules:
+        with _deepbind():
+            import roadrunner
+    roadrunner = sys.modules["roadrunner"]
+    config = roadrunner.Config
+    config.setValue(config.ROADRUNNER_DISABLE_PYTHON_DYNAMIC_PROPERTIES, True)
     return roadrunner
 
 
