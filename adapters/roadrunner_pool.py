@@ -4,12 +4,15 @@ RoadRunner holds the GIL, so threads cannot overlap it with NEURON; processes ca
 `RoadRunnerPool` forks `workers` processes and hands out `RemoteRoadRunnerAdapter` proxies
 (round-robin). Operations that return nothing (initialize, set, set_many, set_series,
 restore_state, advance) are queued and return at once; `get`, `get_many` and `save_state`
-wait for the reply, which comes after the earlier operations of that instance only. Small
-operations are batched per worker and sent with the next advance or request.
+wait for the reply, which comes after the earlier operations of that instance only.
+`RoadRunnerPool.get_all` reads many proxies with one round trip per worker. Small operations
+are batched per worker and sent with the next advance or request; a state restored into many
+proxies (an equilibrated template) goes to each worker once.
 
 Each worker primes RoadRunner's compile cache by loading a state saved in the parent
 (`loadStateS`: no compile), so a worker creates instances at cache-hit cost instead of
 compiling the model again (a fork alone does not carry the cache over: measured).
+Not supported: watches (advance is asynchronous) and recording.
 """
 
 from __future__ import annotations
