@@ -21,6 +21,7 @@ from .errors import (
     UnitError,
     UnknownNameError,
 )
+from .experiment.runner import Experiment, RunResult
 from .registry import available_adapters, load_adapter
 from .scheduler import RunStats, Scheduler, WindowRecord
 from .strategies import EventDriven, FixedInterval, Lockstep, ScheduledWindows, Strategy
@@ -38,12 +39,14 @@ __all__ = [
     "Deadband",
     "Endpoint",
     "EventDriven",
+    "Experiment",
     "FixedInterval",
     "Flux",
     "Lockstep",
     "ModelError",
     "Ratio",
     "Reached",
+    "RunResult",
     "RunStats",
     "Samples",
     "ScheduledWindows",
