@@ -256,6 +256,7 @@ class NeuronAdapter(Adapter):
     # ------------------------------------------------------------------ state
     def _initialize(self, t0_ms: float) -> None:
         h = self._h
+        self._clamps = [clamp for clamp in h.List("IClamp") if clamp.has_loc()]
         h.dt = self.dt_ms
         if self.celsius is not None:
             h.celsius = self.celsius
@@ -535,8 +536,8 @@ class NeuronAdapter(Adapter):
     def _next_event_time(self) -> float:
         """Earliest queued input after now: the model's `next_input_ms`, else NEURON's queue.
 
-        Also counts the onsets and ends of IClamps with a non-zero amplitude. Vector.play and
-        other continuous drives are not seen.
+        Also counts the onsets and ends of IClamps with a non-zero amplitude (those that
+        exist at `initialize`). Vector.play and other continuous drives are not seen.
         """
         h = self._h
         t = float(h.t)
@@ -552,8 +553,8 @@ class NeuronAdapter(Adapter):
                 else:
                     h.cvode.event_queue_info(3, tvec, h.Vector(), objs)
                 times.extend(tvec.as_numpy().tolist())
-        for clamp in h.List("IClamp"):
-            if clamp.amp != 0.0:
+        for clamp in self._clamps:
+            if clamp.has_loc() and clamp.amp != 0.0:
                 times.extend((float(clamp.delay), float(clamp.delay + clamp.dur)))
         future = [x for x in times if x > t + 1e-9]
         return min(future, default=math.inf)
