@@ -1,0 +1,179 @@
+"""Cost against spine count: electrical alone, coupled (event) and biochemistry alone.
+
+    python benchmarks/scaling.py --out bench-out/scaling [--until 600] [--sizes two,onebranch,all]
+
+For each layout (2, 103 and 1504 spines; 18 stimulated where there are that many) a
+10-input 20 Hz train starts 100 ms after the electrical equilibration. Each run is its own
+process, so its peak memory is its own. Prints a table and writes scaling.csv and
+scaling.png.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+#: Spines stimulated per layout: the flagship's 18 in `all`, 18 distal ones in `onebranch`.
+STIMULATED = {
+    "two": [1, 2],
+    "onebranch": list(range(60, 78)),
+    "all": [
+        *(554, 555, 556, 558, 559, 560, 562, 563, 564),
+        *(1468, 1469, 1470, 1472, 1473, 1474, 1476, 1477, 1478),
+    ],
+}
+N_SPINES = {"two": 2, "onebranch": 103, "all": 1504}
+MODES = ("electrical", "coupled", "biochemistry")
+
+
+def experiment_text(layout: str, duration_ms: float, coupled: bool) -> str:
+    """The experiment file of one scaling point."""
+    spines = STIMULATED[layout]
+    text = f"""
+[experiment]
+name = "scaling_{layout}"
+duration_ms = {duration_ms}
+
+[cell]
+spines = "{layout}"
+
+[[stimulus]]
+spines = {spines}
+start_ms = 150.0
+rate_hz = 20.0
+count = 10
+
+[record]
+interval_ms = 1.0
+soma_v = true
+spine_calcium = "none"
+"""
+    if coupled:
+        text += """
+[biochemistry]
+model = "spine_network"
+instances = "stimulated"
+
+[coupling]
+mode = "event"
+"""
+    return text
+
+
+def run_point(layout: str, mode: str, duration_ms: float, out_dir: Path) -> dict[str, float]:
+    """One measurement in this process (called in a child)."""
+    start = time.perf_counter()
+    if mode == "biochemistry":
+        busy = _biochemistry_alone(len(STIMULATED[layout]), duration_ms)
+    else:
+        from timescales.experiment.runner import Experiment
+
+        path = out_dir / f"{layout}_{mode}.toml"
+        path.write_text(experiment_text(layout, duration_ms, mode == "coupled"))
+        result = Experiment.from_file(path).run(
+            output=out_dir / f"{layout}_{mode}.h5", overwrite=True
+        )
+        busy = result.stats.wall_s
+    return {
+        "wall_s": time.perf_counter() - start,
+        "run_s": busy,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
+    }
+
+
+def _biochemistry_alone(n: int, duration_ms: float) -> float:
+    """n spine networks given one 20 Hz train of calcium pulses, exchanged every 50 ms."""
+    from timescales.adapter import Series
+    from timescales.adapters.roadrunner import RoadRunnerAdapter, SBMLModel
+    from timescales.models import sbml
+
+    model = SBMLModel.load(sbml.path("spine_network"), flux_inputs={"ca": "molecules/s"})
+    flux = model.flux_parameter("ca")
+    spines = RoadRunnerAdapter.many(model, n, lazy=True)
+    for a in spines:
+        a.initialize(0.0)
+    pulse = np.zeros(200)  # 50 ms at 0.25 ms: a 2 ms rise and a slower fall, net zero
+    pulse[:8], pulse[8:80] = 6.5e5, -6.5e5 * 8 / 72
+    start = time.perf_counter()
+    t = 0.0
+    while t < duration_ms:
+        for a in spines:
+            a.set_series(flux, Series(t, 0.25, pulse))
+            a.advance(t + 50.0)
+        t += 50.0
+    return time.perf_counter() - start
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--out", default="bench-out/scaling")
+    parser.add_argument("--until", type=float, default=600.0, metavar="MS")
+    parser.add_argument("--sizes", default="two,onebranch,all")
+    parser.add_argument("--child", nargs=2, metavar=("LAYOUT", "MODE"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    if args.child:
+        layout, mode = args.child
+        point = run_point(layout, mode, args.until, out)
+        (out / f"{layout}_{mode}.json").write_text(json.dumps(point))
+        return 0
+    rows = []
+    for layout in args.sizes.split(","):
+        row = {"layout": layout, "spines": N_SPINES[layout], "stimulated": len(STIMULATED[layout])}
+        for mode in MODES:
+            cmd = [sys.executable, __file__, "--out", str(out), "--until", str(args.until)]
+            subprocess.run([*cmd, "--child", layout, mode], check=True)
+            point = json.loads((out / f"{layout}_{mode}.json").read_text())
+            row |= {f"{mode}_{k}": v for k, v in point.items()}
+        row["coupled_over_electrical"] = row["coupled_run_s"] / row["electrical_run_s"]
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+    _write(rows, out)
+    return 0
+
+
+def _write(rows: list[dict], out: Path) -> None:
+    keys = list(rows[0])
+    with (out / "scaling.csv").open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=keys)
+        writer.writeheader()
+        writer.writerows(rows)
+    shown = ["layout", "spines", "electrical_run_s", "coupled_run_s", "coupled_over_electrical"]
+    shown += ["biochemistry_run_s", "electrical_peak_rss_mb", "coupled_peak_rss_mb"]
+    print("| " + " | ".join(shown) + " |\n|" + "---|" * len(shown))
+    for r in rows:
+        print(
+            "| "
+            + " | ".join(f"{r[k]:.4g}" if isinstance(r[k], float) else str(r[k]) for k in shown)
+            + " |"
+        )
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    n = [r["spines"] for r in rows]
+    for mode in MODES:
+        ax.plot(n, [r[f"{mode}_run_s"] for r in rows], "o-", label=mode)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("spines in the cell")
+    ax.set_ylabel("run time (s)")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(out / "scaling.png", dpi=120)
+    plt.close(fig)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
