@@ -13,6 +13,11 @@ from timescales.adapters._imports import import_roadrunner
 # its SUNDIALS copy global and a RoadRunner loaded after it crashes at its first model.
 import_roadrunner()
 
+# Python subprocesses the tests start must import the installed package, not the source
+# tree (whose `timescales/` lacks the `adapters` and `models` it installs): keep the
+# working directory off their sys.path.
+os.environ["PYTHONSAFEPATH"] = "1"
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("TIMESCALES_SHARED", ROOT.parent / "shared"))
 
