@@ -19,11 +19,14 @@ import numpy as np
 
 from .adapter import Adapter, AdapterStats, Samples, Series, Watch
 from .coupling import CompiledCoupling, Coupling, Flux, Window, compile_couplings
-from .errors import ConfigError
+from .errors import ConfigError, TimescalesError
 from .strategies import Strategy
 from .units import TIME_EPS_MS
 
 ProgressHook = Callable[[float, float, int], None]
+
+#: Consecutive syncs without progress after which a run is stopped with an error.
+MAX_STALLS = 100
 
 
 @dataclass(slots=True)
@@ -178,9 +181,17 @@ class Scheduler:
             self.stats.t_start_ms = t
         self._start_recording()
         start = time.perf_counter()
+        stalled = 0
         while t < until_ms - TIME_EPS_MS:
             horizon = self._horizon(t, until_ms)
-            t, fired = self._advance_eager(horizon)
+            t_new, fired = self._advance_eager(horizon)
+            stalled = stalled + 1 if t_new <= t + TIME_EPS_MS and not fired else 0
+            if stalled > MAX_STALLS:
+                raise TimescalesError(
+                    f"scheduler made no progress at t = {t!r} ms (horizon {horizon!r} ms): "
+                    "an adapter cannot reach times this close together"
+                )
+            t = t_new
             self._sync(t, fired)
             if self.progress is not None:
                 self.progress(t, until_ms, self.open_windows())
@@ -195,7 +206,8 @@ class Scheduler:
         h = min(until_ms, t + self.strategy.max_advance_ms)
         grid = self.strategy.grid_ms(self._dt_ms)
         if grid is not None:
-            n = math.floor((t - self.stats.t_start_ms) / grid + 1e-9) + 1
+            # the leader's clock drifts by round-off: a time within 1e-6 of a grid step is on it
+            n = math.floor((t - self.stats.t_start_ms) / grid + 1e-6) + 1
             h = min(h, self.stats.t_start_ms + n * grid)
         for a in self.eager:
             t_event = a.next_event_time()

@@ -106,3 +106,30 @@ def test_event_window_closes_where_lockstep_does() -> None:
     x_close = 2 * (1 - math.exp(-1)) * math.exp(-(ev.close_ms - 7.0) / 2)
     assert ev.delivered == pytest.approx(x_close - 0.1, rel=1e-3)
     assert n_ev * 20 < n_ref
+
+
+class _SteppingClock(LinearODE):
+    """A leader that, like NEURON, reaches times by adding dt: its clock drifts by round-off."""
+
+    def _advance(self, until_ms, watches):
+        t = self.t_ms
+        while t < until_ms - 1e-9 * self.dt_ms:
+            t += self.dt_ms
+        return super()._advance(t, watches) if t <= until_ms else super()._advance(until_ms, ())
+
+
+def test_lockstep_grid_tolerates_round_off_in_the_leader_clock() -> None:
+    src = _SteppingClock(0.0, b=1.0, unit="mM", label="src")
+    spine = LinearODE(0.0, unit="mmol", label="spine")
+    coupling = Coupling(
+        Endpoint("src", "x", "mM"),
+        Endpoint("spine", "u", "mmol/ms"),
+        Flux(volume_l=1.0),
+        Window(0.5),
+        name="ca",
+    )
+    sched = Scheduler([src, spine], [coupling], Lockstep())
+    sched.initialize(100.0)
+    stats = sched.run(300.0)
+    assert stats.syncs == round(200.0 / 0.025)
+    assert spine.get("x") == pytest.approx(200.0 - 0.5, abs=0.03)
