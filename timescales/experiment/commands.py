@@ -81,7 +81,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_validate(args: argparse.Namespace) -> int:
     from .load import validate_file
 
-    print(validate_file(args.experiment))
+    summary = validate_file(args.experiment)
+    Experiment.from_file(args.experiment).check()
+    print(summary)
     return 0
 
 

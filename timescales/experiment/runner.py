@@ -106,6 +106,16 @@ class Experiment:
             build, label="neuron", dt_ms=cell_spec.dt_ms, v_init_mV=cell_spec.v_init_mV
         )
 
+    def check(self) -> Any:
+        """Load the biochemical model and check every name the experiment uses in it.
+
+        Returns the model prepared for coupling (None without biochemistry). Runs before
+        anything is built, so a wrong species fails at once, naming the candidates.
+        """
+        if self.spec.biochemistry is None:
+            return None
+        return self._load_model()
+
     def _load_model(self) -> Any:
         from timescales.adapters.roadrunner import SBMLModel
         from timescales.models import sbml as sbml_models
@@ -114,7 +124,12 @@ class Experiment:
         calcium = bio.calcium
         source = self.spec.model_path() or sbml_models.path(self.spec.model_name())
         probe = SBMLModel.load(source)
-        self.spec.check_model_names(_known_names(probe), str(source))
+        species = probe.calcium_candidates() or [
+            f"none calcium-like; species: {', '.join(list(probe.species)[:8])}"
+        ]
+        self.spec.check_model_names(
+            _known_names(probe), str(source), {"biochemistry.calcium.species": species}
+        )
         reactions = tuple(n for n in calcium.switch_off if n in probe.reactions)
         flux = {calcium.species: calcium.unit} if calcium.mode == "flux" else None
         return SBMLModel.load(source, flux_inputs=flux, switches=reactions)
@@ -178,7 +193,7 @@ class Experiment:
         return couplings
 
     def _biochemistry(
-        self, neuron: Any, spines: list[int], t_eq_ms: float
+        self, model: Any, neuron: Any, spines: list[int], t_eq_ms: float
     ) -> tuple[list[Any], list[Coupling], str, float]:
         """Equilibrate one instance, give every spine a lazy copy of it, couple them."""
         from timescales.adapters.roadrunner import RoadRunnerAdapter
@@ -186,7 +201,6 @@ class Experiment:
         bio = self.spec.biochemistry
         rest = {j: neuron.get(f"spine{j}.ca") for j in spines}
         head = {j: neuron.model.spine(j).head_volume_l for j in spines}
-        model = self._load_model()
         template = RoadRunnerAdapter(model, label="template")
         template.initialize(0.0)
         template.advance(bio.equilibration_s * 1000.0)
@@ -220,16 +234,17 @@ class Experiment:
     ) -> RunResult:
         """Equilibrate, couple and run; `until_ms` shortens the coupled period."""
         options = RunOptions(until_ms, mode, output, overwrite, progress, record)
+        model = self.check()
         neuron = self._build_cell()
         try:
-            return self._run(neuron, options)
+            return self._run(neuron, model, options)
         finally:
             neuron.close()
             if self._pool is not None:
                 self._pool.close()
                 self._pool = None
 
-    def _run(self, neuron: Any, opts: RunOptions) -> RunResult:
+    def _run(self, neuron: Any, model: Any, opts: RunOptions) -> RunResult:
         spec = self.spec
         wall0 = time.perf_counter()
         t_eq = spec.cell.equilibration_ms
@@ -240,7 +255,9 @@ class Experiment:
         couplings: list[Coupling] = []
         out_var, baseline = "", math.nan
         if spines:
-            instances, couplings, out_var, baseline = self._biochemistry(neuron, spines, t_eq)
+            instances, couplings, out_var, baseline = self._biochemistry(
+                model, neuron, spines, t_eq
+            )
         duration = spec.experiment.duration_ms if opts.until_ms is None else opts.until_ms
         t_end = t_eq + duration
         recorder = None

@@ -8,7 +8,7 @@ equilibration, as in the study).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -107,14 +107,29 @@ class ExperimentSpec(ExperimentFile):
         names["biochemistry.output.variable"] = bio.output.variable
         return names
 
-    def check_model_names(self, known: Iterable[str], model: str = "the model") -> None:
-        """Raise ExperimentError listing every referenced name that is not in `known`."""
+    def check_model_names(
+        self,
+        known: Iterable[str],
+        model: str = "the model",
+        candidates: Mapping[str, Sequence[str]] | None = None,
+    ) -> None:
+        """Raise ExperimentError listing every referenced name that is not in `known`.
+
+        `candidates` suggests names per key path (e.g. the model's calcium-like species)
+        where no known name is close to the one given.
+        """
         valid = set(known)
         problems = []
         for path, name in self.model_names().items():
             if name not in valid:
                 close = close_matches(name, valid, n=3)
-                hint = f" (closest: {', '.join(close)})" if close else ""
+                suggested = list((candidates or {}).get(path, ()))
+                if close:
+                    hint = f" (closest: {', '.join(close)})"
+                elif suggested:
+                    hint = f" (candidates: {', '.join(suggested[:8])})"
+                else:
+                    hint = ""
                 problems.append(Problem(path, f"an id or name in {model}{hint}", name))
         if problems:
             raise ExperimentError(problems, self.source.name)

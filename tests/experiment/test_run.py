@@ -1,0 +1,132 @@
+"""Experiments end to end: a shortened demo run, the results file, the command line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+
+from conftest import ROOT, shared_path
+from timescales import Experiment
+from timescales.cli import main
+from timescales.results import Results
+
+EXAMPLES = ROOT / "examples"
+#: The demo's first input is at 250 ms; it reaches the synapses 1 ms later.
+FIRST_ARRIVAL_MS = 251.0
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory: pytest.TempPathFactory):
+    out = tmp_path_factory.mktemp("demo") / "demo.h5"
+    experiment = Experiment.from_file(EXAMPLES / "demo.toml")
+    return experiment.run(until_ms=300.0, output=out), out
+
+
+def test_window_opens_when_the_first_input_arrives(demo_run) -> None:
+    result, _ = demo_run
+    [window] = result.stats.windows
+    assert window.coupling == "ca1"
+    # the spine's calcium rises within a few steps of the synaptic event
+    assert FIRST_ARRIVAL_MS < window.open_ms < FIRST_ARRIVAL_MS + 2.0
+    assert window.influx > 0
+    assert result.stats.exchanges["ca1"] == window.exchanges
+
+
+def test_weight_starts_at_one_and_rises_with_input(demo_run) -> None:
+    result, _ = demo_run
+    assert result.spines.tolist() == [1]
+    assert result.weight[0, 0] == pytest.approx(1.0, abs=1e-3)  # within the dead band
+    assert result.weight[-1, 0] > 1.0
+
+
+def test_results_file_is_complete_and_readable_with_h5py(demo_run) -> None:
+    result, path = demo_run
+    with h5py.File(path, "r") as f:
+        assert f.attrs["status"] == "complete"
+        t = f["time_ms"][:]
+        assert t[0] == pytest.approx(100.0)
+        assert t[-1] == pytest.approx(400.0)
+        assert np.diff(t) == pytest.approx(np.full(len(t) - 1, 1.0))
+        assert f["soma_v_mV"].shape == t.shape
+        assert f["spines/calcium_mM"].shape == (len(t), 2)
+        spec = json.loads(f.attrs["experiment"])
+        assert spec["cell"]["spines"] == "two"
+    loaded = Results.open(path)
+    assert loaded.status == "complete"
+    assert loaded.windows["open_ms"][0] == pytest.approx(result.stats.windows[0].open_ms)
+
+
+def test_run_rejects_an_existing_results_file(demo_run) -> None:
+    _, path = demo_run
+    code = main(["run", str(EXAMPLES / "demo.toml"), "-o", str(path), "--until", "1"])
+    assert code == 2
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ('[experiment]\nduration_ms = "long"\n', "experiment.duration_ms: a number > 0"),
+        ("[cell]\nspines = 'two'\n", "experiment: a table (required)"),
+        (
+            "[experiment]\nduration_ms = 10\n[[stimulus]]\nspines = [7]\ntimes_ms = [50.0]\n",
+            "stimulus[0].spines",
+        ),
+        (
+            '[experiment]\nduration_ms = 10\n[biochemistry]\nmodel = "nowhere.xml"\n',
+            "biochemistry.model",
+        ),
+    ],
+)
+def test_bad_files_give_one_line_and_exit_2(tmp_path: Path, capsys, content, expected) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text(content)
+    assert main(["run", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert expected in err
+    assert "Traceback" not in err
+    assert "bad.toml" in err
+
+
+def test_unknown_species_fails_at_validation_naming_candidates(tmp_path: Path, capsys) -> None:
+    path = tmp_path / "swap.toml"
+    text = (EXAMPLES / "swap_model.toml").read_text().replace('species = "ca"', 'species = "cal"')
+    path.write_text(text.replace('model = "camkii_simple"', 'model = "camkii_simple"'))
+    code = main(["run", str(path), "--until", "1"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "cal" in err
+    assert "Traceback" not in err
+
+
+def test_a_model_without_calcium_fails_validation_listing_species(tmp_path: Path, capsys) -> None:
+    model = shared_path("sbml", "BIOMD0000000067.xml")
+    text = (
+        (EXAMPLES / "demo.toml")
+        .read_text()
+        .replace('model = "spine_network"', f'model = "{model}"')
+    )
+    path = tmp_path / "fung.toml"
+    path.write_text(text)
+    assert main(["validate", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "biochemistry.calcium.species" in err
+    assert "none calcium-like; species: AcCoA" in err
+    assert "Traceback" not in err
+
+
+def test_biomodels_file_couples_through_the_experiment_file_alone(tmp_path: Path) -> None:
+    shared_path("sbml", "BIOMD0000000183.xml")
+    experiment = Experiment.from_file(EXAMPLES / "biomd183_swap.toml")
+    result = experiment.run(until_ms=200.0, output=tmp_path / "b.h5")
+    [window] = result.stats.windows
+    assert FIRST_ARRIVAL_MS < window.open_ms < FIRST_ARRIVAL_MS + 2.0
+    # the clamp moved the model away from its own rest, and the weight follows the linear
+    # rule of the file: w = 1 + x / 70 uM (x in mol/l)
+    assert abs(result.output[-1, 0] / result.output_baseline[0] - 1) > 0.01
+    assert result.weight[-1, 0] == pytest.approx(
+        1 + result.output[-1, 0] / 70e-6, rel=2e-3
+    )  # dead band 1e-3
