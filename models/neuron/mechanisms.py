@@ -16,7 +16,6 @@ from typing import Any
 
 from timescales.adapters._imports import import_neuron
 from timescales.adapters._nrnivmodl import ensure_mechanisms
-
 from timescales.errors import ModelError
 
 MOD_DIR = Path(__file__).resolve().parent / "mod"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from timescales.adapters import _nrnivmodl
 
+from timescales.adapters import _nrnivmodl
 from timescales.errors import ModelError
 
 LEAK = """

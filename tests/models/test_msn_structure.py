@@ -6,8 +6,8 @@ import csv
 import math
 
 import pytest
-from conftest import shared_path
 
+from conftest import shared_path
 from timescales.errors import ConfigError
 
 # msn-electrical.md section 4, written out from the fact sheet: mechanism -> parameter and
