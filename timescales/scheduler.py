@@ -150,6 +150,7 @@ class Scheduler:
         self.stats = RunStats(strategy.describe(), math.nan)
         self._dt_ms = float(getattr(self.eager[0], "dt_ms", 0.025))
         self._recording = False
+        self._stats_before: dict[int, AdapterStats] | None = None
 
     # ----------------------------------------------------------------- public API
     @property
@@ -179,6 +180,7 @@ class Scheduler:
             raise ConfigError("until_ms", f"a time after the current time {t} ms", until_ms)
         if math.isnan(self.stats.t_start_ms):
             self.stats.t_start_ms = t
+            self._stats_before = {id(a): _copy_stats(a.stats) for a in self.adapters.values()}
         self._start_recording()
         start = time.perf_counter()
         stalled = 0
@@ -540,7 +542,21 @@ class Scheduler:
                 self._push_outputs(source_id, t)
 
     def _collect_stats(self) -> None:
+        """Adapter work during the runs of this scheduler (not before), per adapter kind."""
         per_kind: dict[str, AdapterStats] = {}
+        before = self._stats_before or {}
         for a in self.adapters.values():
-            per_kind.setdefault(a.kind, AdapterStats()).add(a.stats)
+            done = _copy_stats(a.stats)
+            if id(a) in before:
+                start = before[id(a)]
+                done.n_advance -= start.n_advance
+                done.n_early -= start.n_early
+                done.n_get -= start.n_get
+                done.n_set -= start.n_set
+                done.wall_s -= start.wall_s
+            per_kind.setdefault(a.kind, AdapterStats()).add(done)
         self.stats.adapters = per_kind
+
+
+def _copy_stats(stats: AdapterStats) -> AdapterStats:
+    return AdapterStats(stats.n_advance, stats.n_early, stats.n_get, stats.n_set, stats.wall_s)
