@@ -7,24 +7,17 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
+from . import spine_network
 from .antimony_build import antimony_sbml
-from .hints import CouplingHints
 from .spine_network import DATA_DIR, spine_network_sbml
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
-CAMKII_SIMPLE_HINTS = CouplingHints(
-    calcium_species="ca",
-    input_parameter="ca_in_k",
-    input_unit="molecules/s",
-    output="AMPAR_P",
-    output_unit="molecules",
-    switch_off_parameters=("ca_leak_vmax", "ca_pump_vmax"),
-    rest_calcium_M=1e-8,
-    equilibration_s=60.0,
-)
+#: The small model keeps the spine network's coupling interface; it rests within 60 s.
+CAMKII_SIMPLE_HINTS = replace(spine_network.HINTS, equilibration_s=60.0)
 
 
 def generate(out_dir: Path = PACKAGE_DIR, source_dir: Path = PACKAGE_DIR) -> list[Path]:
