@@ -117,7 +117,7 @@ class EventDriven(Strategy):
     max_interval_ms: float = 50.0
     rtol: float = 1e-3
     hold: Hold = "series"
-    resolution_ms: float = 0.25
+    resolution_ms: float = 1.0
     max_advance_ms: float = 1000.0
     name = "event"
     native_watches = True

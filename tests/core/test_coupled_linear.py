@@ -112,7 +112,9 @@ def test_event_driven_is_accurate_with_far_fewer_exchanges() -> None:
     exact = _exact_windowed()
     scale = PULSE * TAU_F  # the size of the fast block's response to one pulse
     ref, ref_stats = _windowed_system(Lockstep())
-    ev, ev_stats = _windowed_system(EventDriven(min_interval_ms=0.5, max_interval_ms=20.0))
+    # the fast block relaxes in 2 ms: its flux waveform is sent at 0.25 ms resolution
+    event = EventDriven(min_interval_ms=0.5, max_interval_ms=20.0, resolution_ms=0.25)
+    ev, ev_stats = _windowed_system(event)
     assert np.max(np.abs(ref - exact)) / scale < 5e-3  # lockstep: first order in dt
     assert np.max(np.abs(ev - exact)) / scale < 5e-4  # event: flux waveform + adaptive hold
     flux_ref, flux_ev = ref_stats.exchanges["flux"], ev_stats.exchanges["flux"]
@@ -124,7 +126,9 @@ def test_event_driven_is_accurate_with_far_fewer_exchanges() -> None:
 def test_pipelined_outputs_lag_one_interval_and_stay_accurate() -> None:
     exact = _exact_windowed()
     scale = PULSE * TAU_F
-    strategy = EventDriven(min_interval_ms=0.5, max_interval_ms=20.0, pipeline=True)
+    strategy = EventDriven(
+        min_interval_ms=0.5, max_interval_ms=20.0, resolution_ms=0.25, pipeline=True
+    )
     got, stats = _windowed_system(strategy)
     assert np.max(np.abs(got - exact)) / scale < 2e-3
     assert stats.exchanges["flux"] * 20 < round((T_END - PULSES[0][0]) / 0.025)

@@ -30,6 +30,7 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "original": {"mode": "original"},
     "event-constant": {"mode": "event", "hold": "constant"},
     "event": {"mode": "event"},
+    "event-0.25ms": {"mode": "event", "resolution_ms": 0.25},
     "event-low-threshold": {"mode": "event", "threshold_scale": 0.5},
     "event-high-threshold": {"mode": "event", "threshold_scale": 2.0},
 }

@@ -194,7 +194,7 @@ class CouplingSpec(Section):
     max_interval_ms: Positive = Field(50.0, description="a number > 0 and >= min_interval_ms (ms)")
     rtol: Positive = Field(1e-3, description="a number > 0")
     hold: Literal["series", "constant"] = Field("series", description="one of 'series', 'constant'")
-    resolution_ms: Positive = Field(0.25, description="a number > 0 (ms)")
+    resolution_ms: Positive = Field(1.0, description="a number > 0 (ms)")
     max_advance_ms: Positive = Field(1000.0, description="a number > 0 (ms)")
     interval_ms: Positive = Field(1.0, description="a number > 0 (ms)")
     buffer_ms: Positive = Field(10.0, description="a number > 0 (ms)")
