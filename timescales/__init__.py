@@ -21,12 +21,22 @@ from .errors import (
     UnitError,
     UnknownNameError,
 )
-from .experiment.runner import Experiment, RunResult
 from .registry import available_adapters, load_adapter
 from .scheduler import RunStats, Scheduler, WindowRecord
 from .strategies import EventDriven, FixedInterval, Lockstep, ScheduledWindows, Strategy
 
 __version__ = "0.1.0"
+
+#: Loaded on first use: experiments bring in h5py and pydantic, which the core does not need.
+_LAZY = {"Experiment", "RunResult"}
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        from .experiment import runner
+
+        return getattr(runner, name)
+    raise AttributeError(f"module 'timescales' has no attribute {name!r}")
 
 __all__ = [
     "Adapter",
