@@ -116,6 +116,16 @@ class AdapterStats:
         self.n_set += other.n_set
         self.wall_s += other.wall_s
 
+    def since(self, start: AdapterStats) -> AdapterStats:
+        """The work done after `start` (a copy of these counters taken earlier)."""
+        return AdapterStats(
+            self.n_advance - start.n_advance,
+            self.n_early - start.n_early,
+            self.n_get - start.n_get,
+            self.n_set - start.n_set,
+            self.wall_s - start.wall_s,
+        )
+
     def as_dict(self) -> dict[str, float]:
         return {
             "n_advance": self.n_advance,

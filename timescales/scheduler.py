@@ -10,10 +10,11 @@ events (`next_event_time`) and from watches that fire.
 
 from __future__ import annotations
 
+import bisect
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -147,6 +148,8 @@ class Scheduler:
         self._series_by_source: dict[int, tuple[Adapter, list[str]]] = {}
         self._history: dict[int, _OutputHistory] = {}
         self._schedule = list(strategy.schedule_ms())
+        self._all_scheduled = sorted(self._schedule)
+        self._scheduled_now = False
         self.stats = RunStats(strategy.describe(), math.nan)
         self._dt_ms = float(getattr(self.eager[0], "dt_ms", 0.025))
         self._recording = False
@@ -180,7 +183,7 @@ class Scheduler:
             raise ConfigError("until_ms", f"a time after the current time {t} ms", until_ms)
         if math.isnan(self.stats.t_start_ms):
             self.stats.t_start_ms = t
-            self._stats_before = {id(a): _copy_stats(a.stats) for a in self.adapters.values()}
+            self._stats_before = {id(a): replace(a.stats) for a in self.adapters.values()}
         self._start_recording()
         start = time.perf_counter()
         stalled = 0
@@ -260,6 +263,7 @@ class Scheduler:
 
     def _sync(self, t: float, fired: set[int]) -> None:
         self.stats.syncs += 1
+        self._scheduled_now = any(abs(s - t) <= TIME_EPS_MS for s in self._scheduled_near(t))
         for c in self.couplings:
             trig = c.spec.trigger
             if isinstance(trig, Window):
@@ -380,15 +384,18 @@ class Scheduler:
         return None
 
     def _opens(self, c: CompiledCoupling, trig: Window, t: float, fired: bool) -> bool:
-        if self._schedule_hit(t):
+        if self._scheduled_now:
             return True
         if self.strategy.schedule_ms() or self.strategy.native_watches:
             return fired
         value = c.read()
         return value >= c.level if trig.direction == "rising" else value <= c.level
 
-    def _schedule_hit(self, t: float) -> bool:
-        return any(abs(s - t) <= TIME_EPS_MS for s in self.strategy.schedule_ms())
+    def _scheduled_near(self, t: float) -> list[float]:
+        """The scheduled opening times next to `t` (the schedule is sorted)."""
+        times = self._all_scheduled
+        i = bisect.bisect_left(times, t - TIME_EPS_MS)
+        return times[i : i + 1]
 
     def _open(self, c: CompiledCoupling, trig: Window, t: float) -> None:
         state = self._state[c.index]
@@ -546,17 +553,6 @@ class Scheduler:
         per_kind: dict[str, AdapterStats] = {}
         before = self._stats_before or {}
         for a in self.adapters.values():
-            done = _copy_stats(a.stats)
-            if id(a) in before:
-                start = before[id(a)]
-                done.n_advance -= start.n_advance
-                done.n_early -= start.n_early
-                done.n_get -= start.n_get
-                done.n_set -= start.n_set
-                done.wall_s -= start.wall_s
+            done = a.stats.since(before[id(a)]) if id(a) in before else replace(a.stats)
             per_kind.setdefault(a.kind, AdapterStats()).add(done)
         self.stats.adapters = per_kind
-
-
-def _copy_stats(stats: AdapterStats) -> AdapterStats:
-    return AdapterStats(stats.n_advance, stats.n_early, stats.n_get, stats.n_set, stats.wall_s)
