@@ -38,6 +38,7 @@ def __getattr__(name: str) -> object:
         return getattr(runner, name)
     raise AttributeError(f"module 'timescales' has no attribute {name!r}")
 
+
 __all__ = [
     "Adapter",
     "AdapterError",
