@@ -29,7 +29,8 @@ class Entry:
 
     `ref` is a NEURON pointer (bulk access, recording and native watches need one);
     otherwise `getter`/`setter` are called. `section` owns the pointer when known; `key`
-    names the pointer (two names of one segment share it).
+    names the pointer (two names of one segment share it). `event_only`: writing it changes
+    nothing before the next input event (a NetCon weight).
     """
 
     variable: Variable
@@ -38,6 +39,7 @@ class Entry:
     setter: Callable[[float], None] | None = None
     section: Any = None
     key: str = ""
+    event_only: bool = False
 
     def get(self) -> float:
         if self.ref is not None:
@@ -178,4 +180,5 @@ def entry_from_model_var(name: str, spec: object) -> Entry:
         setter=getattr(spec, "setter", None),
         section=getattr(spec, "section", None),
         key=name,
+        event_only=bool(getattr(spec, "event_only", False)),
     )

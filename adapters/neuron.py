@@ -21,8 +21,12 @@ The rates come from CVode's right-hand side (`rest_check="cvode"`, no step taken
 models CVode refuses and with `rest_check="step"`, from the change over one regular step.
 A failed check is not repeated within `jump_min_ms` of model time.
 
-Recording: `record` uses `Vector.record` every `record_dt_ms` (or the caller's dt), rounded to
-whole steps; `h.frecord_init()` restarts every recording vector in NEURON (the model's too).
+Quiet steps (`quiet_dt_ms`, off by default): while no window reads the model
+(`exchanging`) and once `quiet_after_ms` have passed since the last input
+(`next_event_time`), initialization, restore or external change (NetCon weights excepted),
+the adapter integrates with the longer step `quiet_dt_ms` (backward Euler is stable there),
+ending one regular step before the next input; watches stay armed. The tests bound the
+error against regular steps throughout.
 """
 
 from __future__ import annotations
@@ -112,6 +116,8 @@ class NeuronAdapter(Adapter):
         rest_tol_per_ms: float | None = 1e-6,
         jump_min_ms: float = 5.0,
         rest_check: Literal["cvode", "step"] = "cvode",
+        quiet_dt_ms: float | None = None,
+        quiet_after_ms: float = 100.0,
     ) -> None:
         """Build the model now (mechanisms from `mod_dir` compiled and loaded first).
 
@@ -137,6 +143,14 @@ class NeuronAdapter(Adapter):
         self.n_jumps = 0
         self.jumped_ms = 0.0
         self._no_rest_check_before_ms = -math.inf
+        if quiet_dt_ms is not None and not quiet_dt_ms >= dt_ms:
+            raise AdapterError(f"{self.label}: quiet_dt_ms must be >= dt_ms, got {quiet_dt_ms!r}")
+        self.quiet_dt_ms = quiet_dt_ms
+        self.quiet_after_ms = float(quiet_after_ms)
+        self.coarse_ms = 0.0
+        self._step_ms = self.dt_ms
+        self._quiet_from_ms = math.inf
+        self._input_seen_ms = math.inf
         self._h = self._load(mod_dir)
         self._sections_before = set(self._h.allsec())
         try:
@@ -227,12 +241,15 @@ class NeuronAdapter(Adapter):
         role: str = "output",
         description: str = "",
         section: Any = None,
+        event_only: bool = False,
     ) -> Variable:
         """Expose a NEURON pointer (`ref`, e.g. `syn._ref_g`) or a getter/setter pair as `name`.
 
         Naming the `section` that owns `ref` lets rising watches on it be native NetCons.
+        `event_only`: writing it acts only at the next input (a NetCon weight), so it does not
+        delay quiet steps.
         """
-        spec = _Spec(unit, role, ref, getter, setter, description, section)
+        spec = _Spec(unit, role, ref, getter, setter, description, section, event_only)
         self._entries[name] = entry_from_model_var(name, spec)
         return self._entries[name].variable
 
@@ -275,17 +292,22 @@ class NeuronAdapter(Adapter):
             rec.archive = []
             rec.live_t0_ms = t0_ms
         self._native.disarm()
-        self._no_rest_check_before_ms = -math.inf
+        self._after_external_change()
 
     def _get(self, name: str) -> float:
         return self._entry(name).get()
 
     def _set(self, name: str, value: float) -> None:
-        self._entry(name).set(value)
-        self._after_external_change()
+        entry = self._entry(name)
+        entry.set(value)
+        self._after_external_change(entry.event_only)
 
-    def _after_external_change(self) -> None:
+    def _after_external_change(self, event_only: bool = False) -> None:
+        """Rest checks start afresh; quiet steps wait `quiet_after_ms` unless only values that
+        act at the next input (NetCon weights) changed."""
         self._no_rest_check_before_ms = -math.inf
+        if not event_only:
+            self._quiet_from_ms = float(self._h.t) + self.quiet_after_ms
         if self.cvode:
             self._h.cvode.re_init()
 
@@ -330,7 +352,7 @@ class NeuronAdapter(Adapter):
             group.view[:] = values
             group.scatter(group.buffer)
             self._settable_groups.add(tuple(names))
-        self._after_external_change()
+        self._after_external_change(all(self._entry(n).event_only for n in names))
 
     def _pointers(self, names: list[str]) -> _PointerGroup | None:
         """The cached pointer group of `names`, or None if one of them has no pointer."""
@@ -357,40 +379,100 @@ class NeuronAdapter(Adapter):
         armed = [Armed(w, self._entry(w.variable)) for w in watches]
         if self.cvode:
             return self._advance_cvode(until_ms, armed)
+        self._step_ms = self.dt_ms
         self._h.dt = self.dt_ms
         fired = self._jump_if_quiet(until_ms, armed)
         if fired:
             return self._finish(until_ms, fired, watches)
+        while float(self._h.t) < until_ms - _STEP_TOL * self.dt_ms:
+            target, coarse = self._next_segment(until_ms)
+            self._step_ms = self.quiet_dt_ms if coarse else self.dt_ms
+            self._h.dt = self._step_ms
+            t0 = float(self._h.t)
+            try:
+                fired = self._steps(target, armed)
+            finally:
+                self._step_ms = self.dt_ms
+                self._h.dt = self.dt_ms
+            if coarse:
+                self.coarse_ms += float(self._h.t) - t0
+            else:
+                self._note_inputs(t0, float(self._h.t))
+            if fired:
+                return self._finish(until_ms, fired, watches)
+        return self._finish(until_ms, [], watches)
+
+    def _steps(self, until_ms: float, armed: list[Armed]) -> list[Watch]:
+        """Steps of `_step_ms` to `until_ms`; the watches that fired (then `h.t` is there)."""
         native, _ = split(armed, self._native.shared)
         self._native.prepare(native)
         native, stepped = split(armed, self._native.shared)
         if stepped:
             self._native.disarm()
-            return self._finish(until_ms, self._steps_checked(until_ms, armed), watches)
+            return self._steps_checked(until_ms, armed)
         if not native:
             self._native.disarm()
-            return self._finish(until_ms, self._steps_unchecked(until_ms), watches)
+            return self._steps_unchecked(until_ms)
         self._native.arm(native, float(self._h.t))
         n, _ = self._steps_to(until_ms)
         if n > 1:
-            t_bulk = float(self._h.t) + (n - 1) * self.dt_ms
+            t_bulk = float(self._h.t) + (n - 1) * self._step_ms
             fired = self._run(lambda: self._pc.psolve(t_bulk))
             if fired:
-                return self._finish(until_ms, fired, watches)
+                return fired
         # The last step is checked here: NEURON checks its thresholds only in the next step.
-        return self._finish(until_ms, self._steps_checked(until_ms, native), watches)
+        return self._steps_checked(until_ms, native)
+
+    def _next_segment(self, until_ms: float) -> tuple[float, bool]:
+        """Where the next run of steps ends, and whether it may use the quiet step.
+
+        Quiet steps need `quiet_dt_ms`, no open window reading this adapter (`exchanging`),
+        `quiet_after_ms` since the last input or external change, and end one regular step
+        before the next input. Regular steps run until the
+        quiet step may start again (past the next input when one comes first).
+        """
+        t = float(self._h.t)
+        if self.quiet_dt_ms is None:
+            return until_ms, False
+        t_input = self._input_seen_ms = self._next_event_time()
+        if self.exchanging:
+            return until_ms, False
+        if t >= self._quiet_from_ms - _STEP_TOL * self.dt_ms:
+            end = min(until_ms, t_input - self.dt_ms)
+            n = math.floor((end - t) / self.quiet_dt_ms + _STEP_TOL)
+            if n >= 1:
+                return t + n * self.quiet_dt_ms, True
+        quiet = t >= self._quiet_from_ms - _STEP_TOL * self.dt_ms
+        resume = t_input + self.quiet_after_ms if quiet else self._quiet_from_ms
+        return min(until_ms, max(resume, t + self.dt_ms)), False
+
+    def _note_inputs(self, t0_ms: float, t1_ms: float) -> None:
+        """Delay quiet steps after the inputs that arrived in (t0, t1] (walked when the model
+        lists its inputs; otherwise the end of the run counts as the last input)."""
+        if self.quiet_dt_ms is None:
+            return
+        next_input = getattr(self.model, "next_input_ms", None)
+        last = None
+        if next_input is not None:
+            x = float(next_input(t0_ms))
+            while x <= t1_ms + 1e-9:
+                last, x = x, float(next_input(x))
+        elif self._input_seen_ms <= t1_ms:
+            last = t1_ms
+        if last is not None:
+            self._quiet_from_ms = max(self._quiet_from_ms, last + self.quiet_after_ms)
 
     def _steps_to(self, until_ms: float) -> tuple[int, float]:
         """Whole steps to `until_ms` and the remainder (0 when `until_ms` is on the grid)."""
         span = until_ms - float(self._h.t)
-        n = max(0, math.floor(span / self.dt_ms + _STEP_TOL))
-        rest = span - n * self.dt_ms
-        return n, (rest if rest > _STEP_TOL * self.dt_ms else 0.0)
+        n = max(0, math.floor(span / self._step_ms + _STEP_TOL))
+        rest = span - n * self._step_ms
+        return n, (rest if rest > _STEP_TOL * self._step_ms else 0.0)
 
     def _steps_unchecked(self, until_ms: float) -> list[Watch]:
         n, rest = self._steps_to(until_ms)
         if n:
-            self._pc.psolve(float(self._h.t) + n * self.dt_ms)
+            self._pc.psolve(float(self._h.t) + n * self._step_ms)
         if rest:
             self._partial_step(rest)
         return []
@@ -424,7 +506,7 @@ class NeuronAdapter(Adapter):
         return check
 
     def _partial_step(self, dt_ms: float = 0.0) -> None:
-        """One step; a step of `dt_ms` < dt when given (then dt is restored)."""
+        """One step; a shorter step of `dt_ms` when given (then the step is restored)."""
         if not dt_ms:
             self._h.fadvance()
             return
@@ -432,7 +514,7 @@ class NeuronAdapter(Adapter):
         try:
             self._h.fadvance()
         finally:
-            self._h.dt = self.dt_ms
+            self._h.dt = self._step_ms
 
     def _run(self, integrate: Callable[[], object]) -> list[Watch]:
         """Call a NEURON integrator; a native watch firing unwinds it at the crossing step."""
@@ -672,3 +754,4 @@ class _Spec:
     setter: Callable[[float], None] | None
     description: str
     section: Any
+    event_only: bool

@@ -174,6 +174,9 @@ class Adapter(ABC):
         self._t_ms = math.nan
         self._initialized = False
         self._closed = False
+        # Set by the scheduler: a window reading this adapter's outputs is open. An adapter may
+        # integrate more coarsely while no one is reading (NeuronAdapter's quiet steps).
+        self.exchanging = False
 
     # ------------------------------------------------------------------ public API
     @property

@@ -405,6 +405,7 @@ class Scheduler:
             names = [n for n, _ in trig.while_open]
             c.target.set_many(names, [v for _, v in trig.while_open])
         state.open = state.touched = True
+        c.source.exchanging = True
         state.t_last_ms = t
         state.c_last = c.read()
         state.interval_ms = self.strategy.first_interval_ms(self._dt_ms)
@@ -425,6 +426,9 @@ class Scheduler:
         if state.saved:
             c.target.set_many([n for n, _ in state.saved], [v for _, v in state.saved])
         state.open = False
+        c.source.exchanging = any(
+            self._state[k.index].open for k in self.couplings if k.source is c.source
+        )
         state.due_ms = state.close_at_ms = math.inf
         if state.record is not None:
             state.record.close_ms = t

@@ -115,6 +115,7 @@ class NeuronVar:
     `ref` is a NEURON pointer (e.g. `seg._ref_v`) when one exists; `getter`/`setter` read
     and write the value in `unit` (setter None: read only). `role` as in timescales.Variable.
     `section` is the section holding `ref`, which a native (NetCon) watch needs.
+    `event_only`: writing it acts only at the next input event (a NetCon weight).
     """
 
     unit: str
@@ -123,6 +124,7 @@ class NeuronVar:
     getter: Callable[[], float] | None
     setter: Callable[[float], None] | None
     section: Any = None
+    event_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -395,7 +397,12 @@ def _spine_variables(spine: Spine) -> dict[str, NeuronVar]:
             section=spine.head,
         ),
         f"spine{spine.number}.weight": NeuronVar(
-            "1", "parameter", netcon._ref_weight[0], lambda: netcon.weight[0], set_weight
+            "1",
+            "parameter",
+            netcon._ref_weight[0],
+            lambda: netcon.weight[0],
+            set_weight,
+            event_only=True,
         ),
     }
 

@@ -595,3 +595,74 @@ def test_one_adapter_per_process_and_close_deletes_sections() -> None:
     assert {sec.name() for sec in h.allsec()} == before
     second = open_adapter()
     second.close()
+
+
+# ------------------------------------------------------------------ quiet steps
+def _two_bursts():
+    """The MSN `two` layout: 3 inputs to spine 1 from 20 ms, 3 more from 700 ms."""
+    from timescales.models.neuron import msn
+
+    cell = msn.MSN(spines="two")
+    cell.stimulate([1], [20.0, 30.0, 40.0, 700.0, 710.0, 720.0])
+    cell.apply_settings()
+    head = cell.spine(1).head(0.5)
+    cell.ca_rec = h.Vector().record(head._ref_total_catotal, 0.1)
+    cell.v_rec = h.Vector().record(cell.soma(0.5)._ref_v, 0.1)
+    return cell
+
+
+def _burst_run(**kwargs) -> tuple[NeuronAdapter, np.ndarray, np.ndarray]:
+    settings = {"celsius": 35.0, "v_init_mV": -87.75, "rest_tol_per_ms": None}
+    adapter = open_adapter(_two_bursts, **settings, **kwargs)
+    try:
+        for until in (300.0, 650.0, 900.0):
+            adapter.advance(until)
+        return adapter, np.array(adapter.model.ca_rec), np.array(adapter.model.v_rec)
+    finally:
+        adapter.close()
+
+
+def test_quiet_steps_between_bursts_leave_the_next_burst_as_regular_steps_have_it() -> None:
+    _, ca_ref, v_ref = _burst_run()
+    adapter, ca, v = _burst_run(quiet_dt_ms=1.0, quiet_after_ms=100.0)
+    # Quiet steps from 100 ms after the last input of a burst (inputs arrive 1 ms after
+    # their times) to one step before the next input: 141 to 699.975 ms, 821 to 900 ms.
+    assert adapter.coarse_ms == pytest.approx((699 - 141) + (900 - 821), abs=1.0)
+    burst = slice(6995, 8200)  # 699.5 to 820 ms: the second burst and its decay
+    assert ca_ref[burst].max() > 5 * ca_ref[burst][0]
+    # Quiet steps relax the sub-threshold calcium tail a little faster (measured: 1.7e-3 of
+    # the burst's peak, 3.7 % of the baseline at 699.5 ms); the burst itself follows.
+    np.testing.assert_allclose(ca[burst], ca_ref[burst], rtol=0, atol=2.5e-3 * ca_ref[burst].max())
+    i = 7000 + int(np.argmax(ca_ref[7000:8200]))
+    assert ca[i] == pytest.approx(ca_ref[i], rel=1e-3)
+    np.testing.assert_allclose(v[burst], v_ref[burst], rtol=0, atol=1e-3)
+
+
+QUIET = {"quiet_dt_ms": 1.0, "quiet_after_ms": 100.0, "v_init_mV": -87.75, "rest_tol_per_ms": None}
+
+
+def test_no_quiet_steps_while_a_window_reads_the_model() -> None:
+    adapter = open_adapter(_two_bursts, **QUIET)
+    try:
+        adapter.exchanging = True
+        adapter.advance(600.0)
+        assert adapter.coarse_ms == 0.0
+        adapter.exchanging = False
+        adapter.advance(650.0)
+        assert adapter.coarse_ms == pytest.approx(50.0)
+    finally:
+        adapter.close()
+
+
+def test_setting_a_state_delays_quiet_steps_but_a_weight_does_not() -> None:
+    adapter = open_adapter(_two_bursts, **QUIET)
+    try:
+        adapter.advance(200.0)
+        adapter.set("spine1.weight", 1.5)
+        adapter.advance(250.0)
+        assert adapter.coarse_ms == pytest.approx(250 - 141)  # last input arrived at 41 ms
+        adapter.set(f"{adapter.model.soma.name()}(0.5).v", -80.0)
+        adapter.advance(300.0)
+        assert adapter.coarse_ms == pytest.approx(250 - 141)
+    finally:
+        adapter.close()

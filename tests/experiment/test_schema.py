@@ -193,6 +193,11 @@ def test_model_names_hook_reports_unknown_names(tmp_path: Path) -> None:
             id="string-for-number",
         ),
         pytest.param(
+            MINIMAL + "[cell]\nquiet_dt_ms = 0.01\n",
+            "exp.toml: cell.quiet_dt_ms: 0 or a number >= dt_ms (0.025), got 0.01",
+            id="quiet-step-below-dt",
+        ),
+        pytest.param(
             MINIMAL + "[coupling]\nthreshold_mM = -1\n",
             "exp.toml: coupling.threshold_mM: a number > 0 (mM above rest), got -1",
             id="threshold",
@@ -358,7 +363,7 @@ def _leaf_keys(model: type[BaseModel], prefix: str = "") -> list[str]:
 def test_every_key_is_documented() -> None:
     doc = (ROOT / "docs" / "experiment-files.md").read_text()
     keys = _leaf_keys(ExperimentSpec)
-    assert len(keys) == 48
+    assert len(keys) == 50
     assert [k for k in keys if f"`{k}`" not in doc] == []
 
 

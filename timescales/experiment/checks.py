@@ -76,9 +76,13 @@ def _spine_list(path: str, numbers: tuple[int, ...] | list[int], cell: Cell) -> 
 
 
 def check_cell(cell: Cell) -> list[Problem]:
+    out = []
+    if 0 < cell.quiet_dt_ms < cell.dt_ms:
+        expected = f"0 or a number >= dt_ms ({cell.dt_ms:g})"
+        out.append(Problem("cell.quiet_dt_ms", expected, cell.quiet_dt_ms))
     if isinstance(cell.spines, str):
-        return []
-    out = [
+        return out
+    out += [
         Problem(f"cell.spines[{i}]", f"a spine number 1..{MAX_SPINE}", n)
         for i, n in enumerate(cell.spines)
         if not 1 <= n <= MAX_SPINE

@@ -103,7 +103,12 @@ class Experiment:
             return cell
 
         return NeuronAdapter(
-            build, label="neuron", dt_ms=cell_spec.dt_ms, v_init_mV=cell_spec.v_init_mV
+            build,
+            label="neuron",
+            dt_ms=cell_spec.dt_ms,
+            v_init_mV=cell_spec.v_init_mV,
+            quiet_dt_ms=cell_spec.quiet_dt_ms or None,
+            quiet_after_ms=cell_spec.quiet_after_ms,
         )
 
     def check(self) -> Any:
@@ -296,6 +301,7 @@ class Experiment:
             result.biochem_time_ms, result.output, result.weight = recorder.biochem_arrays()
         result.extra["wall_total_s"] = time.perf_counter() - wall0
         result.extra["neuron_jumped_ms"] = getattr(neuron, "jumped_ms", 0.0)
+        result.extra["neuron_quiet_steps_ms"] = getattr(neuron, "coarse_ms", 0.0)
         result.extra["clipped"] = {c.label: c.clipped for c in scheduler.couplings if c.clipped}
         if self._pool is not None:
             result.extra["worker_busy_s"] = self._pool.busy_s()

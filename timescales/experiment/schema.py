@@ -100,6 +100,10 @@ class Cell(Section):
     equilibration_ms: NonNegative = Field(100.0, description="a number >= 0 (ms)")
     v_init_mV: Number = Field(-87.75, description="a number (mV)")
     threads: int = Field(1, ge=1, description="an integer >= 1")
+    quiet_dt_ms: NonNegative = Field(
+        1.0, description="a number >= dt_ms, or 0 for regular steps throughout (ms)"
+    )
+    quiet_after_ms: NonNegative = Field(100.0, description="a number >= 0 (ms)")
 
 
 class Stimulus(Section):
