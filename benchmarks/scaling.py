@@ -1,11 +1,13 @@
 """Cost against spine count: electrical alone, coupled (event) and biochemistry alone.
 
     python benchmarks/scaling.py --out bench-out/scaling [--until 600] [--sizes two,onebranch,all]
+        [--workers 1]
 
 For each layout (2, 103 and 1504 spines; 18 stimulated where there are that many) a
-10-input 20 Hz train starts 100 ms after the electrical equilibration. Each run is its own
-process, so its peak memory is its own. Prints a table and writes scaling.csv and
-scaling.png.
+20 Hz train of 10 inputs (fewer if the run is shorter) begins 100 ms after the electrical
+equilibration. Each run is its own process, so its peak memory is its own (plus its
+largest worker's). The coupled runs keep the biochemistry in `--workers` processes beside
+NEURON. Prints a table and writes scaling.csv and scaling.png.
 """
 
 from __future__ import annotations
@@ -34,9 +36,11 @@ N_SPINES = {"two": 2, "onebranch": 103, "all": 1504}
 MODES = ("electrical", "coupled", "biochemistry")
 
 
-def experiment_text(layout: str, duration_ms: float, coupled: bool) -> str:
-    """The experiment file of one scaling point."""
+def experiment_text(layout: str, duration_ms: float, coupled: bool, workers: int = 1) -> str:
+    """The experiment file of one scaling point (`workers` biochemistry processes)."""
     spines = STIMULATED[layout]
+    # Inputs at 150 + 50 k ms (k >= 1) within the run, which ends 100 ms + duration_ms.
+    count = max(1, min(10, int((100.0 + duration_ms - 150.0) // 50.0)))
     text = f"""
 [experiment]
 name = "scaling_{layout}"
@@ -49,7 +53,7 @@ spines = "{layout}"
 spines = {spines}
 start_ms = 150.0
 rate_hz = 20.0
-count = 10
+count = {count}
 
 [record]
 interval_ms = 1.0
@@ -57,18 +61,21 @@ soma_v = true
 spine_calcium = "none"
 """
     if coupled:
-        text += """
+        text += f"""
 [biochemistry]
 model = "spine_network"
 instances = "stimulated"
 
 [coupling]
 mode = "event"
+workers = {workers}
 """
     return text
 
 
-def run_point(layout: str, mode: str, duration_ms: float, out_dir: Path) -> dict[str, float]:
+def run_point(
+    layout: str, mode: str, duration_ms: float, out_dir: Path, workers: int
+) -> dict[str, float]:
     """One measurement in this process (called in a child)."""
     start = time.perf_counter()
     if mode == "biochemistry":
@@ -77,7 +84,7 @@ def run_point(layout: str, mode: str, duration_ms: float, out_dir: Path) -> dict
         from timescales.experiment.runner import Experiment
 
         path = out_dir / f"{layout}_{mode}.toml"
-        path.write_text(experiment_text(layout, duration_ms, mode == "coupled"))
+        path.write_text(experiment_text(layout, duration_ms, mode == "coupled", workers))
         result = Experiment.from_file(path).run(
             output=out_dir / f"{layout}_{mode}.h5", overwrite=True
         )
@@ -85,8 +92,14 @@ def run_point(layout: str, mode: str, duration_ms: float, out_dir: Path) -> dict
     return {
         "wall_s": time.perf_counter() - start,
         "run_s": busy,
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
+        "peak_rss_mb": _peak_rss_mb(),
     }
+
+
+def _peak_rss_mb() -> float:
+    """Peak RSS of this process plus that of its largest finished child (a worker)."""
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return (own + resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024.0
 
 
 def _biochemistry_alone(n: int, duration_ms: float) -> float:
@@ -117,13 +130,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default="bench-out/scaling")
     parser.add_argument("--until", type=float, default=600.0, metavar="MS")
     parser.add_argument("--sizes", default="two,onebranch,all")
+    parser.add_argument(
+        "--workers", type=int, default=1, help="biochemistry processes beside NEURON (0: none)"
+    )
     parser.add_argument("--child", nargs=2, metavar=("LAYOUT", "MODE"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     if args.child:
         layout, mode = args.child
-        point = run_point(layout, mode, args.until, out)
+        point = run_point(layout, mode, args.until, out, args.workers)
         (out / f"{layout}_{mode}.json").write_text(json.dumps(point))
         return 0
     rows = []
@@ -131,6 +147,7 @@ def main(argv: list[str] | None = None) -> int:
         row = {"layout": layout, "spines": N_SPINES[layout], "stimulated": len(STIMULATED[layout])}
         for mode in MODES:
             cmd = [sys.executable, __file__, "--out", str(out), "--until", str(args.until)]
+            cmd += ["--workers", str(args.workers)]
             subprocess.run([*cmd, "--child", layout, mode], check=True)
             point = json.loads((out / f"{layout}_{mode}.json").read_text())
             row |= {f"{mode}_{k}": v for k, v in point.items()}

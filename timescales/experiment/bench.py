@@ -164,20 +164,27 @@ def write_outputs(rows: list[Row], out_dir: Path, header: str) -> None:
 
 
 def _plot(rows: list[Row], path: Path) -> None:
+    """Error against exchanges; without a lockstep run (no errors), wall time against them."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    errors = [r.values.get("max_weight_rel_error", float("nan")) for r in rows]
+    with_errors = any(np.isfinite(e) for e in errors)
     fig, ax = plt.subplots(figsize=(6, 4))
-    for r in rows:
-        err = r.values.get("max_weight_rel_error", float("nan"))
-        ax.scatter(r.values["exchanges"], max(err, 1e-8))
-        ax.annotate(r.strategy, (r.values["exchanges"], max(err, 1e-8)), fontsize=7)
+    for r, err in zip(rows, errors, strict=True):
+        x = max(r.values["exchanges"], 1.0)
+        y = max(err, 1e-8) if with_errors else max(r.values["wall_s"], 1e-3)
+        if np.isfinite(y):
+            ax.scatter(x, y)
+            ax.annotate(r.strategy, (x, y), fontsize=7)
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("exchanges")
-    ax.set_ylabel("max relative error of final weights vs lockstep")
+    ax.set_ylabel(
+        "max relative error of final weights vs lockstep" if with_errors else "wall time (s)"
+    )
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
