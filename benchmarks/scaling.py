@@ -5,8 +5,8 @@
 
 For each layout (2, 103 and 1504 spines; 18 stimulated where there are that many) a
 20 Hz train of 10 inputs (fewer if the run is shorter) begins 100 ms after the electrical
-equilibration. Each run is its own process, so its peak memory is its own (plus its
-largest worker's). The coupled runs keep the biochemistry in `--workers` processes beside
+equilibration. Each run is its own process, so its peak memory (with its workers') is
+its own. The coupled runs keep the biochemistry in `--workers` processes beside
 NEURON. Prints a table and writes scaling.csv and scaling.png.
 """
 
@@ -15,13 +15,14 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import resource
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
+
+from timescales.memory import PeakMemory
 
 #: Spines stimulated per layout: the flagship's 18 in `all`, 18 distal ones in `onebranch`.
 STIMULATED = {
@@ -78,28 +79,19 @@ def run_point(
 ) -> dict[str, float]:
     """One measurement in this process (called in a child)."""
     start = time.perf_counter()
-    if mode == "biochemistry":
-        busy = _biochemistry_alone(len(STIMULATED[layout]), duration_ms)
-    else:
-        from timescales.experiment.runner import Experiment
+    with PeakMemory() as memory:
+        if mode == "biochemistry":
+            busy = _biochemistry_alone(len(STIMULATED[layout]), duration_ms)
+        else:
+            from timescales.experiment.runner import Experiment
 
-        path = out_dir / f"{layout}_{mode}.toml"
-        path.write_text(experiment_text(layout, duration_ms, mode == "coupled", workers))
-        result = Experiment.from_file(path).run(
-            output=out_dir / f"{layout}_{mode}.h5", overwrite=True
-        )
-        busy = result.stats.wall_s
-    return {
-        "wall_s": time.perf_counter() - start,
-        "run_s": busy,
-        "peak_rss_mb": _peak_rss_mb(),
-    }
-
-
-def _peak_rss_mb() -> float:
-    """Peak RSS of this process plus that of its largest finished child (a worker)."""
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return (own + resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024.0
+            path = out_dir / f"{layout}_{mode}.toml"
+            path.write_text(experiment_text(layout, duration_ms, mode == "coupled", workers))
+            result = Experiment.from_file(path).run(
+                output=out_dir / f"{layout}_{mode}.h5", overwrite=True
+            )
+            busy = result.stats.wall_s
+    return {"wall_s": time.perf_counter() - start, "run_s": busy, "peak_rss_mb": memory.peak_mb}
 
 
 def _biochemistry_alone(n: int, duration_ms: float) -> float:

@@ -66,3 +66,15 @@ def test_scaling_on_the_two_spine_cell(tmp_path: Path) -> None:
     assert float(row["coupled_run_s"]) > 0
     assert float(row["electrical_run_s"]) > 0
     assert (out / "scaling.png").exists()
+
+
+def test_flagship_script_on_the_demo(tmp_path: Path) -> None:
+    out = tmp_path / "flagship"
+    demo = str(ROOT / "examples" / "demo.toml")
+    text = _run("flagship.py", "--experiment", demo, "--out", str(out), "--until", "170")
+    (row,) = _rows(out / "flagship.csv")
+    assert float(row["simulated_ms"]) == 170.0
+    # one calcium coupling: FixedInterval(1 ms) would exchange once per simulated ms
+    assert int(row["fixed_1ms_calcium_exchanges"]) == 170
+    assert 0 < int(row["calcium_exchanges"]) < 170
+    assert "| peak_memory_mb |" in text

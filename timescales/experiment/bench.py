@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import resource
 import subprocess
 import sys
 import time
@@ -20,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from timescales.memory import PeakMemory
 
 #: The strategies compared, by name: coupling mode plus overrides of the [coupling] table.
 VARIANTS: dict[str, dict[str, Any]] = {
@@ -76,7 +77,8 @@ def run_child(experiment: str, variant: str, out_dir: Path, until_ms: float | No
     base = Experiment.from_file(experiment)
     exp = Experiment(_override(base.spec, VARIANTS[variant]), base.source)
     start = time.perf_counter()
-    result = exp.run(until_ms=until_ms, output=out_dir / f"{variant}.h5", overwrite=True)
+    with PeakMemory() as memory:
+        result = exp.run(until_ms=until_ms, output=out_dir / f"{variant}.h5", overwrite=True)
     wall = time.perf_counter() - start
     adapters = result.stats.adapters
     electrical = adapters["neuron"].wall_s if "neuron" in adapters else 0.0
@@ -90,7 +92,7 @@ def run_child(experiment: str, variant: str, out_dir: Path, until_ms: float | No
         "exchanges": result.stats.n_exchanges,
         "adapter_calls": sum(a.n_advance + a.n_get + a.n_set for a in adapters.values()),
         "early_stops": sum(a.n_early for a in adapters.values()),
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
+        "peak_rss_mb": memory.peak_mb,
         "spines": result.spines.tolist(),
         "final_weights": result.weight[-1].tolist(),
         "influx_by_coupling": _influx(result.stats.windows),

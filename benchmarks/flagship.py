@@ -1,0 +1,100 @@
+"""Run an experiment (by default the study's flagship) to the end: time, memory, exchanges.
+
+    python benchmarks/flagship.py --out bench-out/flagship [--until MS] [--workers 2]
+        [--experiment examples/long_tstop_allbranch_cpm_two_branches_stims_20_Hz.toml]
+
+Prints progress every minute and a table at the end, and writes flagship.csv: wall time
+(total, NEURON, RoadRunner in this process), peak memory of the process with its workers,
+windows, syncs, exchanges (calcium and weight) against the calcium exchanges
+FixedInterval(1 ms) would make over the same run, the NEURON time run with quiet steps,
+and the final weights.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+import time
+from pathlib import Path
+
+from timescales import Experiment
+from timescales.memory import PeakMemory
+
+ROOT = Path(__file__).resolve().parents[1]
+FLAGSHIP = ROOT / "examples" / "long_tstop_allbranch_cpm_two_branches_stims_20_Hz.toml"
+
+
+class MinuteProgress:
+    """A progress callback that prints one line per minute of wall time."""
+
+    def __init__(self, memory: PeakMemory) -> None:
+        self.memory = memory
+        self.start = time.perf_counter()
+        self.last = 0.0
+
+    def __call__(self, t_ms: float, end_ms: float, n_open: int) -> None:
+        now = time.perf_counter() - self.start
+        if now - self.last >= 60.0:
+            self.last = now
+            print(
+                f"{now:7.0f} s  t = {t_ms:8.1f} / {end_ms:.0f} ms  open windows {n_open}  "
+                f"peak {self.memory.peak_mb:.0f} MB",
+                flush=True,
+            )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--experiment", type=Path, default=FLAGSHIP)
+    parser.add_argument("--out", type=Path, default=Path("bench-out/flagship"))
+    parser.add_argument("--until", type=float, default=None, metavar="MS")
+    parser.add_argument("--workers", type=int, default=None, help="override coupling.workers")
+    args = parser.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    overrides = {} if args.workers is None else {"coupling.workers": args.workers}
+    experiment = Experiment.from_file(args.experiment, **overrides)
+    start = time.perf_counter()
+    with PeakMemory() as memory:
+        result = experiment.run(
+            until_ms=args.until,
+            output=args.out / "flagship.h5",
+            overwrite=True,
+            progress=MinuteProgress(memory),
+        )
+    wall = time.perf_counter() - start
+    stats = result.stats
+    calcium = {k: n for k, n in stats.exchanges.items() if k.startswith("ca")}
+    duration_ms = stats.t_end_ms - stats.t_start_ms
+    fixed_1ms = len(calcium) * round(duration_ms)
+    weights = list(result.final_weights().values())
+    row = {
+        "experiment": args.experiment.stem,
+        "workers": experiment.spec.coupling.workers,
+        "simulated_ms": duration_ms,
+        "wall_s": wall,
+        "neuron_s": stats.adapters["neuron"].wall_s,
+        "roadrunner_s": sum(a.wall_s for k, a in stats.adapters.items() if k != "neuron"),
+        "peak_memory_mb": memory.peak_mb,
+        "windows": len(stats.windows),
+        "syncs": stats.syncs,
+        "exchanges": stats.n_exchanges,
+        "calcium_exchanges": sum(calcium.values()),
+        "fixed_1ms_calcium_exchanges": fixed_1ms,
+        "fewer_than_fixed_1ms": fixed_1ms / max(1, stats.n_exchanges),
+        "neuron_quiet_steps_ms": result.extra.get("neuron_quiet_steps_ms", 0.0),
+        "min_final_weight": min(weights, default=float("nan")),
+        "max_final_weight": max(weights, default=float("nan")),
+    }
+    with (args.out / "flagship.csv").open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(row))
+        writer.writeheader()
+        writer.writerow(row)
+    print("| quantity | value |\n|---|---|")
+    for key, value in row.items():
+        print(f"| {key} | {value:.6g} |" if isinstance(value, float) else f"| {key} | {value} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
