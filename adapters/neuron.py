@@ -292,7 +292,8 @@ class NeuronAdapter(Adapter):
             rec.archive = []
             rec.live_t0_ms = t0_ms
         self._native.disarm()
-        self._after_external_change()
+        self._no_rest_check_before_ms = -math.inf
+        self._quiet_from_ms = t0_ms + self.quiet_after_ms
 
     def _get(self, name: str) -> float:
         return self._entry(name).get()

@@ -143,8 +143,10 @@ class Scheduler:
                 self._outputs.setdefault(id(c.source), []).append(c)
         self._output_ids = {c.index for outs in self._outputs.values() for c in outs}
         self._windows_of: dict[int, list[_State]] = {}
+        self._windows_reading: dict[int, list[_State]] = {}
         for c in self._windowed:
             self._windows_of.setdefault(id(c.target), []).append(self._state[c.index])
+            self._windows_reading.setdefault(id(c.source), []).append(self._state[c.index])
         self._series_by_source: dict[int, tuple[Adapter, list[str]]] = {}
         self._history: dict[int, _OutputHistory] = {}
         self._schedule = list(strategy.schedule_ms())
@@ -405,7 +407,7 @@ class Scheduler:
             names = [n for n, _ in trig.while_open]
             c.target.set_many(names, [v for _, v in trig.while_open])
         state.open = state.touched = True
-        c.source.exchanging = True
+        self._mark_exchanging(c.source)
         state.t_last_ms = t
         state.c_last = c.read()
         state.interval_ms = self.strategy.first_interval_ms(self._dt_ms)
@@ -426,14 +428,16 @@ class Scheduler:
         if state.saved:
             c.target.set_many([n for n, _ in state.saved], [v for _, v in state.saved])
         state.open = False
-        c.source.exchanging = any(
-            self._state[k.index].open for k in self.couplings if k.source is c.source
-        )
+        self._mark_exchanging(c.source)
         state.due_ms = state.close_at_ms = math.inf
         if state.record is not None:
             state.record.close_ms = t
         if self._trace:
             self.stats.trace.append(f"{t:g} {c.label} window closed")
+
+    def _mark_exchanging(self, source: Adapter) -> None:
+        """Tell a source whether a window reads it (NeuronAdapter's quiet steps wait)."""
+        source.exchanging = any(s.open for s in self._windows_reading[id(source)])
 
     def _closes(
         self, c: CompiledCoupling, trig: Window, state: _State, t: float, value: float
