@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from timescales.errors import ConfigError, UnknownNameError
+from timescales.models.neuron.axial import spine_axial
 from timescales.models.neuron.layouts import SpineSite, select_sites
 from timescales.models.neuron.mechanisms import load_msn_mechanisms
 
@@ -99,7 +100,7 @@ DENSITIES: dict[str, dict[str, tuple[str, float]]] = {
     "distal": {**_COMMON_DENDRITE, "kas": ("gbar", 0.00095142), "kaf": ("gbar", 0.020584)},
 }
 MSN_POOLS = ("cadyn", "caldyn")
-SPINE_POOLS = ("catrack", "caltrack")
+SPINE_POOLS = ("catrack", "caltrack")  # their shells diffuse along the spine: axial.py
 
 # Spine sections (spines.md 1): (L um, diam um, nseg, Ra ohm cm).
 NECK = (1.5, 0.1, 3, RA_OHM_CM)
@@ -143,7 +144,10 @@ class SimulationSettings:
 
 @dataclass
 class Spine:
-    """One explicit spine: neck -> head -> PSD sections, AMPA and NMDA in the PSD."""
+    """One explicit spine: neck -> head -> PSD sections, AMPA and NMDA in the PSD.
+
+    `axial`: the SpineAxial point process diffusing the spine's calcium shells axially.
+    """
 
     number: int
     site: SpineSite
@@ -156,6 +160,7 @@ class Spine:
     nmda_stim: Any
     ampa_netcon: Any
     nmda_netcon: Any
+    axial: Any
     times_ms: dict[str, list[float]] = field(default_factory=lambda: {"ampa": [], "nmda": []})
     _vectors: dict[str, Any] = field(default_factory=dict, repr=False)
 
@@ -273,8 +278,20 @@ class MSN:
         ampa_stim, nmda_stim = h.VecStim(), h.VecStim()
         ampa_netcon = h.NetCon(ampa_stim, ampa, 0.0, SYNAPSE_DELAY_MS, 1.0)
         nmda_netcon = h.NetCon(nmda_stim, nmda, 0.0, SYNAPSE_DELAY_MS, 1.0)
+        axial = spine_axial(h, (neck, head, psd))
         return Spine(
-            n, site, neck, head, psd, ampa, nmda, ampa_stim, nmda_stim, ampa_netcon, nmda_netcon
+            n,
+            site,
+            neck,
+            head,
+            psd,
+            ampa,
+            nmda,
+            ampa_stim,
+            nmda_stim,
+            ampa_netcon,
+            nmda_netcon,
+            axial,
         )
 
     # --- stimuli ----------------------------------------------------------------------

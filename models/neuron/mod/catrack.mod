@@ -3,7 +3,7 @@ TITLE catrack: radial diffusion, buffering and pump of the ca pool in spines
 COMMENT
 NEURON's classic four-shell "cdp" scheme (NEURON book, chapter 9): in each segment the
 cylinder is cut into NANN concentric shells; ca diffuses radially between shells and
-axially between neighbouring segments of this mechanism (LONGITUDINAL_DIFFUSION), binds a
+axially between neighbouring segments of this mechanism (see `scheme`), binds a
 buffer in every shell and is extruded by an electrogenic membrane pump whose current is
 written back as ica.
 
@@ -12,7 +12,9 @@ axial diffusion. The original solved it with METHOD sparse (a generic sparse New
 that dominated the run time). Here the same backward-Euler equations are solved by
 `shells`, a hand-written Newton iteration: buffer and pump updates are eliminated
 analytically, leaving a 4 x 4 tridiagonal system per iteration (Thomas algorithm). Axial
-diffusion is applied afterwards by NEURON, as before. Fixed step only (no CVODE).
+diffusion is applied afterwards, as NEURON's LONGITUDINAL_DIFFUSION would, by
+timescales.models.neuron.axial (NEURON 9's own spends more than the rest of the MSN's
+step in it). Fixed step only (no CVODE).
 ENDCOMMENT
 
 NEURON {
@@ -116,7 +118,9 @@ FUNCTION face_factor(i) {
 KINETIC scheme {
     COMPARTMENT i, diam * diam * shell_fraction(i) { ca caBuffer Buffer }
     COMPARTMENT (1e10) * parea { pump pumpca }
-    LONGITUDINAL_DIFFUSION i, DCa * diam * diam * shell_fraction(i) { ca }
+    : Axial diffusion is solved outside this file, by timescales.models.neuron.axial (the
+    : same staggered scheme as NEURON's, much faster); NEURON would solve this statement:
+    : LONGITUDINAL_DIFFUSION i, DCa * diam * diam * shell_fraction(i) { ca }
 
     ~ ca[0] + pump <-> pumpca (k1 * parea * (1e10), k2 * parea * (1e10))
     ~ pumpca <-> pump ((k3 * parea * (1e10)), (k4 * cao * parea * (1e10)))

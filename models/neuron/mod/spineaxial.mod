@@ -1,0 +1,153 @@
+TITLE SpineAxial: axial diffusion of the catrack and caltrack shells along one spine
+
+COMMENT
+Written for this project. The shell calcium of catrack (ca[4]) and caltrack (cal[4])
+diffuses along the spine's five segments: neck (3), head, PSD. NEURON's
+LONGITUDINAL_DIFFUSION would solve this, but in NEURON 9 it costs more than the rest of
+the MSN's step (per-node data-handle lookups). This point process solves the same scheme
+for one spine, as NEURON's staggered step does: after the mechanism states, per shell,
+backward Euler of pure diffusion on the chain,
+    (1 - dt L) x_new = x_old,
+with NEURON's coefficients: between node k and its parent k-1, flux coefficient
+D (s_k + s_(k-1)) / 2 (s = diam^2; the shell's cross-section factor cancels), divided by
+the volume (s) of the row's node and by af_k (parent row) or bf_k (own row), the
+half-distance factors NEURON derives from the segment lengths. Only the shell states
+change; cai and cali keep the values the states set, as under NEURON's own solve.
+The POINTERs (ca<n>, cl<n>: shell 0 of node n = 0..4, from the neck's first segment to
+the PSD) and the coefficients are set by timescales.models.neuron.axial. Fixed step only.
+
+`diffuse` runs in NEURON's state pass, after catrack's and caltrack's
+states because NEURON steps mechanisms in registration order, which nrnivmodl takes from
+the sorted file names. The test against NEURON's LONGITUDINAL_DIFFUSION guards that order.
+ENDCOMMENT
+
+VERBATIM
+#define FIRST_POINTER 2 /* after the point process's area and Point_process */
+ENDVERBATIM
+
+NEURON {
+    THREADSAFE
+    POINT_PROCESS SpineAxial
+    POINTER ca0, ca1, ca2, ca3, ca4, cl0, cl1, cl2, cl3, cl4
+    POINTER Dca, Dcl
+    RANGE af1, af2, af3, af4, bf1, bf2, bf3, bf4, s0, s1, s2, s3, s4
+}
+
+UNITS {
+    (mM) = (milli/liter)
+    (um) = (micron)
+}
+
+PARAMETER {
+    af1 = 0 (/um2)
+    af2 = 0 (/um2)
+    af3 = 0 (/um2)
+    af4 = 0 (/um2)
+    bf1 = 0 (/um2)
+    bf2 = 0 (/um2)
+    bf3 = 0 (/um2)
+    bf4 = 0 (/um2)
+    s0 = 1 (um2)
+    s1 = 1 (um2)
+    s2 = 1 (um2)
+    s3 = 1 (um2)
+    s4 = 1 (um2)
+}
+
+ASSIGNED {
+    dt (ms)
+    Dca (um2/ms)
+    Dcl (um2/ms)
+    ca0 ca1 ca2 ca3 ca4 (mM)
+    cl0 cl1 cl2 cl3 cl4 (mM)
+    lo1 lo2 lo3 lo4
+    m1 m2 m3 m4
+    p0 p1 p2 p3 p4
+}
+
+BREAKPOINT {
+    SOLVE diffuse
+}
+
+PROCEDURE diffuse() {
+    : Each POINTER is resolved once per step (NEURON 9 resolves one on every access).
+    factor(Dca)
+    shells(0)
+    factor(Dcl)
+    shells(1)
+}
+
+PROCEDURE shells(pool) {
+    : x <- (1 - dt L)^-1 x for the 4 shells of the pool, with the factors of `factor`.
+VERBATIM
+    /* POINTER ca<n> (cl<n>) is shell 0 of node n; NEURON stores an array STATE's elements
+       contiguously per instance, so shell j is at offset j. */
+    int shell, node;
+    double* c[5];
+    double x[5];
+    for (node = 0; node < 5; ++node) {
+        c[node] = _ppvar[FIRST_POINTER + 5 * (int) _lpool + node].get<double*>();
+    }
+    for (shell = 0; shell < 4; ++shell) {
+        for (node = 0; node < 5; ++node) {
+            x[node] = c[node][shell];
+        }
+        x[3] -= m4 * x[4];
+        x[2] -= m3 * x[3];
+        x[1] -= m2 * x[2];
+        x[0] -= m1 * x[1];
+        x[0] *= p0;
+        x[1] = (x[1] - lo1 * x[0]) * p1;
+        x[2] = (x[2] - lo2 * x[1]) * p2;
+        x[3] = (x[3] - lo3 * x[2]) * p3;
+        x[4] = (x[4] - lo4 * x[3]) * p4;
+        for (node = 0; node < 5; ++node) {
+            c[node][shell] = x[node];
+        }
+    }
+ENDVERBATIM
+}
+
+INITIAL {
+VERBATIM
+    /* shells() indexes the POINTERs ca0..ca4, cl0..cl4 as declared, from ca0 */
+    if (&ca0 != _ppvar[FIRST_POINTER].get<double*>() || &cl4 != _ppvar[FIRST_POINTER + 9].get<double*>()) {
+        hoc_execerror("SpineAxial: unexpected POINTER layout", 0);
+    }
+ENDVERBATIM
+}
+
+PROCEDURE factor(D (um2/ms)) {
+    : Eliminate the chain from the PSD (node 4) to the root: multipliers m, pivots 1/p.
+    LOCAL up1, up2, up3, up4, c, d0, d1, d2, d3, d4
+    c = D * (s1 + s0) / 2
+    up1 = -dt * af1 * c / s0
+    lo1 = -dt * bf1 * c / s1
+    c = D * (s2 + s1) / 2
+    up2 = -dt * af2 * c / s1
+    lo2 = -dt * bf2 * c / s2
+    c = D * (s3 + s2) / 2
+    up3 = -dt * af3 * c / s2
+    lo3 = -dt * bf3 * c / s3
+    c = D * (s4 + s3) / 2
+    up4 = -dt * af4 * c / s3
+    lo4 = -dt * bf4 * c / s4
+    d0 = 1 - up1
+    d1 = 1 - lo1 - up2
+    d2 = 1 - lo2 - up3
+    d3 = 1 - lo3 - up4
+    d4 = 1 - lo4
+    m4 = up4 / d4
+    d3 = d3 - m4 * lo4
+    m3 = up3 / d3
+    d2 = d2 - m3 * lo3
+    m2 = up2 / d2
+    d1 = d1 - m2 * lo2
+    m1 = up1 / d1
+    d0 = d0 - m1 * lo1
+    p0 = 1 / d0
+    p1 = 1 / d1
+    p2 = 1 / d2
+    p3 = 1 / d3
+    p4 = 1 / d4
+}
