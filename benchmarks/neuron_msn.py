@@ -9,8 +9,9 @@ Part 2 (`--compare-layout`, `--compare-tstop-ms`): our build against the referen
 a smaller stimulated run: speed ratio and the largest difference of head calcium.
 
 The reference build is this package's mod files with catrack/caltrack switched back to
-`SOLVE scheme METHOD sparse` and rubin to `SOLVE equations METHOD derivimplicit` (the
-original solves of the same equations). Every case
+`SOLVE scheme METHOD sparse` with NEURON's own LONGITUDINAL_DIFFUSION (SpineAxial off) and
+rubin to `SOLVE equations METHOD derivimplicit` (the original solves of the same
+equations). Every case
 runs in its own process (NEURON loads one set of mechanisms per process).
 
     python benchmarks/neuron_msn.py --out DIR [--tstop-ms 500] [--skip-all]
@@ -33,28 +34,11 @@ from pathlib import Path
 STIMULATED_SPINES = 10  # the first ten spines get 5 inputs at 50 Hz in the comparison
 
 
-# The original solve of each hand-solved mechanism: the SOLVE line that replaces ours.
-ORIGINAL_SOLVES = {
-    "catrack": ("SOLVE shells\n", "SOLVE scheme METHOD sparse\n"),
-    "caltrack": ("SOLVE shells\n", "SOLVE scheme METHOD sparse\n"),
-    "rubin": ("SOLVE detectors\n", "SOLVE equations METHOD derivimplicit\n"),
-}
-
-
 def reference_mod_dir(target: Path) -> Path:
-    """A copy of the mod files whose hand-solved blocks use the original's NEURON methods."""
-    from timescales.models.neuron.mechanisms import MOD_DIR
+    """A copy of the mod files that NEURON solves with the original's methods."""
+    from timescales.models.neuron.mechanisms import ORIGINAL_SOLVES, variant_mod_dir
 
-    target.mkdir(parents=True, exist_ok=True)
-    for path in MOD_DIR.glob("*.mod"):
-        text = path.read_text()
-        if path.stem in ORIGINAL_SOLVES:
-            ours, original = ORIGINAL_SOLVES[path.stem]
-            if ours not in text:
-                raise RuntimeError(f"{path}: no {ours.strip()!r} to replace")
-            text = text.replace(ours, original)
-        (target / path.name).write_text(text)
-    return target
+    return variant_mod_dir(target, ORIGINAL_SOLVES)
 
 
 def worker(spec: dict) -> dict:

@@ -23,6 +23,23 @@ DATA_DIR = Path(__file__).resolve().parent / "data"
 
 _state: dict[str, Any] = {"mod_dir": None, "vectors": []}
 
+# Text replacements that turn our mod files into builds NEURON solves itself (references
+# for tests and benchmarks): NEURON's LONGITUDINAL_DIFFUSION instead of SpineAxial; with
+# ORIGINAL_SOLVES also METHOD sparse / derivimplicit instead of our hand-written solves.
+_NEURON_LONGITUDINAL = [("    : LONGITUDINAL_DIFFUSION", "    LONGITUDINAL_DIFFUSION")]
+NEURON_AXIAL: dict[str, list[tuple[str, str]]] = {
+    "catrack": _NEURON_LONGITUDINAL,
+    "caltrack": _NEURON_LONGITUDINAL,
+    "spineaxial": [("    SOLVE diffuse\n", "")],
+}
+_SPARSE = ("SOLVE shells\n", "SOLVE scheme METHOD sparse\n")
+ORIGINAL_SOLVES: dict[str, list[tuple[str, str]]] = {
+    **NEURON_AXIAL,
+    "catrack": [*_NEURON_LONGITUDINAL, _SPARSE],
+    "caltrack": [*_NEURON_LONGITUDINAL, _SPARSE],
+    "rubin": [("SOLVE detectors\n", "SOLVE equations METHOD derivimplicit\n")],
+}
+
 
 def tau_tables() -> dict[tuple[str, str], tuple[list[float], list[float]]]:
     """(mechanism, FUNCTION_TABLE name) -> (v_mV, tau_ms) from data/tau_tables.csv."""
@@ -34,6 +51,19 @@ def tau_tables() -> dict[tuple[str, str], tuple[list[float], list[float]]]:
             v_mV.append(float(row["v_mV"]))
             tau_ms.append(float(row["tau_ms"]))
     return dict(tables)
+
+
+def variant_mod_dir(target: Path, replacements: dict[str, list[tuple[str, str]]]) -> Path:
+    """Write our mod files with `replacements` (stem -> [(ours, theirs)]) into `target`."""
+    target.mkdir(parents=True, exist_ok=True)
+    for path in MOD_DIR.glob("*.mod"):
+        text = path.read_text()
+        for ours, theirs in replacements.get(path.stem, []):
+            if ours not in text:
+                raise ModelError(f"{path}: no {ours.strip()!r} to replace")
+            text = text.replace(ours, theirs)
+        (target / path.name).write_text(text)
+    return target
 
 
 def load_msn_mechanisms(mod_dir: Path | None = None) -> ModuleType:

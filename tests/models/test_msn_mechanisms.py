@@ -363,35 +363,50 @@ def test_shell_pool_rests_where_the_pump_balances(h, compartment) -> None:
     assert sec(0.5).cali == pytest.approx(K2 * K4 * 5.0 / (K1 * K3), rel=1e-4)
 
 
-def test_axial_diffusion_conserves_calcium_and_evens_it_out(h, compartment) -> None:
-    sec = compartment("catrack", diam_um=0.5)
-    sec.nseg = 3
+def test_spine_axial_conserves_calcium_and_evens_it_out(h) -> None:
+    """SpineAxial on a spine-shaped chain without pump or channels: amount kept, then uniform."""
+    from timescales.models.neuron.axial import spine_axial
+    from timescales.models.neuron.msn import HEAD, NECK, PSD
+
+    chain = []
+    for name, (length, diam, nseg, _) in (("neck", NECK), ("head", HEAD), ("psd", PSD)):
+        sec = h.Section(name=f"chain_{name}")
+        sec.L, sec.diam, sec.nseg, sec.cm = length, diam, nseg, 1e9
+        sec.insert("catrack")
+        sec.insert("caltrack")
+        for seg in sec:
+            seg.caltrack.TotalPump = 0.0
+        if chain:
+            sec.connect(chain[-1](1))
+        chain.append(sec)
+    axial = spine_axial(h, chain)
     saved = h.TotalPump_catrack
     h.TotalPump_catrack = 0.0
+    segments = [seg for sec in chain for seg in sec]
+
+    def amount(seg) -> float:
+        volume = seg.diam**2 * seg.sec.L / seg.sec.nseg
+        return volume * sum(
+            (seg.catrack.ca[i] + seg.catrack.caBuffer[i]) * VRAT[i] for i in range(4)
+        )
+
     try:
         h.finitialize(-80.0)
-        first = sec(1 / 6).catrack
         for i in range(4):
-            first.ca[i] = 0.01
-
-        def amount():
-            return sum(
-                (seg.catrack.ca[i] + seg.catrack.caBuffer[i]) * VRAT[i]
-                for seg in sec
-                for i in range(4)
-            )
-
-        before = amount()
+            segments[-1].catrack.ca[i] = 0.01
+        before = sum(amount(seg) for seg in segments)
         for _ in range(int(20 / DT_MS)):
             h.fadvance()
-        assert amount() == pytest.approx(before, rel=1e-9)
-        tips = [sec(x).catrack.ca[0] for x in (1 / 6, 5 / 6)]
-        assert tips[0] > tips[1] > 0.001
+        assert sum(amount(seg) for seg in segments) == pytest.approx(before, rel=1e-9)
+        free = [seg.catrack.ca[0] for seg in segments]
+        assert free[4] > free[3] > free[2] > free[1] > free[0] > 0.001
         for _ in range(int(2000 / DT_MS)):
             h.fadvance()
-        assert sec(1 / 6).catrack.ca[0] == pytest.approx(sec(5 / 6).catrack.ca[0], rel=1e-3)
+        assert segments[0].catrack.ca[0] == pytest.approx(segments[-1].catrack.ca[0], rel=1e-3)
+        assert segments[0].caltrack.cal[0] == pytest.approx(0.001, rel=1e-9)
     finally:
         h.TotalPump_catrack = saved
+        del axial
 
 
 def test_catotal_is_the_sum_of_both_pools(h, compartment) -> None:
@@ -519,11 +534,6 @@ def test_vecstim_emits_each_time(h, compartment) -> None:
 
 
 # --- hand-written solves against NEURON's own methods on the same equations -------------
-ORIGINAL_SOLVES = {
-    "catrack": ("SOLVE shells\n", "SOLVE scheme METHOD sparse\n"),
-    "caltrack": ("SOLVE shells\n", "SOLVE scheme METHOD sparse\n"),
-    "rubin": ("SOLVE detectors\n", "SOLVE equations METHOD derivimplicit\n"),
-}
 STIMULATED_RUN = """
 import sys, json
 from pathlib import Path
@@ -544,36 +554,39 @@ print(json.dumps({"ca": list(ca), "detP": list(w)}))
 """
 
 
+def stimulated_run(*args: str) -> dict[str, np.ndarray]:
+    env = {**os.environ, "NEURON_MODULE_OPTIONS": "-nogui"}
+    out = subprocess.run(
+        [sys.executable, "-c", STIMULATED_RUN, *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return {k: np.array(v) for k, v in json.loads(out.stdout.strip().splitlines()[-1]).items()}
+
+
+def test_spine_axial_matches_neurons_longitudinal_diffusion(tmp_path) -> None:
+    """SpineAxial against NEURON's own LONGITUDINAL_DIFFUSION of the same shells."""
+    from timescales.models.neuron.mechanisms import NEURON_AXIAL, variant_mod_dir
+
+    neuron_axial = variant_mod_dir(tmp_path / "mod", NEURON_AXIAL)
+    ours, theirs = stimulated_run(), stimulated_run(str(neuron_axial))
+    assert ours["ca"].max() > 3e-3
+    assert np.max(np.abs(ours["ca"] - theirs["ca"])) < 1e-12 * ours["ca"].max()
+    assert np.max(np.abs(ours["detP"] - theirs["detP"])) < 1e-12 * ours["detP"].max()
+
+
 @pytest.mark.slow
 def test_hand_written_solves_match_neurons_methods(tmp_path) -> None:
     """catrack/caltrack against METHOD sparse and rubin against derivimplicit (same files)."""
-    from timescales.models.neuron.mechanisms import MOD_DIR
+    from timescales.models.neuron.mechanisms import ORIGINAL_SOLVES, variant_mod_dir
 
-    original = tmp_path / "mod"
-    original.mkdir()
-    for path in MOD_DIR.glob("*.mod"):
-        text = path.read_text()
-        if path.stem in ORIGINAL_SOLVES:
-            ours, theirs = ORIGINAL_SOLVES[path.stem]
-            assert ours in text
-            text = text.replace(ours, theirs)
-        (original / path.name).write_text(text)
-    env = {**os.environ, "NEURON_MODULE_OPTIONS": "-nogui"}
-
-    def run(*args: str) -> dict:
-        out = subprocess.run(
-            [sys.executable, "-c", STIMULATED_RUN, *args],
-            env=env,
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        return json.loads(out.stdout.strip().splitlines()[-1])
-
-    ours, theirs = run(), run(str(original))
-    ca_ours, ca_theirs = np.array(ours["ca"]), np.array(theirs["ca"])
+    original = variant_mod_dir(tmp_path / "mod", ORIGINAL_SOLVES)
+    ours, theirs = stimulated_run(), stimulated_run(str(original))
+    ca_ours, ca_theirs = ours["ca"], theirs["ca"]
     assert ca_ours.max() > 3e-3
     assert np.max(np.abs(ca_ours - ca_theirs)) < 1e-8
-    p_ours, p_theirs = np.array(ours["detP"]), np.array(theirs["detP"])
+    p_ours, p_theirs = ours["detP"], theirs["detP"]
     assert p_ours.max() > 0
     assert np.max(np.abs(p_ours - p_theirs)) < 1e-6 * p_ours.max()
