@@ -155,6 +155,7 @@ class Scheduler:
         self.stats = RunStats(strategy.describe(), math.nan)
         self._dt_ms = float(getattr(self.eager[0], "dt_ms", 0.025))
         self._recording = False
+        self._read_early: dict[int, list[float]] = {}  # pipelined: outputs read at this sync
         self._stats_before: dict[int, AdapterStats] | None = None
 
     # ----------------------------------------------------------------- public API
@@ -266,6 +267,8 @@ class Scheduler:
     def _sync(self, t: float, fired: set[int]) -> None:
         self.stats.syncs += 1
         self._scheduled_now = any(abs(s - t) <= TIME_EPS_MS for s in self._scheduled_near(t))
+        if self.strategy.pipeline:
+            self._read_ahead(t)
         for c in self.couplings:
             trig = c.spec.trigger
             if isinstance(trig, Window):
@@ -276,14 +279,40 @@ class Scheduler:
             source = outs[0].source
             if self._idle_but_touched(source) and source.t_ms < t - TIME_EPS_MS:
                 if self.strategy.pipeline:
-                    self._push_outputs(source_id, source.t_ms)
+                    self._send_outputs(source_id, self._early(source_id), source.t_ms)
                     self._bring(source, t)
                 else:
                     self._bring(source, t)
                     self._push_outputs(source_id, t)
+        self._read_early.clear()
         self._forget_samples(t)
         if self.on_sync is not None:
             self.on_sync(t)
+
+    def _read_ahead(self, t: float) -> None:
+        """Pipelined: read every output this sync sends before any advance is posted.
+
+        An asynchronous target (a worker process) runs its operations in order, so a read
+        issued after another target's fresh advance on the same worker waits for it; read
+        first, the outputs of the previous interval are ready and the advances overlap.
+        """
+        for c in self._windowed:
+            state = self._state[c.index]
+            if state.open and self._due(state, t):
+                self._read_early.setdefault(id(c.target), self._read_outputs(id(c.target)))
+        for source_id, outs in self._outputs.items():
+            source = outs[0].source
+            if self._idle_but_touched(source) and source.t_ms < t - TIME_EPS_MS:
+                self._read_early.setdefault(source_id, self._read_outputs(source_id))
+
+    def _early(self, source_id: int) -> list[float]:
+        """The outputs `_read_ahead` read at this sync (read now if it had none)."""
+        values = self._read_early.pop(source_id, None)
+        return self._read_outputs(source_id) if values is None else values
+
+    @staticmethod
+    def _due(state: _State, t: float) -> bool:
+        return t >= state.due_ms - TIME_EPS_MS or t >= state.close_at_ms - TIME_EPS_MS
 
     # --------------------------------------------------------------- exchanges
     def _bring(self, adapter: Adapter, t: float) -> None:
@@ -320,11 +349,15 @@ class Scheduler:
 
     def _push_outputs(self, source_id: int, t: float) -> list[float]:
         """Send the outputs of a lazy adapter that just reached `t` (dead bands apply)."""
-        values = []
-        for c in self._outputs.get(source_id, []):
+        return self._send_outputs(source_id, self._read_outputs(source_id), t)
+
+    def _read_outputs(self, source_id: int) -> list[float]:
+        return [c.value(c.read()) for c in self._outputs.get(source_id, [])]
+
+    def _send_outputs(self, source_id: int, values: list[float], t: float) -> list[float]:
+        """Send a lazy adapter's output `values`, read when it was at `t` (dead bands apply)."""
+        for c, value in zip(self._outputs.get(source_id, []), values, strict=True):
             state = self._state[c.index]
-            value = c.value(c.read())
-            values.append(value)
             trig = c.spec.trigger
             if trig is None or trig.moved(value, state.sent):
                 c.target.set(c.spec.target.variable, value)
@@ -340,11 +373,13 @@ class Scheduler:
             if self._opens(c, trig, t, fired):
                 self._open(c, trig, t)
             return
-        if t < state.due_ms - TIME_EPS_MS and t < state.close_at_ms - TIME_EPS_MS:
+        if not self._due(state, t):
             return
         pipelined = self.strategy.pipeline
         t_out = state.t_last_ms
-        outputs = self._push_outputs(id(c.target), t_out) if pipelined else []
+        outputs = []
+        if pipelined:
+            outputs = self._send_outputs(id(c.target), self._early(id(c.target)), t_out)
         rec = None
         if self._use_series(c) and t > state.t_last_ms + TIME_EPS_MS:
             rec = c.source.samples(c.spec.source.variable, state.t_last_ms, t)

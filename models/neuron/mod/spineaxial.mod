@@ -22,7 +22,9 @@ the sorted file names. The test against NEURON's LONGITUDINAL_DIFFUSION guards t
 ENDCOMMENT
 
 VERBATIM
+#include <cstring>
 #define FIRST_POINTER 2 /* after the point process's area and Point_process */
+static_assert(sizeof(double*) == sizeof(double), "slot[] holds the POINTERs' addresses");
 ENDVERBATIM
 
 NEURON {
@@ -63,6 +65,8 @@ ASSIGNED {
     lo1 lo2 lo3 lo4
     m1 m2 m3 m4
     p0 p1 p2 p3 p4
+    slot[10]
+    stamp
 }
 
 BREAKPOINT {
@@ -70,7 +74,19 @@ BREAKPOINT {
 }
 
 PROCEDURE diffuse() {
-    : Each POINTER is resolved once per step (NEURON 9 resolves one on every access).
+    : NEURON 9 resolves a POINTER on every access (its cache covers ions only): the ten
+    : addresses are kept in slot[] and fetched again whenever NEURON's structure changes
+    : (mechanism data move only then) and at every INITIAL.
+VERBATIM
+    if (stamp != (double) structure_change_cnt) {
+        int k;
+        for (k = 0; k < 10; ++k) {
+            double* address = _ppvar[FIRST_POINTER + k].get<double*>();
+            std::memcpy(&slot[k], &address, sizeof address);
+        }
+        stamp = (double) structure_change_cnt;
+    }
+ENDVERBATIM
     factor(Dca)
     shells(0)
     factor(Dcl)
@@ -86,7 +102,7 @@ VERBATIM
     double* c[5];
     double x[5];
     for (node = 0; node < 5; ++node) {
-        c[node] = _ppvar[FIRST_POINTER + 5 * (int) _lpool + node].get<double*>();
+        std::memcpy(&c[node], &slot[5 * (int) _lpool + node], sizeof c[node]);
     }
     for (shell = 0; shell < 4; ++shell) {
         for (node = 0; node < 5; ++node) {
@@ -115,6 +131,7 @@ VERBATIM
         hoc_execerror("SpineAxial: unexpected POINTER layout", 0);
     }
 ENDVERBATIM
+    stamp = -1
 }
 
 PROCEDURE factor(D (um2/ms)) {
