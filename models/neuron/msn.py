@@ -12,7 +12,9 @@ below, used where it applies. Typical use::
 Stimuli must be set before `finitialize` (VecStims read their times at initialization).
 Fixed step only: the spine calcium (catrack, caltrack) and rubin are advanced by
 hand-written backward-Euler solves of the original equations (several times faster than
-the original `sparse`/`derivimplicit`); their mechanisms refuse CVODE.
+the original `sparse`/`derivimplicit`), and the spine calcium's axial diffusion by one
+SpineAxial point process per spine (NEURON's LONGITUDINAL_DIFFUSION scheme, without its
+cost in NEURON 9: see axial.py); these mechanisms refuse CVODE.
 """
 
 from __future__ import annotations

@@ -363,14 +363,14 @@ def test_shell_pool_rests_where_the_pump_balances(h, compartment) -> None:
     assert sec(0.5).cali == pytest.approx(K2 * K4 * 5.0 / (K1 * K3), rel=1e-4)
 
 
-def test_spine_axial_conserves_calcium_and_evens_it_out(h) -> None:
-    """SpineAxial on a spine-shaped chain without pump or channels: amount kept, then uniform."""
+def spine_chain(h, tag: str) -> tuple[list, object]:
+    """A spine-shaped chain (neck, head, PSD) with both pools, no pump, v held; its SpineAxial."""
     from timescales.models.neuron.axial import spine_axial
     from timescales.models.neuron.msn import HEAD, NECK, PSD
 
     chain = []
     for name, (length, diam, nseg, _) in (("neck", NECK), ("head", HEAD), ("psd", PSD)):
-        sec = h.Section(name=f"chain_{name}")
+        sec = h.Section(name=f"{tag}_{name}")
         sec.L, sec.diam, sec.nseg, sec.cm = length, diam, nseg, 1e9
         sec.insert("catrack")
         sec.insert("caltrack")
@@ -379,34 +379,71 @@ def test_spine_axial_conserves_calcium_and_evens_it_out(h) -> None:
         if chain:
             sec.connect(chain[-1](1))
         chain.append(sec)
-    axial = spine_axial(h, chain)
+    return chain, spine_axial(h, chain)
+
+
+def chain_amount(chain) -> float:
+    """Free and buffered catrack calcium of the chain (segment volume x shell fraction)."""
+    return sum(
+        seg.diam**2
+        * seg.sec.L
+        / seg.sec.nseg
+        * sum((seg.catrack.ca[i] + seg.catrack.caBuffer[i]) * VRAT[i] for i in range(4))
+        for sec in chain
+        for seg in sec
+    )
+
+
+@pytest.fixture
+def no_pump(h):
     saved = h.TotalPump_catrack
     h.TotalPump_catrack = 0.0
+    yield
+    h.TotalPump_catrack = saved
+
+
+def fill_psd(chain) -> None:
+    for i in range(4):
+        chain[-1](0.5).catrack.ca[i] = 0.01
+
+
+def test_spine_axial_conserves_calcium_and_evens_it_out(h, no_pump) -> None:
+    """SpineAxial on a spine-shaped chain without pump or channels: amount kept, then uniform."""
+    chain, axial = spine_chain(h, "chain")
     segments = [seg for sec in chain for seg in sec]
+    h.finitialize(-80.0)
+    fill_psd(chain)
+    before = chain_amount(chain)
+    for _ in range(int(20 / DT_MS)):
+        h.fadvance()
+    assert chain_amount(chain) == pytest.approx(before, rel=1e-9)
+    free = [seg.catrack.ca[0] for seg in segments]
+    assert free[4] > free[3] > free[2] > free[1] > free[0] > 0.001
+    for _ in range(int(2000 / DT_MS)):
+        h.fadvance()
+    assert segments[0].catrack.ca[0] == pytest.approx(segments[-1].catrack.ca[0], rel=1e-3)
+    assert segments[0].caltrack.cal[0] == pytest.approx(0.001, rel=1e-9)
+    del axial
 
-    def amount(seg) -> float:
-        volume = seg.diam**2 * seg.sec.L / seg.sec.nseg
-        return volume * sum(
-            (seg.catrack.ca[i] + seg.catrack.caBuffer[i]) * VRAT[i] for i in range(4)
-        )
 
-    try:
-        h.finitialize(-80.0)
-        for i in range(4):
-            segments[-1].catrack.ca[i] = 0.01
-        before = sum(amount(seg) for seg in segments)
-        for _ in range(int(20 / DT_MS)):
-            h.fadvance()
-        assert sum(amount(seg) for seg in segments) == pytest.approx(before, rel=1e-9)
-        free = [seg.catrack.ca[0] for seg in segments]
-        assert free[4] > free[3] > free[2] > free[1] > free[0] > 0.001
-        for _ in range(int(2000 / DT_MS)):
-            h.fadvance()
-        assert segments[0].catrack.ca[0] == pytest.approx(segments[-1].catrack.ca[0], rel=1e-3)
-        assert segments[0].caltrack.cal[0] == pytest.approx(0.001, rel=1e-9)
-    finally:
-        h.TotalPump_catrack = saved
-        del axial
+def test_spine_axial_follows_data_that_neuron_moves(h, no_pump) -> None:
+    """Pool instances made mid-run move NEURON's storage; SpineAxial diffuses the live data."""
+    chain, axial = spine_chain(h, "moved")
+    h.finitialize(-80.0)
+    fill_psd(chain)
+    before = chain_amount(chain)
+    for _ in range(int(5 / DT_MS)):
+        h.fadvance()
+    others = [h.Section(name=f"other{k}") for k in range(300)]
+    for sec in others:
+        sec.insert("catrack")
+        sec.insert("caltrack")
+    for _ in range(int(2000 / DT_MS)):
+        h.fadvance()
+    assert chain_amount(chain) == pytest.approx(before, rel=1e-9)
+    ends = chain[0](1 / 6).catrack.ca[0], chain[-1](0.5).catrack.ca[0]
+    assert ends[0] == pytest.approx(ends[1], rel=1e-3)  # stale addresses would not diffuse
+    del axial, others
 
 
 def test_catotal_is_the_sum_of_both_pools(h, compartment) -> None:
