@@ -13,7 +13,7 @@ from __future__ import annotations
 import bisect
 import math
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -275,15 +275,13 @@ class Scheduler:
                 self._sync_window(c, trig, t, c.index in fired)
             elif c.index not in self._output_ids:
                 self._exchange_plain(c, t)
-        for source_id, outs in self._outputs.items():
-            source = outs[0].source
-            if self._idle_but_touched(source) and source.t_ms < t - TIME_EPS_MS:
-                if self.strategy.pipeline:
-                    self._send_outputs(source_id, self._early(source_id), source.t_ms)
-                    self._bring(source, t)
-                else:
-                    self._bring(source, t)
-                    self._push_outputs(source_id, t)
+        for source_id, source in self._idle_behind(t):
+            if self.strategy.pipeline:
+                self._send_outputs(source_id, self._early(source_id), source.t_ms)
+                self._bring(source, t)
+            else:
+                self._bring(source, t)
+                self._push_outputs(source_id, t)
         self._read_early.clear()
         self._forget_samples(t)
         if self.on_sync is not None:
@@ -300,10 +298,15 @@ class Scheduler:
             state = self._state[c.index]
             if state.open and self._due(state, t):
                 self._read_early.setdefault(id(c.target), self._read_outputs(id(c.target)))
+        for source_id, _ in self._idle_behind(t):
+            self._read_early.setdefault(source_id, self._read_outputs(source_id))
+
+    def _idle_behind(self, t: float) -> Iterator[tuple[int, Adapter]]:
+        """(id, adapter) of the output sources driven before, in no open window, behind t."""
         for source_id, outs in self._outputs.items():
             source = outs[0].source
             if self._idle_but_touched(source) and source.t_ms < t - TIME_EPS_MS:
-                self._read_early.setdefault(source_id, self._read_outputs(source_id))
+                yield source_id, source
 
     def _early(self, source_id: int) -> list[float]:
         """The outputs `_read_ahead` read at this sync (read now if it had none)."""
