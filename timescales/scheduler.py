@@ -269,18 +269,24 @@ class Scheduler:
         self._scheduled_now = any(abs(s - t) <= TIME_EPS_MS for s in self._scheduled_near(t))
         if self.strategy.pipeline:
             self._read_ahead(t)
+        reads: list[Callable[[], None]] = []
         for c in self.couplings:
             trig = c.spec.trigger
             if isinstance(trig, Window):
-                self._sync_window(c, trig, t, c.index in fired)
+                then = self._sync_window(c, trig, t, c.index in fired)
+                if then is not None:
+                    reads.append(then)
             elif c.index not in self._output_ids:
                 self._exchange_plain(c, t)
-        for source_id, source in self._idle_behind(t):
+        for then in reads:
+            then()
+        idle = list(self._idle_behind(t))
+        for source_id, source in idle:
             if self.strategy.pipeline:
                 self._send_outputs(source_id, self._early(source_id), source.t_ms)
-                self._bring(source, t)
-            else:
-                self._bring(source, t)
+            self._bring(source, t)
+        if not self.strategy.pipeline:
+            for source_id, _ in idle:
                 self._push_outputs(source_id, t)
         self._read_early.clear()
         self._forget_samples(t)
@@ -370,17 +376,25 @@ class Scheduler:
                     self.stats.trace.append(f"{t:g} {c.label} pushed")
         return values
 
-    def _sync_window(self, c: CompiledCoupling, trig: Window, t: float, fired: bool) -> None:
+    def _sync_window(
+        self, c: CompiledCoupling, trig: Window, t: float, fired: bool
+    ) -> Callable[[], None] | None:
+        """Post what the window sends at `t`; return what reads the target afterwards.
+
+        The reads run once every window of the sync has posted its target's advance, so
+        asynchronous targets (worker processes) integrate together instead of in turn.
+        """
         state = self._state[c.index]
         if not state.open:
             if self._opens(c, trig, t, fired):
-                self._open(c, trig, t)
-            return
+                self._bring(c.target, t)
+                return lambda: self._open(c, trig, t)
+            return None
         if not self._due(state, t):
-            return
+            return None
         pipelined = self.strategy.pipeline
         t_out = state.t_last_ms
-        outputs = []
+        outputs: list[float] | None = None
         if pipelined:
             outputs = self._send_outputs(id(c.target), self._early(id(c.target)), t_out)
         rec = None
@@ -390,17 +404,27 @@ class Scheduler:
             if t_settled is not None:
                 value = float(np.interp(t_settled, rec.t_ms, rec.values)) * c.read_factor
                 self._deliver(c, state, t_settled, value, rec)
-                if not pipelined:
-                    self._push_outputs(id(c.target), t_settled)
-                self._close(c, trig, t_settled)
-                return
+                return lambda: self._closing(c, trig, t_settled, outputs)
         value = self._deliver(c, state, t, c.read(), rec)
-        if not pipelined:
-            t_out = t
-            outputs = self._push_outputs(id(c.target), t)
         if rec is None and self._closes(c, trig, state, t, value):
-            self._close(c, trig, t)
-            return
+            return lambda: self._closing(c, trig, t, outputs)
+        return lambda: self._next_interval(c, t, t_out if pipelined else t, outputs)
+
+    def _closing(
+        self, c: CompiledCoupling, trig: Window, t: float, outputs: list[float] | None
+    ) -> None:
+        """Close the window at `t`, pushing the target's outputs first unless already sent."""
+        if outputs is None:
+            self._push_outputs(id(c.target), t)
+        self._close(c, trig, t)
+
+    def _next_interval(
+        self, c: CompiledCoupling, t: float, t_out: float, outputs: list[float] | None
+    ) -> None:
+        """Push the outputs (unless already sent) and size the window's next interval."""
+        if outputs is None:
+            outputs = self._push_outputs(id(c.target), t)
+        state = self._state[c.index]
         error = self._output_error(c, t_out, outputs)
         state.interval_ms = self.strategy.next_interval_ms(state.interval_ms, error, self._dt_ms)
         state.due_ms = t + state.interval_ms
@@ -438,8 +462,8 @@ class Scheduler:
         return times[i : i + 1]
 
     def _open(self, c: CompiledCoupling, trig: Window, t: float) -> None:
+        """Open the window at `t` (its target already brought there)."""
         state = self._state[c.index]
-        self._bring(c.target, t)
         state.saved = tuple((name, c.target.get(name)) for name, _ in trig.while_open)
         if trig.while_open:
             names = [n for n, _ in trig.while_open]

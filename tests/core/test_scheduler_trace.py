@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from timescales.coupling import Coupling, Endpoint, Flux, Window
+from timescales.coupling import Copy, Coupling, Endpoint, Flux, Window
 from timescales.scheduler import Scheduler
 from timescales.strategies import EventDriven, FixedInterval, Lockstep, ScheduledWindows
 from timescales.testing import LinearODE, StepSource
@@ -133,3 +133,49 @@ def test_lockstep_grid_tolerates_round_off_in_the_leader_clock() -> None:
     stats = sched.run(300.0)
     assert stats.syncs == round(200.0 / 0.025)
     assert spine.get("x") == pytest.approx(200.0 - 0.5, abs=0.03)
+
+
+class _LoggedSpine(LinearODE):
+    """A target that logs its advances and reads into a log shared with other spines."""
+
+    def __init__(self, log: list[tuple[str, str]], **kwargs) -> None:
+        super().__init__(0.0, unit="mmol", **kwargs)
+        self.log = log
+
+    def _advance(self, until_ms, watches):
+        self.log.append(("advance", self.label))
+        return super()._advance(until_ms, watches)
+
+    def _get(self, name):
+        self.log.append(("read", self.label))
+        return super()._get(name)
+
+
+@pytest.mark.parametrize("strategy", [Lockstep(), FixedInterval(1.0), EventDriven()])
+def test_a_sync_posts_every_target_advance_before_reading_any(strategy) -> None:
+    # a worker process runs a proxy's read after its queued advance: reading one spine
+    # before the other's advance is posted would make the workers integrate in turn
+    log: list[tuple[str, str]] = []
+    src = StepSource([10.0, 30.0], [1.0, 0.0], label="src")
+    spines = [_LoggedSpine(log, label=f"spine{i}") for i in (1, 2)]
+    couplings = []
+    for i in (1, 2):
+        couplings += [
+            Coupling(
+                Endpoint("src", "value", "mM"),
+                Endpoint(f"spine{i}", "u", "mmol/ms"),
+                Flux(volume_l=1.0),
+                Window(0.5, hysteresis=0.1, settle_ms=5.0),
+                name=f"ca{i}",
+            ),
+            Coupling(
+                Endpoint(f"spine{i}", "x", "mmol"), Endpoint("sink", "u", "mmol/ms"), Copy(1.0, "1/ms")
+            ),
+        ]
+    sink = LinearODE(0.0, unit="mmol", label="sink")
+    Scheduler([src, sink, *spines], couplings, strategy).run(50.0)
+    kinds = [kind for kind, _ in log]
+    assert kinds.count("advance") > 4
+    # each run of advances covers both spines before the next read
+    runs = "".join("a" if k == "advance" else "r" for k in kinds).replace("rr", "r").split("r")
+    assert all(len(r) % 2 == 0 for r in runs), "".join("a" if k == "advance" else "r" for k in kinds)
