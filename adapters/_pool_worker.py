@@ -9,6 +9,7 @@ It only ever writes a reply to a blocking request, so at most one reply is in fl
 from __future__ import annotations
 
 import ctypes
+import os
 import signal
 import time
 import traceback
@@ -297,8 +298,10 @@ def serve(
     shared: Shared,
     primer: bytes,
     foreign: Sequence[Connection],
+    nice: int = 0,
 ) -> None:
-    """Entry point of a worker process (forked): prime the compile cache, then serve.
+    """Entry point of a worker process (forked): lower its priority by `nice`, prime the
+    compile cache, then serve.
 
     Loading the primer puts the compiled model in the cache without compiling. The primed
     RoadRunner stays alive: in libRoadRunner 2.10 an instance created while no other instance
@@ -306,6 +309,7 @@ def serve(
     so keeping one alive makes every instance here behave like the parent's later ones.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    os.nice(nice)
     for other in foreign:
         other.close()
     start, start_cpu = time.perf_counter(), time.thread_time()

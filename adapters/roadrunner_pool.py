@@ -45,6 +45,9 @@ KEPT_STATES = 16
 POLL_S = 0.2
 #: Seconds a worker gets to exit after `close` before it is terminated.
 JOIN_S = 10.0
+#: Niceness the workers add to the parent's (at equal priority, two workers on a 2-core
+#: machine slowed NEURON's steps in the parent: benchmarks/RESULTS.md).
+WORKER_NICE = 10
 
 
 def _exit_reason(exitcode: int | None) -> str:
@@ -288,11 +291,24 @@ class RoadRunnerPool:
     Fork the pool early (before NEURON starts MPI or threads): children inherit the parent's
     memory. `close()` (or leaving the `with` block) finishes the queued work, stops the
     workers and raises any error not yet reported.
+
+    The workers run `nice` levels below the parent, so on a machine with no core to spare
+    they take the cycles the parent (NEURON, the critical path) leaves idle instead of
+    preempting it; 0 keeps the parent's priority.
     """
 
-    def __init__(self, model: SBMLModel, workers: int = 1, tolerances: Tolerances = None) -> None:
+    def __init__(
+        self,
+        model: SBMLModel,
+        workers: int = 1,
+        tolerances: Tolerances = None,
+        *,
+        nice: int = WORKER_NICE,
+    ) -> None:
         if workers < 1:
             raise AdapterError(f"RoadRunnerPool: workers must be at least 1, got {workers}")
+        if not 0 <= nice <= 19:
+            raise AdapterError(f"RoadRunnerPool: nice must be within 0..19, got {nice}")
         self.model = model
         self.tolerances = tolerances
         self._proxies: list[RemoteRoadRunnerAdapter] = []
@@ -308,7 +324,7 @@ class RoadRunnerPool:
             ]
             link.process = ctx.Process(
                 target=serve,
-                args=(link.child_conn, model, tolerances, link.shared, primer, foreign),
+                args=(link.child_conn, model, tolerances, link.shared, primer, foreign, nice),
                 name=f"timescales-roadrunner-{link.index}",
                 daemon=True,
             )

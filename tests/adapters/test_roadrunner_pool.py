@@ -13,7 +13,11 @@ import pytest
 
 from timescales.adapter import Adapter, Series, Watch
 from timescales.adapters.roadrunner import RoadRunnerAdapter, SBMLModel
-from timescales.adapters.roadrunner_pool import RemoteRoadRunnerAdapter, RoadRunnerPool
+from timescales.adapters.roadrunner_pool import (
+    WORKER_NICE,
+    RemoteRoadRunnerAdapter,
+    RoadRunnerPool,
+)
 from timescales.errors import AdapterError
 from timescales.testing.conformance import AdapterContract
 
@@ -236,6 +240,16 @@ def test_stats_report_worker_compute_time(pool: RoadRunnerPool) -> None:
     assert proxy.stats.n_advance == 3
     assert proxy.stats.n_set == 1
     assert 0.0 < proxy.stats.wall_s <= pool.busy_s()
+
+
+def test_workers_run_below_the_parents_priority(pool: RoadRunnerPool, decay: SBMLModel) -> None:
+    parent = os.getpriority(os.PRIO_PROCESS, 0)
+    expected = min(19, parent + WORKER_NICE)
+    assert [os.getpriority(os.PRIO_PROCESS, pid) for pid in pool.worker_pids] == [expected] * 2
+    with RoadRunnerPool(decay, workers=1, nice=0) as same:
+        assert os.getpriority(os.PRIO_PROCESS, same.worker_pids[0]) == parent
+    with pytest.raises(AdapterError, match=r"nice must be within 0\.\.19, got 20"):
+        RoadRunnerPool(decay, nice=20)
 
 
 # --------------------------------------------------------------------- errors
