@@ -12,6 +12,7 @@ from pydantic import BaseModel
 
 from conftest import ROOT, shared_path
 from timescales import ConfigError
+from timescales.adapters._imports import import_roadrunner
 from timescales.experiment import (
     ExperimentError,
     ExperimentSpec,
@@ -19,6 +20,7 @@ from timescales.experiment import (
     validate_file,
 )
 from timescales.experiment.problems import nested_model
+from timescales.models import sbml
 
 EXAMPLES = ROOT / "examples"
 FLAGSHIP = EXAMPLES / "long_tstop_allbranch_cpm_two_branches_stims_20_Hz.toml"
@@ -152,6 +154,11 @@ def test_defaults_and_paths_are_resolved(tmp_path: Path) -> None:
     assert data["cell"]["dt_ms"] == 0.025
     assert data["coupling"]["mode"] == "event"
     assert isinstance(spec, ExperimentSpec)
+    # the integrator tolerances default to RoadRunner's own
+    runner = import_roadrunner().RoadRunner(str(sbml.path("camkii_simple")))
+    integrator = runner.integrator  # (keep the runner: its integrator dies with it)
+    assert data["biochemistry"]["rtol"] == integrator.getValue("relative_tolerance")
+    assert data["biochemistry"]["atol"] == integrator.getValue("absolute_tolerance")
 
 
 def test_model_names_hook_reports_unknown_names(tmp_path: Path) -> None:
@@ -201,6 +208,12 @@ def test_model_names_hook_reports_unknown_names(tmp_path: Path) -> None:
             MINIMAL + "[coupling]\nthreshold_mM = -1\n",
             "exp.toml: coupling.threshold_mM: a number > 0 (mM above rest), got -1",
             id="threshold",
+        ),
+        pytest.param(
+            MINIMAL + "[biochemistry]\nrtol = 0.0\n",
+            "exp.toml: biochemistry.rtol: a number > 0 (CVODE relative tolerance; RoadRunner's "
+            "default 1e-6), got 0.0",
+            id="integrator-rtol",
         ),
         pytest.param(
             MINIMAL + "[coupling]\nmode = 'events'\n",
@@ -363,7 +376,7 @@ def _leaf_keys(model: type[BaseModel], prefix: str = "") -> list[str]:
 def test_every_key_is_documented() -> None:
     doc = (ROOT / "docs" / "experiment-files.md").read_text()
     keys = _leaf_keys(ExperimentSpec)
-    assert len(keys) == 50
+    assert len(keys) == 52
     assert [k for k in keys if f"`{k}`" not in doc] == []
 
 

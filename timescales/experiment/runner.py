@@ -206,7 +206,8 @@ class Experiment:
         bio = self.spec.biochemistry
         rest = {j: neuron.get(f"spine{j}.ca") for j in spines}
         head = {j: neuron.model.spine(j).head_volume_l for j in spines}
-        template = RoadRunnerAdapter(model, label="template")
+        tolerances = (bio.rtol, bio.atol)
+        template = RoadRunnerAdapter(model, label="template", integrator_tolerances=tolerances)
         template.initialize(0.0)
         template.advance(bio.equilibration_s * 1000.0)
         _, state = template.save_state()  # type: ignore[misc]
@@ -217,10 +218,14 @@ class Experiment:
         if self.spec.coupling.workers > 0:
             from timescales.adapters.roadrunner_pool import RoadRunnerPool
 
-            self._pool = RoadRunnerPool(model, workers=self.spec.coupling.workers)
+            self._pool = RoadRunnerPool(
+                model, workers=self.spec.coupling.workers, tolerances=tolerances
+            )
             instances = self._pool.adapters(labels, lazy=True)
         else:
-            instances = RoadRunnerAdapter.many(model, len(spines), labels=labels, lazy=True)
+            instances = RoadRunnerAdapter.many(
+                model, len(spines), labels=labels, lazy=True, integrator_tolerances=tolerances
+            )
         for inst in instances:
             inst.initialize(t_eq_ms)
             inst.restore_state((t_eq_ms, state))

@@ -183,6 +183,14 @@ class Biochemistry(Section):
     )
     calcium: Calcium = Field(Calcium(), description="a table")
     output: Output = Field(Output(), description="a table")
+    rtol: Positive = Field(
+        1e-6, description="a number > 0 (CVODE relative tolerance; RoadRunner's default 1e-6)"
+    )
+    atol: Positive = Field(
+        1e-12,
+        description="a number > 0 (CVODE absolute tolerance in model amount units, scaled per "
+        "species by RoadRunner; its default 1e-12)",
+    )
 
 
 class CouplingSpec(Section):
