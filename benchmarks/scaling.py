@@ -1,7 +1,7 @@
 """Cost against spine count: electrical alone, coupled (event) and biochemistry alone.
 
     python benchmarks/scaling.py --out bench-out/scaling [--until 600] [--sizes two,onebranch,all]
-        [--workers 1]
+        [--workers 1] [--rtol 1e-5]
 
 For each layout (2, 103 and 1504 spines; 18 stimulated where there are that many) a
 20 Hz train of 10 inputs (fewer if the run is shorter) begins 100 ms after the electrical
@@ -35,10 +35,16 @@ STIMULATED = {
 }
 N_SPINES = {"two": 2, "onebranch": 103, "all": 1504}
 MODES = ("electrical", "coupled", "biochemistry")
+#: CVODE relative tolerance of the spine networks: with calcium changing every millisecond,
+#: RoadRunner's default 1e-6 costs about 3x more CPU than 1e-5 (benchmarks/RESULTS.md).
+RTOL = 1e-5
 
 
-def experiment_text(layout: str, duration_ms: float, coupled: bool, workers: int = 1) -> str:
-    """The experiment file of one scaling point (`workers` biochemistry processes)."""
+def experiment_text(
+    layout: str, duration_ms: float, coupled: bool, workers: int = 1, rtol: float = RTOL
+) -> str:
+    """The experiment file of one scaling point (`workers` biochemistry processes, CVODE's
+    relative tolerance `rtol`)."""
     spines = STIMULATED[layout]
     # Inputs at 150 + 50 k ms (k >= 1) within the run, which ends 100 ms + duration_ms.
     count = max(1, min(10, int((100.0 + duration_ms - 150.0) // 50.0)))
@@ -66,6 +72,7 @@ spine_calcium = "none"
 [biochemistry]
 model = "spine_network"
 instances = "stimulated"
+rtol = {rtol!r}
 
 [coupling]
 mode = "event"
@@ -75,18 +82,18 @@ workers = {workers}
 
 
 def run_point(
-    layout: str, mode: str, duration_ms: float, out_dir: Path, workers: int
+    layout: str, mode: str, duration_ms: float, out_dir: Path, workers: int, rtol: float = RTOL
 ) -> dict[str, float]:
     """One measurement in this process (called in a child)."""
     start = time.perf_counter()
     with PeakMemory() as memory:
         if mode == "biochemistry":
-            busy = _biochemistry_alone(len(STIMULATED[layout]), duration_ms)
+            busy = _biochemistry_alone(len(STIMULATED[layout]), duration_ms, rtol)
         else:
             from timescales.experiment.runner import Experiment
 
             path = out_dir / f"{layout}_{mode}.toml"
-            path.write_text(experiment_text(layout, duration_ms, mode == "coupled", workers))
+            path.write_text(experiment_text(layout, duration_ms, mode == "coupled", workers, rtol))
             result = Experiment.from_file(path).run(
                 output=out_dir / f"{layout}_{mode}.h5", overwrite=True
             )
@@ -94,7 +101,7 @@ def run_point(
     return {"wall_s": time.perf_counter() - start, "run_s": busy, "peak_rss_mb": memory.peak_mb}
 
 
-def _biochemistry_alone(n: int, duration_ms: float) -> float:
+def _biochemistry_alone(n: int, duration_ms: float, rtol: float) -> float:
     """n spine networks given one 20 Hz train of calcium pulses, exchanged every 50 ms."""
     from timescales.adapter import Series
     from timescales.adapters.roadrunner import RoadRunnerAdapter, SBMLModel
@@ -102,7 +109,7 @@ def _biochemistry_alone(n: int, duration_ms: float) -> float:
 
     model = SBMLModel.load(sbml.path("spine_network"), flux_inputs={"ca": "molecules/s"})
     flux = model.flux_parameter("ca")
-    spines = RoadRunnerAdapter.many(model, n, lazy=True)
+    spines = RoadRunnerAdapter.many(model, n, lazy=True, integrator_tolerances=(rtol, 1e-12))
     for a in spines:
         a.initialize(0.0)
     pulse = np.zeros(200)  # 50 ms at 0.25 ms: a 2 ms rise and a slower fall, net zero
@@ -125,13 +132,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--workers", type=int, default=1, help="biochemistry processes beside NEURON (0: none)"
     )
+    parser.add_argument("--rtol", type=float, default=RTOL, help="CVODE relative tolerance")
     parser.add_argument("--child", nargs=2, metavar=("LAYOUT", "MODE"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     if args.child:
         layout, mode = args.child
-        point = run_point(layout, mode, args.until, out, args.workers)
+        point = run_point(layout, mode, args.until, out, args.workers, args.rtol)
         (out / f"{layout}_{mode}.json").write_text(json.dumps(point))
         return 0
     rows = []
@@ -139,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
         row = {"layout": layout, "spines": N_SPINES[layout], "stimulated": len(STIMULATED[layout])}
         for mode in MODES:
             cmd = [sys.executable, __file__, "--out", str(out), "--until", str(args.until)]
-            cmd += ["--workers", str(args.workers)]
+            cmd += ["--workers", str(args.workers), "--rtol", str(args.rtol)]
             subprocess.run([*cmd, "--child", layout, mode], check=True)
             point = json.loads((out / f"{layout}_{mode}.json").read_text())
             row |= {f"{mode}_{k}": v for k, v in point.items()}
