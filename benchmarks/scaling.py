@@ -36,7 +36,7 @@ STIMULATED = {
 N_SPINES = {"two": 2, "onebranch": 103, "all": 1504}
 MODES = ("electrical", "coupled", "biochemistry")
 #: CVODE relative tolerance of the spine networks: with calcium changing every millisecond,
-#: RoadRunner's default 1e-6 costs about 3x more CPU than 1e-5 (benchmarks/RESULTS.md).
+#: RoadRunner's default 1e-6 costs 2-3x more CPU than 1e-5 (benchmarks/RESULTS.md).
 RTOL = 1e-5
 
 
