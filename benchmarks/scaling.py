@@ -105,11 +105,13 @@ def _biochemistry_alone(n: int, duration_ms: float, rtol: float) -> float:
     """n spine networks given one 20 Hz train of calcium pulses, exchanged every 50 ms."""
     from timescales.adapter import Series
     from timescales.adapters.roadrunner import RoadRunnerAdapter, SBMLModel
+    from timescales.experiment.schema import Biochemistry
     from timescales.models import sbml
 
     model = SBMLModel.load(sbml.path("spine_network"), flux_inputs={"ca": "molecules/s"})
     flux = model.flux_parameter("ca")
-    spines = RoadRunnerAdapter.many(model, n, lazy=True, integrator_tolerances=(rtol, 1e-12))
+    tolerances = (rtol, Biochemistry().atol)  # the experiment files' default atol
+    spines = RoadRunnerAdapter.many(model, n, lazy=True, integrator_tolerances=tolerances)
     for a in spines:
         a.initialize(0.0)
     pulse = np.zeros(200)  # 50 ms at 0.25 ms: a 2 ms rise and a slower fall, net zero

@@ -410,22 +410,23 @@ class Scheduler:
             return lambda: self._closing(c, trig, t, outputs)
         return lambda: self._next_interval(c, t, t_out if pipelined else t, outputs)
 
+    def _sent(self, c: CompiledCoupling, t: float, outputs: list[float] | None) -> list[float]:
+        """The target's outputs at `t`: those already sent (pipelined), else pushed now."""
+        return outputs if outputs is not None else self._push_outputs(id(c.target), t)
+
     def _closing(
         self, c: CompiledCoupling, trig: Window, t: float, outputs: list[float] | None
     ) -> None:
-        """Close the window at `t`, pushing the target's outputs first unless already sent."""
-        if outputs is None:
-            self._push_outputs(id(c.target), t)
+        """Close the window at `t` once the target's outputs are sent."""
+        self._sent(c, t, outputs)
         self._close(c, trig, t)
 
     def _next_interval(
         self, c: CompiledCoupling, t: float, t_out: float, outputs: list[float] | None
     ) -> None:
-        """Push the outputs (unless already sent) and size the window's next interval."""
-        if outputs is None:
-            outputs = self._push_outputs(id(c.target), t)
+        """Size the window's next interval from the error of its outputs."""
         state = self._state[c.index]
-        error = self._output_error(c, t_out, outputs)
+        error = self._output_error(c, t_out, self._sent(c, t, outputs))
         state.interval_ms = self.strategy.next_interval_ms(state.interval_ms, error, self._dt_ms)
         state.due_ms = t + state.interval_ms
 
