@@ -35,18 +35,33 @@ def _rows(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(fh))
 
 
-def test_compare_strategies_on_the_first_inputs_of_the_demo(tmp_path: Path) -> None:
-    out = tmp_path / "demo"
+DEMO = str(ROOT / "examples" / "demo.toml")
+# after the 100 ms equilibration, to 270 ms: the input at 250 ms opens a window
+UNTIL_MS = "170"
+
+
+@pytest.fixture(scope="module")
+def compared(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    out = tmp_path_factory.mktemp("bench") / "demo"
     text = _run(
         "compare_strategies.py",
-        str(ROOT / "examples" / "demo.toml"),
-        "--out",
-        str(out),
-        "--until",
-        "170",  # after the 100 ms equilibration, to 270 ms: the input at 250 ms opens a window
-        "--strategies",
-        "fixed-10ms,event",
+        *(DEMO, "--out", str(out), "--until", UNTIL_MS, "--strategies", "fixed-10ms,event"),
     )
+    return out, text
+
+
+REUSE_BOTH = ("--strategies", "fixed-10ms,event", "--reuse", "fixed-10ms,event")
+
+
+def _compare(*args: str, experiment: str = DEMO) -> subprocess.CompletedProcess[str]:
+    script = str(BENCH / "compare_strategies.py")
+    return subprocess.run(
+        [sys.executable, script, experiment, *args], capture_output=True, text=True, timeout=900
+    )
+
+
+def test_compare_strategies_on_the_first_inputs_of_the_demo(compared: tuple[Path, str]) -> None:
+    out, text = compared
     rows = _rows(out / "strategies.csv")
     assert [r["strategy"] for r in rows] == ["fixed-10ms", "event"]
     for column in ("wall_s", "exchanges", "max_weight_rel_error", "peak_rss_mb"):
@@ -55,6 +70,55 @@ def test_compare_strategies_on_the_first_inputs_of_the_demo(tmp_path: Path) -> N
     assert (out / "error_vs_cost.png").exists()
     assert all(int(float(r["exchanges"])) > 0 for r in rows)
     assert "| fixed-10ms |" in text
+
+
+def test_reused_strategies_are_read_back_not_run_again(compared: tuple[Path, str]) -> None:
+    out, _ = compared
+    before = _rows(out / "strategies.csv")
+    h5_written = (out / "event.h5").stat().st_mtime_ns
+    done = _compare("--out", str(out), "--until", UNTIL_MS, *REUSE_BOTH)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "bench: " not in done.stdout  # nothing was run
+    assert (out / "event.h5").stat().st_mtime_ns == h5_written
+    assert _rows(out / "strategies.csv") == before
+    assert "From an earlier run" in (out / "strategies.md").read_text()
+
+
+def test_a_reused_run_that_ends_elsewhere_is_refused_before_anything_runs(
+    compared: tuple[Path, str],
+) -> None:
+    out, _ = compared
+    table = (out / "strategies.csv").read_text()
+    done = _compare("--out", str(out), "--until", "160", "--reuse", "event")
+    assert done.returncode == 2
+    assert "event.h5: biochem/time_ms" in done.stderr
+    assert "ends at 260 ms" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert "bench: " not in done.stdout
+    assert (out / "strategies.csv").read_text() == table
+
+
+def test_a_reused_run_of_another_experiment_is_refused(
+    compared: tuple[Path, str], tmp_path: Path
+) -> None:
+    out, _ = compared
+    changed = tmp_path / "demo.toml"
+    text = Path(DEMO).read_text()
+    changed.write_text(text.replace("threshold_mM = 5e-5", "threshold_mM = 6e-5"))
+    done = _compare(
+        "--out", str(out), "--until", UNTIL_MS, "--reuse", "event", experiment=str(changed)
+    )
+    assert done.returncode == 2
+    assert "event.h5: experiment." in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_an_unknown_strategy_is_named_with_the_valid_ones() -> None:
+    done = _compare("--strategies", "event,evnt")
+    assert done.returncode == 2
+    assert "--strategies: expected strategies among lockstep" in done.stderr
+    assert "got 'evnt'" in done.stderr
+    assert "Traceback" not in done.stderr
 
 
 def test_scaling_on_the_two_spine_cell(tmp_path: Path) -> None:
@@ -70,8 +134,7 @@ def test_scaling_on_the_two_spine_cell(tmp_path: Path) -> None:
 
 def test_flagship_script_on_the_demo(tmp_path: Path) -> None:
     out = tmp_path / "flagship"
-    demo = str(ROOT / "examples" / "demo.toml")
-    text = _run("flagship.py", "--experiment", demo, "--out", str(out), "--until", "170")
+    text = _run("flagship.py", "--experiment", DEMO, "--out", str(out), "--until", "170")
     (row,) = _rows(out / "flagship.csv")
     assert float(row["simulated_ms"]) == 170.0
     # one calcium coupling: FixedInterval(1 ms) would exchange once per simulated ms

@@ -56,6 +56,7 @@ def _add_experiment_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", default="bench-out", help="output folder")
     p.add_argument("--until", type=float, metavar="MS")
     p.add_argument("--strategies", help="comma-separated subset of the compared strategies")
+    p.add_argument("--reuse", help="strategies taken from an earlier run in --out, not rerun")
     p.set_defaults(func=_lazy("timescales.experiment.bench", "cmd_bench"))
 
 

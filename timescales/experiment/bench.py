@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from timescales.errors import ConfigError, TimescalesError
 from timescales.memory import PeakMemory
 
 #: The strategies compared, by name: coupling mode plus overrides of the [coupling] table.
@@ -35,6 +36,8 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "event-low-threshold": {"mode": "event", "threshold_scale": 0.5},
     "event-high-threshold": {"mode": "event", "threshold_scale": 2.0},
 }
+
+REUSE_HELP = "comma list of strategies taken from an earlier run in --out instead of run again"
 
 COLUMNS = (
     "strategy",
@@ -192,25 +195,87 @@ def _plot(rows: list[Row], path: Path) -> None:
     plt.close(fig)
 
 
-def bench(experiment: str, out_dir: Path, until_ms: float | None, names: list[str]) -> list[Row]:
-    """Run every variant in its own process, then compare them."""
-    out_dir.mkdir(parents=True, exist_ok=True)
+def strategy_names(text: str | None, option: str) -> list[str]:
+    """The strategies of a comma list, each one checked against `VARIANTS`."""
+    names = [n.strip() for n in (text or "").split(",") if n.strip()]
     for name in names:
+        if name not in VARIANTS:
+            raise ConfigError(option, f"strategies among {', '.join(VARIANTS)}", name)
+    return names
+
+
+def check_reusable(experiment: str, out_dir: Path, until_ms: float | None, name: str) -> None:
+    """Refuse an earlier run of `name` in `out_dir` unless it is this comparison's run.
+
+    It must be complete, run the same experiment (as today's schema reads both) under
+    this strategy, and end where this comparison ends.
+    """
+    from timescales.results import Results
+
+    from .runner import Experiment
+    from .spec import ExperimentSpec
+
+    for path in (out_dir / f"{name}.json", out_dir / f"{name}.h5"):
+        if not path.exists():
+            raise ConfigError(
+                "--reuse", f"a file of an earlier {name} run", "no such file", str(path)
+            )
+    h5 = out_dir / f"{name}.h5"
+    earlier = Results.open(h5)
+    if earlier.status != "complete":
+        raise ConfigError("status", "a complete run", earlier.status, str(h5))
+    base = Experiment.from_file(experiment).spec
+    want = _override(base, VARIANTS[name])
+    stored = {k: v for k, v in earlier.experiment.items() if k != "source"}
+    got = ExperimentSpec.model_validate(stored).model_dump(mode="json")
+    for section, value in want.model_dump(mode="json").items():
+        if got[section] != value:
+            raise ConfigError(
+                f"experiment.{section}", f"the [{section}] of {experiment}", None, str(h5)
+            )
+    duration = base.experiment.duration_ms if until_ms is None else until_ms
+    t_end = base.cell.equilibration_ms + duration
+    if not np.isclose(earlier.biochem_time_ms[-1], t_end):
+        ends = f"a run that ends at {t_end:g} ms"
+        raise ConfigError("biochem/time_ms", ends, float(earlier.biochem_time_ms[-1]), str(h5))
+
+
+def bench(
+    experiment: str,
+    out_dir: Path,
+    until_ms: float | None,
+    names: list[str],
+    reuse: list[str] | None = None,
+) -> list[Row]:
+    """Run every variant in its own process, then compare them with the `reuse`d ones.
+
+    A reused strategy is not run again: its earlier files in `out_dir` are checked and
+    read, so one new strategy can be compared against an expensive lockstep run.
+    """
+    reuse = reuse or []
+    for name in reuse:
+        check_reusable(experiment, out_dir, until_ms, name)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for name in [n for n in names if n not in reuse]:
         cmd = [sys.executable, "-m", "timescales.experiment.bench", experiment, "--child", name]
         cmd += ["--out", str(out_dir)] + (["--until", str(until_ms)] if until_ms else [])
         print(f"bench: {name} ...", flush=True)
         subprocess.run(cmd, check=True)
-    rows = compare(out_dir, names)
+    everything = [n for n in VARIANTS if n in names or n in reuse]
+    rows = compare(out_dir, everything)
     header = f"# Strategies on {Path(experiment).name}" + (
         f" (first {until_ms:g} ms)" if until_ms else ""
     )
+    if reuse:
+        header += f"\n\nFrom an earlier run in {out_dir}: {', '.join(reuse)}."
     write_outputs(rows, out_dir, header)
     return rows
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    names = args.strategies.split(",") if getattr(args, "strategies", None) else list(VARIANTS)
-    bench(args.experiment, Path(args.out), args.until, names)
+    names = strategy_names(args.strategies, "--strategies") or list(VARIANTS)
+    reuse = strategy_names(args.reuse, "--reuse")
+    bench(args.experiment, Path(args.out), args.until, names, reuse)
     return 0
 
 
@@ -220,12 +285,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default="bench-out")
     parser.add_argument("--until", type=float, default=None, metavar="MS")
     parser.add_argument("--strategies", default=None, help=f"comma list of {', '.join(VARIANTS)}")
+    parser.add_argument("--reuse", default=None, help=REUSE_HELP)
     parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
         run_child(args.experiment, args.child, Path(args.out), args.until)
         return 0
-    return cmd_bench(args)
+    try:
+        return cmd_bench(args)
+    except TimescalesError as exc:
+        print(f"{parser.prog}: error: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":
