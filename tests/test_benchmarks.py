@@ -7,10 +7,13 @@ These keep the scripts working; they assert the outputs' shape and counts, never
 from __future__ import annotations
 
 import csv
+import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import h5py
 import pytest
 
 from conftest import ROOT
@@ -110,6 +113,21 @@ def test_a_reused_run_of_another_experiment_is_refused(
     )
     assert done.returncode == 2
     assert "event.h5: experiment." in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_a_reused_run_whose_experiment_cannot_be_read_is_refused(
+    compared: tuple[Path, str], tmp_path: Path
+) -> None:
+    out = tmp_path / "copy"
+    shutil.copytree(compared[0], out)
+    with h5py.File(out / "event.h5", "r+") as f:
+        stored = json.loads(f.attrs["experiment"])
+        stored["coupling"]["mode"] = "telepathy"
+        f.attrs["experiment"] = json.dumps(stored)
+    done = _compare("--out", str(out), "--until", UNTIL_MS, "--reuse", "event")
+    assert done.returncode == 2
+    assert "event.h5: experiment: expected an experiment this version" in done.stderr
     assert "Traceback" not in done.stderr
 
 

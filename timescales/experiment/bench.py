@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from pydantic import ValidationError
 
 from timescales.errors import ConfigError, TimescalesError
 from timescales.memory import PeakMemory
@@ -227,7 +228,11 @@ def check_reusable(experiment: str, out_dir: Path, until_ms: float | None, name:
     base = Experiment.from_file(experiment).spec
     want = _override(base, VARIANTS[name])
     stored = {k: v for k, v in earlier.experiment.items() if k != "source"}
-    got = ExperimentSpec.model_validate(stored).model_dump(mode="json")
+    try:
+        got = ExperimentSpec.model_validate(stored).model_dump(mode="json")
+    except ValidationError as exc:
+        expected = "an experiment this version of timescales reads"
+        raise ConfigError("experiment", expected, str(exc).splitlines()[0], str(h5)) from exc
     for section, value in want.model_dump(mode="json").items():
         if got[section] != value:
             raise ConfigError(
