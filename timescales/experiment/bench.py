@@ -21,8 +21,10 @@ from typing import Any
 import numpy as np
 from pydantic import ValidationError
 
-from timescales.errors import ConfigError, TimescalesError
+from timescales.errors import ConfigError
 from timescales.memory import PeakMemory
+
+from .spec import ExperimentSpec
 
 #: The strategies compared, by name: coupling mode plus overrides of the [coupling] table.
 VARIANTS: dict[str, dict[str, Any]] = {
@@ -37,8 +39,6 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "event-low-threshold": {"mode": "event", "threshold_scale": 0.5},
     "event-high-threshold": {"mode": "event", "threshold_scale": 2.0},
 }
-
-REUSE_HELP = "comma list of strategies taken from an earlier run in --out instead of run again"
 
 COLUMNS = (
     "strategy",
@@ -205,16 +205,13 @@ def strategy_names(text: str | None, option: str) -> list[str]:
     return names
 
 
-def check_reusable(experiment: str, out_dir: Path, until_ms: float | None, name: str) -> None:
+def check_reusable(base: ExperimentSpec, out_dir: Path, until_ms: float | None, name: str) -> None:
     """Refuse an earlier run of `name` in `out_dir` unless it is this comparison's run.
 
-    It must be complete, run the same experiment (as today's schema reads both) under
+    It must be complete, run the experiment `base` (as today's schema reads both) under
     this strategy, and end where this comparison ends.
     """
     from timescales.results import Results
-
-    from .runner import Experiment
-    from .spec import ExperimentSpec
 
     for path in (out_dir / f"{name}.json", out_dir / f"{name}.h5"):
         if not path.exists():
@@ -225,21 +222,18 @@ def check_reusable(experiment: str, out_dir: Path, until_ms: float | None, name:
     earlier = Results.open(h5)
     if earlier.status != "complete":
         raise ConfigError("status", "a complete run", earlier.status, str(h5))
-    base = Experiment.from_file(experiment).spec
-    want = _override(base, VARIANTS[name])
     stored = {k: v for k, v in earlier.experiment.items() if k != "source"}
     try:
         got = ExperimentSpec.model_validate(stored).model_dump(mode="json")
     except ValidationError as exc:
         expected = "an experiment this version of timescales reads"
         raise ConfigError("experiment", expected, str(exc).splitlines()[0], str(h5)) from exc
-    for section, value in want.model_dump(mode="json").items():
+    for section, value in _override(base, VARIANTS[name]).model_dump(mode="json").items():
         if got[section] != value:
             raise ConfigError(
-                f"experiment.{section}", f"the [{section}] of {experiment}", None, str(h5)
+                f"experiment.{section}", f"the [{section}] of {base.source}", None, str(h5)
             )
-    duration = base.experiment.duration_ms if until_ms is None else until_ms
-    t_end = base.cell.equilibration_ms + duration
+    t_end = base.end_ms(until_ms)
     if not np.isclose(earlier.biochem_time_ms[-1], t_end):
         ends = f"a run that ends at {t_end:g} ms"
         raise ConfigError("biochem/time_ms", ends, float(earlier.biochem_time_ms[-1]), str(h5))
@@ -258,8 +252,12 @@ def bench(
     read, so one new strategy can be compared against an expensive lockstep run.
     """
     reuse = reuse or []
-    for name in reuse:
-        check_reusable(experiment, out_dir, until_ms, name)
+    if reuse:
+        from .runner import Experiment
+
+        base = Experiment.from_file(experiment).spec
+        for name in reuse:
+            check_reusable(base, out_dir, until_ms, name)
     out_dir.mkdir(parents=True, exist_ok=True)
     for name in [n for n in names if n not in reuse]:
         cmd = [sys.executable, "-m", "timescales.experiment.bench", experiment, "--child", name]
@@ -285,22 +283,20 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """`compare_strategies.py`: the `timescales bench` command, or one strategy's run."""
+    argv = sys.argv[1:] if argv is None else argv
+    if "--child" not in argv:
+        from timescales.cli import main as cli_main
+
+        return cli_main(["bench", *argv])
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("experiment")
-    parser.add_argument("--out", default="bench-out")
+    parser.add_argument("--out", required=True)
     parser.add_argument("--until", type=float, default=None, metavar="MS")
-    parser.add_argument("--strategies", default=None, help=f"comma list of {', '.join(VARIANTS)}")
-    parser.add_argument("--reuse", default=None, help=REUSE_HELP)
-    parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--child", required=True)
     args = parser.parse_args(argv)
-    if args.child:
-        run_child(args.experiment, args.child, Path(args.out), args.until)
-        return 0
-    try:
-        return cmd_bench(args)
-    except TimescalesError as exc:
-        print(f"{parser.prog}: error: {exc}", file=sys.stderr)
-        return 2
+    run_child(args.experiment, args.child, Path(args.out), args.until)
+    return 0
 
 
 if __name__ == "__main__":

@@ -268,8 +268,7 @@ class Experiment:
             instances, couplings, out_var, baseline = self._biochemistry(
                 model, neuron, spines, t_eq
             )
-        duration = spec.experiment.duration_ms if opts.until_ms is None else opts.until_ms
-        t_end = t_eq + duration
+        t_end = spec.end_ms(opts.until_ms)
         recorder = None
         if opts.record:
             recorder = Recorder(

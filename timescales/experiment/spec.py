@@ -90,6 +90,11 @@ class ExperimentSpec(ExperimentFile):
         """Spine -> synapse -> sorted unique input times (ms), all stimuli merged."""
         return merged_times(self.stimulus)
 
+    def end_ms(self, until_ms: float | None = None) -> float:
+        """When a run ends: the equilibration, then the duration (or `until_ms` of it)."""
+        duration = self.experiment.duration_ms if until_ms is None else until_ms
+        return self.cell.equilibration_ms + duration
+
     def schedule_ms(self) -> list[float]:
         """Sorted unique union of every input time: the windows of the `original` mode."""
         return sorted({t for stim in self.stimulus for t in stimulus_times(stim)})
