@@ -28,7 +28,7 @@ from .roadrunner import RoadRunnerAdapter
 from .sbml_model import SBMLModel
 
 #: Operations answered with a reply; every other operation runs without one.
-BLOCKING = frozenset({"get", "get_many", "save", "close"})
+BLOCKING = frozenset({"get", "get_many", "save", "wait", "close"})
 #: Worker-level requests: run everything queued first, then reply.
 BARRIERS = frozenset({"sync", "shutdown"})
 #: Worker-level request: read variables of several instances after their queued work.

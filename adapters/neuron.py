@@ -22,7 +22,7 @@ models CVode refuses and with `rest_check="step"`, from the change over one regu
 A failed check is not repeated within `jump_min_ms` of model time.
 
 Quiet steps (`quiet_dt_ms`, off by default): while no window reads the model
-(`exchanging`) and once `quiet_after_ms` have passed since the last input
+(`observed`) and once `quiet_after_ms` have passed since the last input
 (`next_event_time`), initialization, restore or external change (NetCon weights excepted),
 the adapter integrates with the longer step `quiet_dt_ms` (backward Euler is stable there),
 ending one regular step before the next input; watches stay armed. The tests bound the
@@ -427,7 +427,7 @@ class NeuronAdapter(Adapter):
     def _next_segment(self, until_ms: float) -> tuple[float, bool]:
         """Where the next run of steps ends, and whether it may use the quiet step.
 
-        Quiet steps need `quiet_dt_ms`, no open window reading this adapter (`exchanging`),
+        Quiet steps need `quiet_dt_ms`, no open window reading this adapter (`observed`),
         `quiet_after_ms` since the last input or external change, and end one regular step
         before the next input. Regular steps run until the
         quiet step may start again (past the next input when one comes first).
@@ -436,7 +436,7 @@ class NeuronAdapter(Adapter):
         if self.quiet_dt_ms is None:
             return until_ms, False
         t_input = self._input_seen_ms = self._next_event_time()
-        if self.exchanging:
+        if self.observed:
             return until_ms, False
         if t >= self._quiet_from_ms - _STEP_TOL * self.dt_ms:
             end = min(until_ms, t_input - self.dt_ms)
@@ -704,7 +704,7 @@ class NeuronAdapter(Adapter):
         self._restart_recordings(t)
         return _Snapshot(state, frozenset(self._native.netcons), archives)
 
-    def _restore_state(self, state: object) -> None:
+    def _restore_state(self, state: object, t_ms: float) -> None:
         if not isinstance(state, _Snapshot):
             raise AdapterError(f"{self.label}: not a NeuronAdapter snapshot: {state!r}")
         self._native.drop_since(state.netcons)

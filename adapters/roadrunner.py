@@ -320,7 +320,7 @@ class RoadRunnerAdapter(Adapter):
         self._restart = True
         return (self._runner.saveStateS(), copy.deepcopy(self._feeds))
 
-    def _restore_state(self, state: object) -> None:
+    def _restore_state(self, state: object, t_ms: float) -> None:
         """An unmaterialized lazy instance stays so: it rests at the restored state until
         needed (one reference RoadRunner per distinct state: restore the same object into
         many spines). A materialized instance loads the state into its own RoadRunner."""

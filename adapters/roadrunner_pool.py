@@ -2,9 +2,10 @@
 
 RoadRunner holds the GIL, so threads cannot overlap it with NEURON; processes can. A
 `RoadRunnerPool` forks `workers` processes and hands out `RemoteRoadRunnerAdapter` proxies
-(round-robin). Operations that return nothing (initialize, set, set_many, set_series,
-restore_state, advance) are queued and return at once; `get`, `get_many` and `save_state`
-wait for the reply, which comes after the earlier operations of that instance only.
+(round-robin), which are asynchronous adapters: operations that return nothing (initialize,
+set, set_many, set_series, restore_state, post_advance) are queued and return at once;
+`advance`, `get`, `get_many`, `save_state` and `wait` wait for the reply, which comes after
+the earlier operations of that instance only.
 `RoadRunnerPool.get_all` reads many proxies with one round trip per worker. Small operations
 are batched per worker and sent with the next advance or request; a state restored into many
 proxies (an equilibrated template) goes to each worker once.
@@ -12,13 +13,12 @@ proxies (an equilibrated template) goes to each worker once.
 Each worker primes RoadRunner's compile cache by loading a state saved in the parent
 (`loadStateS`: no compile), so a worker creates instances at cache-hit cost instead of
 compiling the model again (a fork alone does not carry the cache over: measured).
-Not supported: watches (advance is asynchronous) and recording.
+Not supported: watches and recording.
 """
 
 from __future__ import annotations
 
 import importlib
-import math
 import multiprocessing
 import signal
 import time
@@ -175,15 +175,17 @@ class _Link:
 class RemoteRoadRunnerAdapter(Adapter):
     """A RoadRunner instance living in a pool worker (see `RoadRunnerPool`).
 
-    Queued operations return at once (advance returns `Reached(until_ms)` before the work is
-    done); errors they raise in the worker are re-raised at the next blocking call of this
-    proxy (or at `RoadRunnerPool.close`). `stats` counts calls like any adapter; `stats.wall_s`
-    is the worker's compute time for this instance (all its operations) as of the last reply,
-    plus the parent's microseconds of queuing since: call `RoadRunnerPool.sync` for totals.
+    An asynchronous adapter (contract item 9): `post_advance` and the other queued operations
+    return at once; `advance`, `get`, `get_many`, `save_state` and `wait` block until this
+    instance's earlier operations are done. Errors raised in the worker are re-raised at the
+    next blocking call of this proxy (or at `RoadRunnerPool.close`). `stats` counts calls like
+    any adapter; `stats.wall_s` is the worker's compute time for this instance (all its
+    operations) as of the last reply, plus the parent's microseconds of queuing since: call
+    `RoadRunnerPool.sync` for totals.
     """
 
     kind = "roadrunner"
-    capabilities = Capabilities(save_restore=True, series_input=True)
+    capabilities = Capabilities(save_restore=True, series_input=True, asynchronous=True)
 
     def __init__(self, link: _Link, inst_id: int, model: SBMLModel, label: str) -> None:
         super().__init__(label)
@@ -191,7 +193,6 @@ class RemoteRoadRunnerAdapter(Adapter):
         self._link = link
         self._id = inst_id
         self._pending: Exception | None = None
-        self._restore_t_ms = math.nan
 
     @property
     def worker(self) -> int:
@@ -201,25 +202,21 @@ class RemoteRoadRunnerAdapter(Adapter):
     def variables(self) -> Mapping[str, Variable]:
         return self.model.variables()
 
-    def restore_state(self, state: object) -> None:
-        """Queue a return to a snapshot (from this proxy or from a local RoadRunnerAdapter)."""
-        t_ms, _ = state  # type: ignore[misc]
-        self._restore_t_ms = float(t_ms)
-        super().restore_state(state)
-
     # ------------------------------------------------------------------ contract
     def _initialize(self, t0_ms: float) -> None:
         self._post("init", t0_ms)
 
     def _advance(self, until_ms: float, watches: tuple[Watch, ...]) -> Reached:
-        if watches:
-            raise AdapterError(
-                f"{self.label}: pooled RoadRunner instances do not take watches "
-                "(advance is asynchronous); use a local RoadRunnerAdapter"
-            )
+        self._post_advance(until_ms)
+        self._wait()
+        return Reached(until_ms)
+
+    def _post_advance(self, until_ms: float) -> None:
         self._post("advance", until_ms)
         self._link.flush()
-        return Reached(until_ms)
+
+    def _wait(self) -> None:
+        self._request("wait")
 
     def _get(self, name: str) -> float:
         return float(self._request("get", name))
@@ -241,8 +238,9 @@ class RemoteRoadRunnerAdapter(Adapter):
         _, inner = self._request("save")
         return inner
 
-    def _restore_state(self, state: object) -> None:
-        self._post("restore", self._restore_t_ms, self._link.share(state))
+    def _restore_state(self, state: object, t_ms: float) -> None:
+        """Queue a return to a snapshot (from this proxy or from a local RoadRunnerAdapter)."""
+        self._post("restore", t_ms, self._link.share(state))
 
     def _close(self) -> None:
         if self._link.dead is None and self._link.process.is_alive():

@@ -1,17 +1,48 @@
-"""The adapter contract: what the scheduler may ask of any simulator.
+"""The adapter contract: what the scheduler may ask of any simulator, and nothing more.
 
-An adapter wraps one running model (one NEURON cell, one RoadRunner instance).
-All times are in ms. Authors implement five methods (`variables`, `_initialize`,
-`_advance`, `_get`, `_set`); the public methods here validate arguments, keep the
-clock and count calls, so every adapter behaves the same towards the scheduler.
+An adapter wraps one running model (one NEURON cell, one RoadRunner instance); all times
+are in ms. Public methods validate arguments, keep the clock and count calls; they are
+never overridden. An adapter implements the private hooks, as scipy's `OdeSolver` has
+`step` call `_step_impl`. The contract, numbered so that tests and docs can cite it:
 
-Contract of `advance(until_ms, watches)`:
-
-1. Precondition: the adapter is initialized and `until_ms >= t_ms`.
-2. `_advance` integrates to `until_ms`, or stops early at the first step where a
-   watched variable crosses its level in the watch's direction, and returns
-   `Reached(t_stop_ms, fired=...)` naming every watch that fired there.
-3. Postcondition: `t_ms == reached.t_ms <= until_ms` (never overshoot).
+1. `variables()` names every variable with its unit and role; `variable(name)` resolves
+   one (hook `_lookup`, for adapters that resolve names lazily) and an unknown name raises
+   `UnknownNameError` listing the closest names.
+2. `initialize(t0_ms)` (hook `_initialize`) sets the initial state; then `t_ms == t0_ms`.
+3. `advance(until_ms, watches)` (hook `_advance`) integrates to `until_ms >= t_ms`, or
+   stops at the first step where a watched variable crosses its level in the watch's
+   direction and returns `Reached(t_stop_ms, fired=...)` naming every watch that fired.
+   Afterwards `t_ms == reached.t_ms <= until_ms`: never beyond. Watches are taken only by
+   adapters whose `capabilities.native_watches` is true; the scheduler checks the others'
+   levels at its syncs instead.
+4. `get`, `set`, `get_many`, `set_many` (hooks `_get`, `_set`, `_get_many`, `_set_many`)
+   read and write variables in their own units at `t_ms`; only inputs and parameters may
+   be set, and only to finite values.
+5. `next_event_time()` (hook `_next_event_time`) is the earliest known future
+   discontinuity (a stimulus), or `math.inf`; the scheduler never advances past it in one
+   call, so an adapter sees its own inputs at their times.
+6. `dt_ms` is the adapter's fixed step, or None. The scheduler takes the leader's (the
+   first adapter that is not a window target) for lockstep grids and first exchange
+   intervals, and asks recording sources to record at it.
+7. `observe(active)`: the scheduler says whether an open window reads this adapter's
+   variables; an adapter may integrate more coarsely while nobody reads it (the attribute
+   `observed`). Correct results must not depend on it.
+8. Optional capabilities (`Capabilities`), each with its hooks:
+   `series_input` (`set_series`: a piecewise-constant input over the coming interval),
+   `records` (`record`, `samples`, `forget_before`: values on a regular grid, kept until
+   forgotten), `save_restore` (`save_state`, `restore_state`: an opaque snapshot with
+   its time), `asynchronous` (below). Calling a method whose capability is absent raises
+   `AdapterError`.
+9. Asynchronous adapters (FMI 3's scheduled execution: the master triggers work and
+   collects it later). `post_advance(until_ms)` starts an advance without watches and
+   returns at once; `t_ms` is then the time the adapter will be at. Operations after it
+   run in order, so a `get` returns the value at the new time (waiting for it), and
+   `wait()` blocks until everything posted is done and raises any error it caused. For
+   other adapters `post_advance` is `advance` and `wait` returns at once. The scheduler
+   pipelines the exchanges of asynchronous window targets: it reads the outputs of the
+   previous interval before posting the next advance, so the target integrates while the
+   leader runs on (outputs then lag by one interval).
+10. `close()` (hook `_close`) releases the simulator; the adapter cannot be used after.
 """
 
 from __future__ import annotations
@@ -97,6 +128,7 @@ class Capabilities:
     save_restore: bool = False
     series_input: bool = False
     records: bool = False
+    asynchronous: bool = False
 
 
 @dataclass(slots=True)
@@ -167,6 +199,8 @@ class Adapter(ABC):
 
     kind: ClassVar[str] = "adapter"
     capabilities: ClassVar[Capabilities] = Capabilities()
+    #: The adapter's fixed step (ms), or None (contract item 6).
+    dt_ms: float | None = None
 
     def __init__(self, label: str = "") -> None:
         self.label = label or self.kind
@@ -174,9 +208,9 @@ class Adapter(ABC):
         self._t_ms = math.nan
         self._initialized = False
         self._closed = False
-        # Set by the scheduler: a window reading this adapter's outputs is open. An adapter may
-        # integrate more coarsely while no one is reading (NeuronAdapter's quiet steps).
-        self.exchanging = False
+        self.observed = False
+        self._checked: set[tuple[str, ...]] = set()
+        self._checked_settable: set[tuple[str, ...]] = set()
 
     # ------------------------------------------------------------------ public API
     @property
@@ -190,11 +224,11 @@ class Adapter(ABC):
 
     def variable(self, name: str) -> Variable:
         """The variable called `name`; unknown names list the closest candidates."""
-        variables = self.variables()
-        try:
-            return variables[name]
-        except KeyError:
-            raise UnknownNameError("variable", name, variables, owner=self.label) from None
+        return self._lookup(name)
+
+    def observe(self, active: bool) -> None:
+        """Whether an open window reads this adapter's variables (contract item 7)."""
+        self.observed = bool(active)
 
     def initialize(self, t0_ms: float = 0.0) -> None:
         """Bring the model to its initial state at `t0_ms`."""
@@ -209,15 +243,17 @@ class Adapter(ABC):
 
     def advance(self, until_ms: float, watches: Sequence[Watch] = ()) -> Reached:
         """Integrate to `until_ms`, or stop earlier where a watch fires; never beyond."""
-        self._check_ready()
-        until_ms = float(until_ms)
-        if not until_ms >= self._t_ms - TIME_EPS_MS:
-            raise AdapterError(
-                f"{self.label}: until_ms={until_ms!r} is before the adapter time "
-                f"t_ms={self._t_ms!r}"
-            )
+        until_ms = self._check_until(until_ms)
+        if watches and not self.capabilities.native_watches:
+            raise AdapterError(f"{self.label}: {self.kind} adapters do not take watches")
         for w in watches:
             self.variable(w.variable)
+        if self.capabilities.asynchronous:
+            if watches:
+                raise AdapterError(f"{self.label}: asynchronous adapters do not take watches")
+            self.post_advance(until_ms)
+            self.wait()
+            return Reached(self._t_ms)
         start = time.perf_counter()
         reached = self._advance(max(until_ms, self._t_ms), tuple(watches))
         self.stats.wall_s += time.perf_counter() - start
@@ -231,6 +267,24 @@ class Adapter(ABC):
         if reached.fired:
             self.stats.n_early += 1
         return reached
+
+    def post_advance(self, until_ms: float) -> None:
+        """Start advancing to `until_ms` (no watches); asynchronous adapters return at once."""
+        if not self.capabilities.asynchronous:
+            self.advance(until_ms)
+            return
+        until_ms = self._check_until(until_ms)
+        start = time.perf_counter()
+        self._post_advance(max(until_ms, self._t_ms))
+        self.stats.wall_s += time.perf_counter() - start
+        self._t_ms = max(until_ms, self._t_ms)
+        self.stats.n_advance += 1
+
+    def wait(self) -> None:
+        """Block until the work posted so far is done; raise any error it caused."""
+        self._check_ready()
+        if self.capabilities.asynchronous:
+            self._wait()
 
     def get(self, name: str) -> float:
         """Current value of variable `name`, in its unit."""
@@ -249,10 +303,13 @@ class Adapter(ABC):
         self._set(name, float(value))
 
     def get_many(self, names: Sequence[str]) -> np.ndarray:
-        """Values of several variables at once (one counted call)."""
+        """Values of several variables at once (one counted call; names checked once)."""
         self._check_ready()
-        for name in names:
-            self.variable(name)
+        key = tuple(names)
+        if key not in self._checked:
+            for name in key:
+                self.variable(name)
+            self._checked.add(key)
         self.stats.n_get += 1
         return np.asarray(self._get_many(list(names)), dtype=float)
 
@@ -264,8 +321,11 @@ class Adapter(ABC):
             raise AdapterError(
                 f"{self.label}: set_many got {len(names)} names and {values.shape} values"
             )
-        for name in names:
-            self._check_settable(name)
+        key = tuple(names)
+        if key not in self._checked_settable:
+            for name in key:
+                self._check_settable(name)
+            self._checked_settable.add(key)
         if not np.all(np.isfinite(values)):
             raise AdapterError(f"{self.label}: set_many values must be finite")
         self.stats.n_set += 1
@@ -329,7 +389,7 @@ class Adapter(ABC):
         if not self.capabilities.save_restore:
             raise AdapterError(f"{self.label}: {self.kind} adapters cannot restore state")
         t_ms, inner = state  # type: ignore[misc]
-        self._restore_state(inner)
+        self._restore_state(inner, float(t_ms))
         self._t_ms = float(t_ms)
 
     def close(self) -> None:
@@ -369,6 +429,14 @@ class Adapter(ABC):
         """Write one variable."""
 
     # ------------------------------------------------ to override (optional, faster)
+    def _lookup(self, name: str) -> Variable:
+        """The variable called `name` (override to resolve names lazily)."""
+        variables = self.variables()
+        try:
+            return variables[name]
+        except KeyError:
+            raise UnknownNameError("variable", name, variables, owner=self.label) from None
+
     def _get_many(self, names: list[str]) -> Sequence[float]:
         return [self._get(n) for n in names]
 
@@ -394,7 +462,16 @@ class Adapter(ABC):
     def _save_state(self) -> object:
         raise NotImplementedError
 
-    def _restore_state(self, state: object) -> None:
+    def _restore_state(self, state: object, t_ms: float) -> None:
+        """Return to `state`, saved at `t_ms`."""
+        raise NotImplementedError
+
+    def _post_advance(self, until_ms: float) -> None:
+        """Start advancing to `until_ms` and return at once (asynchronous adapters)."""
+        raise NotImplementedError
+
+    def _wait(self) -> None:
+        """Block until the posted work is done (asynchronous adapters)."""
         raise NotImplementedError
 
     def _close(self) -> None:  # noqa: B027 - optional hook
@@ -409,6 +486,16 @@ class Adapter(ABC):
         self._check_open()
         if not self._initialized:
             raise AdapterError(f"{self.label}: call initialize() first")
+
+    def _check_until(self, until_ms: float) -> float:
+        self._check_ready()
+        until_ms = float(until_ms)
+        if not until_ms >= self._t_ms - TIME_EPS_MS:
+            raise AdapterError(
+                f"{self.label}: until_ms={until_ms!r} is before the adapter time "
+                f"t_ms={self._t_ms!r}"
+            )
+        return until_ms
 
     def _check_settable(self, name: str) -> None:
         var = self.variable(name)

@@ -153,7 +153,7 @@ class Scheduler:
         self._all_scheduled = sorted(self._schedule)
         self._scheduled_now = False
         self.stats = RunStats(strategy.describe(), math.nan)
-        self._dt_ms = float(getattr(self.eager[0], "dt_ms", 0.025))
+        self._dt_ms = float(self.eager[0].dt_ms)
         self._recording = False
         self._read_early: dict[int, list[float]] = {}  # pipelined: outputs read at this sync
         self._stats_before: dict[int, AdapterStats] | None = None
@@ -500,7 +500,7 @@ class Scheduler:
 
     def _mark_exchanging(self, source: Adapter) -> None:
         """Tell a source whether a window reads it (NeuronAdapter's quiet steps wait)."""
-        source.exchanging = any(s.open for s in self._windows_reading[id(source)])
+        source.observe(any(s.open for s in self._windows_reading[id(source)]))
 
     def _closes(
         self, c: CompiledCoupling, trig: Window, state: _State, t: float, value: float

@@ -644,10 +644,10 @@ QUIET = {"quiet_dt_ms": 1.0, "quiet_after_ms": 100.0, "v_init_mV": -87.75, "rest
 def test_no_quiet_steps_while_a_window_reads_the_model() -> None:
     adapter = open_adapter(_two_bursts, **QUIET)
     try:
-        adapter.exchanging = True
+        adapter.observe(True)
         adapter.advance(600.0)
         assert adapter.coarse_ms == 0.0
-        adapter.exchanging = False
+        adapter.observe(False)
         adapter.advance(650.0)
         assert adapter.coarse_ms == pytest.approx(50.0)
     finally:

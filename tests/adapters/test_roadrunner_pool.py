@@ -207,7 +207,7 @@ def test_local_state_restores_into_a_proxy(pool: RoadRunnerPool, decay: SBMLMode
 
 
 # --------------------------------------------------------------------- asynchrony
-def test_advance_returns_before_the_work_is_done(
+def test_post_advance_returns_before_the_work_is_done(
     slow_pool: RoadRunnerPool, oscillator: SBMLModel
 ) -> None:
     model, pool = oscillator, slow_pool
@@ -216,12 +216,12 @@ def test_advance_returns_before_the_work_is_done(
     proxy.set_series(model.flux_parameter("x"), Series(0.0, 1.0, np.zeros(10_000)))
     pool.sync()
     busy_before = pool.busy_s()
-    reached = proxy.advance(10_000.0)
+    proxy.post_advance(10_000.0)
     busy_after_advance = pool.busy_s()
     value = proxy.get("x")
     busy_after_get = pool.busy_s()
-    assert reached.t_ms == 10_000.0
-    assert busy_after_advance == busy_before, "advance waited for the worker"
+    assert proxy.t_ms == 10_000.0
+    assert busy_after_advance == busy_before, "post_advance waited for the worker"
     assert busy_after_get > busy_before, "get returned before the advance was done"
     local = RoadRunnerAdapter(model, "ref", lazy=False)
     local.initialize(0.0)
@@ -257,7 +257,7 @@ def test_worker_error_surfaces_at_next_blocking_call(pool: RoadRunnerPool) -> No
     proxy = pool.adapters(["bad"])[0]
     proxy.initialize(0.0)
     proxy.set_series("k", Series(0.0, 1.0, np.ones(3)))
-    proxy.advance(20.0)
+    proxy.post_advance(20.0)
     with pytest.raises(AdapterError, match="only flux inputs take a series") as err:
         proxy.get("S")
     notes = "\n".join(err.value.__notes__)
@@ -274,7 +274,7 @@ def test_solver_error_keeps_its_class_and_message(slow_pool: RoadRunnerPool) -> 
     proxy = slow_pool.adapters(["too_long"])[0]
     proxy.initialize(0.0)
     proxy.set("w", 1000.0)
-    proxy.advance(10_000.0)
+    proxy.post_advance(10_000.0)
     with pytest.raises(RuntimeError, match="CV_TOO_MUCH_WORK"):
         proxy.save_state()
 

@@ -166,7 +166,7 @@ class LinearODE(Adapter):
     def _save_state(self) -> object:
         return (self._x, self._u, self._v, self._series, list(self._history))
 
-    def _restore_state(self, state: object) -> None:
+    def _restore_state(self, state: object, t_ms: float) -> None:
         self._x, self._u, self._v, self._series, history = state  # type: ignore[misc]
         self._history = list(history)
 
@@ -188,7 +188,10 @@ class LinearODE(Adapter):
 
 
 class StepSource(Adapter):
-    """A value that jumps at known times: `values[i]` holds from `times_ms[i]` on."""
+    """A value that jumps at known times: `values[i]` holds from `times_ms[i]` on.
+
+    `dt_ms` is the step a lockstep strategy uses.
+    """
 
     kind = "step-source"
     capabilities = Capabilities(native_watches=True)
@@ -201,8 +204,10 @@ class StepSource(Adapter):
         initial: float = 0.0,
         unit: str = "mM",
         label: str = "",
+        dt_ms: float = 0.025,
     ) -> None:
         super().__init__(label)
+        self.dt_ms = dt_ms
         if len(times_ms) != len(values) or list(times_ms) != sorted(times_ms):
             raise ValueError("StepSource: times_ms must be sorted and match values")
         self.times_ms = [float(t) for t in times_ms]
