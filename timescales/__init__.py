@@ -22,7 +22,8 @@ from .errors import (
     UnknownNameError,
 )
 from .registry import available_adapters, load_adapter
-from .scheduler import RunStats, Scheduler, WindowRecord
+from .runstats import RunStats, WindowRecord
+from .scheduler import Scheduler
 from .strategies import EventDriven, FixedInterval, Lockstep, ScheduledWindows, Strategy
 
 __version__ = "0.1.0"

@@ -35,9 +35,10 @@ never overridden. An adapter implements the private hooks, as scipy's `OdeSolver
    `AdapterError`.
 9. Asynchronous adapters (FMI 3's scheduled execution: the master triggers work and
    collects it later). `post_advance(until_ms)` starts an advance without watches and
-   returns at once; `t_ms` is then the time the adapter will be at. Operations after it
-   run in order, so a `get` returns the value at the new time (waiting for it), and
-   `wait()` blocks until everything posted is done and raises any error it caused. For
+   returns at once (hook `_post_advance`); `t_ms` is then the time the adapter will be at.
+   Operations after it run in order, so a `get` returns the value at the new time
+   (waiting for it), and `wait()` (hook `_wait`) blocks until everything posted is done
+   and raises any error it caused; `advance` (hook `_advance`) is a post and a wait. For
    other adapters `post_advance` is `advance` and `wait` returns at once. The scheduler
    pipelines the exchanges of asynchronous window targets: it reads the outputs of the
    previous interval before posting the next advance, so the target integrates while the
@@ -248,12 +249,6 @@ class Adapter(ABC):
             raise AdapterError(f"{self.label}: {self.kind} adapters do not take watches")
         for w in watches:
             self.variable(w.variable)
-        if self.capabilities.asynchronous:
-            if watches:
-                raise AdapterError(f"{self.label}: asynchronous adapters do not take watches")
-            self.post_advance(until_ms)
-            self.wait()
-            return Reached(self._t_ms)
         start = time.perf_counter()
         reached = self._advance(max(until_ms, self._t_ms), tuple(watches))
         self.stats.wall_s += time.perf_counter() - start

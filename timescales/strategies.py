@@ -1,22 +1,28 @@
-"""Synchronization strategies: small objects that tell the one scheduler loop when to sync.
+"""Synchronization strategies: the questions the scheduler asks, answered per strategy.
 
-Every strategy answers three questions:
+The scheduler never branches on a strategy's flags; it asks (`Strategy` states the
+protocol, with the answers of a plain level-triggered coupling as defaults):
 
-- `grid_ms`: a global sync cadence (lockstep, fixed interval), or None;
-- how a closed window notices its trigger: native watches (`native_watches`), a check
-  of the source at every sync, or a schedule of opening times (`schedule_ms`);
-- how long the next exchange interval of an open window is (`first_interval_ms`,
-  `next_interval_ms`), and how a flux is held inside it (`hold`).
+- `next_sync_ms`: the strategy's own next sync time (a grid, a schedule, a bound on how
+  far the simulators may run unsynchronized);
+- `arms_watches` and `window_opens`: how a closed window notices its trigger (the source
+  stops at the crossing itself, the level is checked at every sync, or a schedule);
+- `window_end_ms`: whether an open window closes at a fixed time or by its hysteresis;
+- `first_interval_ms`, `next_interval_ms`: the exchange interval of an open window;
+- `holds_series`, `pieces`: how the calcium sent over an interval is held (a constant
+  mean, or the source's own trace replayed as a piecewise-constant series).
 """
 
 from __future__ import annotations
 
+import bisect
 import math
-from collections.abc import Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
 from .errors import ConfigError
+from .units import TIME_EPS_MS
 
 Hold = Literal["constant", "series"]
 HOLDS: tuple[Hold, ...] = ("constant", "series")
@@ -32,36 +38,67 @@ def _hold(name: str, value: str) -> None:
         raise ConfigError(name, f"one of {HOLDS}", value)
 
 
+def _step(name: str, dt_ms: float | None) -> float:
+    if dt_ms is None:
+        raise ConfigError(name, "a leading adapter that declares its step dt_ms", None)
+    return dt_ms
+
+
+def _next_on_grid(t_ms: float, t0_ms: float, step_ms: float) -> float:
+    """The grid point after `t_ms` on t0 + n * step. The leader's clock drifts by round-off:
+    a time within 1e-6 of a step is on it."""
+    n = math.floor((t_ms - t0_ms) / step_ms + 1e-6) + 1
+    return t0_ms + n * step_ms
+
+
 @dataclass(frozen=True, kw_only=True)
 class Strategy:
-    """Base: what every strategy shares. Subclasses override the hooks below."""
+    """The protocol every strategy answers; the defaults check levels at every sync.
+
+    `hold`: "constant" or "series" (see `holds_series`); `resolution_ms`: the length of a
+    series piece; `max_advance_ms`: how far the simulators may run between two syncs.
+    """
 
     name = "strategy"
-    native_watches = False
     hold: Hold = "constant"
     resolution_ms: float = 0.025
     max_advance_ms: float = math.inf
-    pipeline: bool = False
 
-    def grid_ms(self, dt_ms: float) -> float | None:
-        """Global sync cadence given the leader's time step, or None."""
-        return None
+    def next_sync_ms(self, t_ms: float, t0_ms: float, dt_ms: float | None) -> float:
+        """The strategy's next sync after `t_ms` (the run started at `t0_ms`)."""
+        return t_ms + self.max_advance_ms
 
-    def schedule_ms(self) -> Sequence[float]:
-        """Times at which every window opens (scheduled windows only)."""
-        return ()
+    def arms_watches(self) -> bool:
+        """Whether closed windows are watched by their sources (who stop at the crossing)."""
+        return False
 
-    def window_length_ms(self) -> float | None:
-        """Fixed window length (scheduled windows), or None to close by hysteresis."""
-        return None
+    def window_opens(self, t_ms: float, fired: bool | None, crossed: Callable[[], bool]) -> bool:
+        """Whether a closed window opens at this sync. `fired`: its watch fired (None when
+        its source was not watched); `crossed()` reads the source and compares."""
+        return crossed()
 
-    def first_interval_ms(self, dt_ms: float) -> float:
-        """First exchange interval after a window opens."""
-        return dt_ms
+    def window_end_ms(self, t_open_ms: float) -> float:
+        """When a window opened at `t_open_ms` closes regardless of its source (or inf)."""
+        return math.inf
 
-    def next_interval_ms(self, current_ms: float, error: float | None, dt_ms: float) -> float:
-        """Next exchange interval, given the scaled error estimate of the last one."""
+    def first_interval_ms(self, dt_ms: float | None) -> float:
+        """The first exchange interval after a window opens."""
+        return _step(f"{type(self).__name__}.first_interval_ms", dt_ms)
+
+    def next_interval_ms(
+        self, current_ms: float, value: float | None, predicted: float | None, dt_ms: float | None
+    ) -> float:
+        """The next exchange interval, given the window's output `value` at this exchange and
+        what extrapolating its last two exchanges `predicted` (None before two exist)."""
         return current_ms
+
+    def holds_series(self) -> bool:
+        """Whether a flux replays the source's trace (where the adapters can) or holds its mean."""
+        return self.hold == "series"
+
+    def pieces(self, span_ms: float) -> int:
+        """Pieces of the series a flux over `span_ms` is sent as."""
+        return max(1, round(span_ms / self.resolution_ms))
 
     def describe(self) -> str:
         return self.name
@@ -73,8 +110,9 @@ class Lockstep(Strategy):
 
     name = "lockstep"
 
-    def grid_ms(self, dt_ms: float) -> float | None:
-        return dt_ms
+    def next_sync_ms(self, t_ms: float, t0_ms: float, dt_ms: float | None) -> float:
+        grid = _next_on_grid(t_ms, t0_ms, _step("Lockstep", dt_ms))
+        return min(t_ms + self.max_advance_ms, grid)
 
 
 @dataclass(frozen=True)
@@ -88,10 +126,10 @@ class FixedInterval(Strategy):
         _positive("FixedInterval.interval_ms", self.interval_ms)
         _hold("FixedInterval.hold", self.hold)
 
-    def grid_ms(self, dt_ms: float) -> float | None:
-        return self.interval_ms
+    def next_sync_ms(self, t_ms: float, t0_ms: float, dt_ms: float | None) -> float:
+        return min(t_ms + self.max_advance_ms, _next_on_grid(t_ms, t0_ms, self.interval_ms))
 
-    def first_interval_ms(self, dt_ms: float) -> float:
+    def first_interval_ms(self, dt_ms: float | None) -> float:
         return self.interval_ms
 
     def describe(self) -> str:
@@ -106,11 +144,8 @@ class EventDriven(Strategy):
     adapted by a step controller (safety 0.9, growth at most 2x, cut at most 5x) on
     the error of linearly extrapolating the window's outputs, scaled by `rtol`; it
     stays within [min_interval_ms, max_interval_ms]. Between syncs the simulators
-    run freely up to the next known event or `max_advance_ms`.
-
-    `pipeline`: a window sends the outputs of its previous exchange before it hands the
-    target the next interval, so a target that advances asynchronously (in a worker
-    process) integrates while the leader runs on; outputs then lag by one interval.
+    run freely up to the next known event or `max_advance_ms`. A source that cannot
+    watch has its level checked at every sync instead.
     """
 
     min_interval_ms: float = 1.0
@@ -120,7 +155,6 @@ class EventDriven(Strategy):
     resolution_ms: float = 1.0
     max_advance_ms: float = 1000.0
     name = "event"
-    native_watches = True
 
     def __post_init__(self) -> None:
         for key in ("min_interval_ms", "max_interval_ms", "rtol", "resolution_ms"):
@@ -134,10 +168,22 @@ class EventDriven(Strategy):
                 self.max_interval_ms,
             )
 
-    def first_interval_ms(self, dt_ms: float) -> float:
+    def arms_watches(self) -> bool:
+        return True
+
+    def window_opens(self, t_ms: float, fired: bool | None, crossed: Callable[[], bool]) -> bool:
+        return crossed() if fired is None else fired
+
+    def first_interval_ms(self, dt_ms: float | None) -> float:
         return self.min_interval_ms
 
-    def next_interval_ms(self, current_ms: float, error: float | None, dt_ms: float) -> float:
+    def next_interval_ms(
+        self, current_ms: float, value: float | None, predicted: float | None, dt_ms: float | None
+    ) -> float:
+        error = None
+        if value is not None and predicted is not None:
+            typical = abs(value) or 1.0
+            error = abs(value - predicted) / (self.rtol * (abs(value) + typical))
         grow = 2.0 if not error else min(2.0, max(0.2, 0.9 * error**-0.5))
         return min(self.max_interval_ms, max(self.min_interval_ms, current_ms * grow))
 
@@ -164,14 +210,23 @@ class ScheduledWindows(Strategy):
         _positive("ScheduledWindows.sampling_ms", self.sampling_ms)
         object.__setattr__(self, "times_ms", tuple(sorted(set(map(float, self.times_ms)))))
 
-    def schedule_ms(self) -> Sequence[float]:
-        return self.times_ms
+    def next_sync_ms(self, t_ms: float, t0_ms: float, dt_ms: float | None) -> float:
+        i = bisect.bisect_right(self.times_ms, t_ms + TIME_EPS_MS)
+        scheduled = self.times_ms[i] if i < len(self.times_ms) else math.inf
+        return min(t_ms + self.max_advance_ms, scheduled)
 
-    def window_length_ms(self) -> float | None:
-        return self.buffer_ms
+    def window_opens(self, t_ms: float, fired: bool | None, crossed: Callable[[], bool]) -> bool:
+        return self._scheduled_at(t_ms)
 
-    def first_interval_ms(self, dt_ms: float) -> float:
+    def window_end_ms(self, t_open_ms: float) -> float:
+        return t_open_ms + self.buffer_ms
+
+    def first_interval_ms(self, dt_ms: float | None) -> float:
         return self.sampling_ms
 
     def describe(self) -> str:
         return f"original({len(self.times_ms)} windows of {self.buffer_ms:g} ms)"
+
+    def _scheduled_at(self, t_ms: float) -> bool:
+        i = bisect.bisect_left(self.times_ms, t_ms - TIME_EPS_MS)
+        return any(abs(s - t_ms) <= TIME_EPS_MS for s in self.times_ms[i : i + 1])

@@ -56,7 +56,6 @@ def make_strategy(spec: Any, mode: str | None = None) -> Strategy:
             hold=c.hold,
             resolution_ms=c.resolution_ms,
             max_advance_ms=c.max_advance_ms,
-            pipeline=c.workers > 0,
         )
     if mode == "original":
         return ScheduledWindows(

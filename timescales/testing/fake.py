@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import bisect
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -61,6 +62,7 @@ class LinearODE(Adapter):
         self._x = self.x_init
         self._series: Series | None = None
         self._history: list[_Segment] = []
+        self._now_ms = math.nan
 
     # -------------------------------------------------------------- exact solution
     def _solve(self, x0: float, u: float, dt: float) -> float:
@@ -100,13 +102,19 @@ class LinearODE(Adapter):
         return self._vars
 
     def _initialize(self, t0_ms: float) -> None:
+        self._now_ms = t0_ms
         self._x = self.x_init
         self._u = self._v = 0.0
         self._series = None
         self._history = [_Segment(t0_ms, self._x, 0.0)]
 
     def _advance(self, until_ms: float, watches: tuple[Watch, ...]) -> Reached:
-        t = self.t_ms
+        reached = self._solve_to(until_ms, watches)
+        self._now_ms = reached.t_ms
+        return reached
+
+    def _solve_to(self, until_ms: float, watches: tuple[Watch, ...]) -> Reached:
+        t = self._now_ms
         while t < until_ms:
             u, t_change = self._input_at(t)
             t_end = min(until_ms, t_change)
@@ -140,7 +148,7 @@ class LinearODE(Adapter):
     def _get(self, name: str) -> float:
         if name == "x":
             return self._x
-        u, _ = self._input_at(self.t_ms)
+        u, _ = self._input_at(self._now_ms)
         if name == "u":
             return u - self._v
         if name == "v":
@@ -150,7 +158,7 @@ class LinearODE(Adapter):
     def _set(self, name: str, value: float) -> None:
         if name == "x":
             self._x = value
-            self._history.append(_Segment(self.t_ms, value, self._input_at(self.t_ms)[0]))
+            self._history.append(_Segment(self._now_ms, value, self._input_at(self._now_ms)[0]))
         elif name == "u":
             self._u = value
             self._series = None
@@ -160,7 +168,7 @@ class LinearODE(Adapter):
             raise KeyError(name)
 
     def _set_series(self, name: str, series: Series) -> None:
-        self._series = Series(self.t_ms, series.dt_ms, np.asarray(series.values, dtype=float))
+        self._series = Series(self._now_ms, series.dt_ms, np.asarray(series.values, dtype=float))
         self._u = 0.0
 
     def _save_state(self) -> object:
@@ -169,6 +177,7 @@ class LinearODE(Adapter):
     def _restore_state(self, state: object, t_ms: float) -> None:
         self._x, self._u, self._v, self._series, history = state  # type: ignore[misc]
         self._history = list(history)
+        self._now_ms = t_ms
 
     # -------------------------------------------------------------- recording
     def _record(self, names: list[str], dt_ms: float) -> None:
@@ -245,3 +254,61 @@ class StepSource(Adapter):
     def _next_event_time(self) -> float:
         i = bisect.bisect_right(self.times_ms, self.t_ms + 1e-12)
         return self.times_ms[i] if i < len(self.times_ms) else math.inf
+
+
+class QueuedLinearODE(LinearODE):
+    """A `LinearODE` that is an asynchronous adapter, as a worker process's proxy is.
+
+    Advances and writes are queued and run, in order, only when something needs their
+    result: a read, `samples`, `save_state` or `wait`. It takes no watches.
+    """
+
+    kind = "queued-linear-ode"
+    capabilities = Capabilities(
+        save_restore=True, series_input=True, records=True, asynchronous=True
+    )
+
+    def __init__(self, a_per_ms: float, b: float = 0.0, x0: float = 0.0, **kwargs: Any) -> None:
+        super().__init__(a_per_ms, b, x0, **kwargs)
+        self._queue: list[Callable[[], object]] = []
+        self.ran = 0
+
+    @property
+    def pending(self) -> int:
+        """Operations posted and not run yet."""
+        return len(self._queue)
+
+    def _advance(self, until_ms: float, watches: tuple[Watch, ...]) -> Reached:
+        self._post_advance(until_ms)
+        self._wait()
+        return Reached(until_ms)
+
+    def _post_advance(self, until_ms: float) -> None:
+        self._queue.append(lambda: LinearODE._advance(self, until_ms, ()))
+
+    def _wait(self) -> None:
+        queue, self._queue = self._queue, []
+        for operation in queue:
+            operation()
+            self.ran += 1
+
+    def _get(self, name: str) -> float:
+        self._wait()
+        return super()._get(name)
+
+    def _set(self, name: str, value: float) -> None:
+        self._queue.append(lambda: LinearODE._set(self, name, value))
+
+    def _set_series(self, name: str, series: Series) -> None:
+        self._queue.append(lambda: LinearODE._set_series(self, name, series))
+
+    def _samples(self, name: str, t0_ms: float, t1_ms: float) -> Samples:
+        self._wait()
+        return super()._samples(name, t0_ms, t1_ms)
+
+    def _save_state(self) -> object:
+        self._wait()
+        return super()._save_state()
+
+    def _restore_state(self, state: object, t_ms: float) -> None:
+        self._queue.append(lambda: LinearODE._restore_state(self, state, t_ms))
