@@ -200,8 +200,7 @@ class Adapter(ABC):
 
     kind: ClassVar[str] = "adapter"
     capabilities: ClassVar[Capabilities] = Capabilities()
-    #: The adapter's fixed step (ms), or None (contract item 6).
-    dt_ms: float | None = None
+    dt_ms: float | None = None  # the adapter's fixed step (ms), or None: contract item 6
 
     def __init__(self, label: str = "") -> None:
         self.label = label or self.kind
@@ -332,8 +331,7 @@ class Adapter(ABC):
         Only for adapters with `capabilities.series_input`; the series starts at `t_ms`.
         """
         self._check_ready()
-        if not self.capabilities.series_input:
-            raise AdapterError(f"{self.label}: {self.kind} adapters do not take input series")
+        self._require("series_input", "do not take input series")
         self._check_settable(name)
         if series.dt_ms <= 0 or len(series.values) == 0:
             raise AdapterError(f"{self.label}: series for {name} must have dt_ms > 0 and values")
@@ -343,8 +341,7 @@ class Adapter(ABC):
     def record(self, names: Sequence[str], dt_ms: float) -> None:
         """Start recording `names` every `dt_ms` (adapters with `capabilities.records`)."""
         self._check_ready()
-        if not self.capabilities.records:
-            raise AdapterError(f"{self.label}: {self.kind} adapters do not record")
+        self._require("records", "do not record")
         if not dt_ms > 0:
             raise AdapterError(f"{self.label}: record dt_ms must be > 0, got {dt_ms!r}")
         for name in names:
@@ -374,15 +371,13 @@ class Adapter(ABC):
     def save_state(self) -> object:
         """An opaque snapshot of the full state, time included (if supported)."""
         self._check_ready()
-        if not self.capabilities.save_restore:
-            raise AdapterError(f"{self.label}: {self.kind} adapters cannot save state")
+        self._require("save_restore", "cannot save state")
         return (self._t_ms, self._save_state())
 
     def restore_state(self, state: object) -> None:
         """Return to a snapshot taken by `save_state`."""
         self._check_ready()
-        if not self.capabilities.save_restore:
-            raise AdapterError(f"{self.label}: {self.kind} adapters cannot restore state")
+        self._require("save_restore", "cannot restore state")
         t_ms, inner = state  # type: ignore[misc]
         self._restore_state(inner, float(t_ms))
         self._t_ms = float(t_ms)
@@ -481,6 +476,10 @@ class Adapter(ABC):
         self._check_open()
         if not self._initialized:
             raise AdapterError(f"{self.label}: call initialize() first")
+
+    def _require(self, capability: str, otherwise: str) -> None:
+        if not getattr(self.capabilities, capability):
+            raise AdapterError(f"{self.label}: {self.kind} adapters {otherwise}")
 
     def _check_until(self, until_ms: float) -> float:
         self._check_ready()

@@ -253,20 +253,25 @@ class Experiment:
                 self._pool.close()
                 self._pool = None
 
-    def _run(self, neuron: Any, model: Any, opts: RunOptions) -> RunResult:
+    def _equilibrate(
+        self, neuron: Any, model: Any
+    ) -> tuple[list[int], list[Any], list[Coupling], str, float]:
+        """The cell, then one biochemical instance, alone to their equilibria; the spines with
+        an instance, the instances, their couplings, the output variable and its baseline."""
         spec = self.spec
-        wall0 = time.perf_counter()
         t_eq = spec.cell.equilibration_ms
         neuron.initialize(0.0)
         neuron.advance(t_eq)
         spines = list(spec.instance_spines()) if spec.biochemistry is not None else []
-        instances: list[Any] = []
-        couplings: list[Coupling] = []
-        out_var, baseline = "", math.nan
-        if spines:
-            instances, couplings, out_var, baseline = self._biochemistry(
-                model, neuron, spines, t_eq
-            )
+        if not spines:
+            return [], [], [], "", math.nan
+        instances, couplings, out_var, baseline = self._biochemistry(model, neuron, spines, t_eq)
+        return spines, instances, couplings, out_var, baseline
+
+    def _run(self, neuron: Any, model: Any, opts: RunOptions) -> RunResult:
+        spec = self.spec
+        wall0 = time.perf_counter()
+        spines, instances, couplings, out_var, baseline = self._equilibrate(neuron, model)
         t_end = spec.end_ms(opts.until_ms)
         recorder = None
         if opts.record:
