@@ -168,7 +168,6 @@ class NeuronAdapter(Adapter):
         self._native = NativeWatches(self._h)
         self._ptr_cache: dict[tuple[str, ...], _PointerGroup] = {}
         self._checks: dict[tuple[object, ...], SteppedCheck] = {}
-        self._settable_groups: set[tuple[str, ...]] = set()
         self._stderr = StderrTrap()
         self._rest = RestProbe(self._h, self._stderr, try_cvode=rest_check == "cvode")
         self._recordings: dict[str, Recording] = {}
@@ -256,7 +255,8 @@ class NeuronAdapter(Adapter):
     def variables(self) -> Mapping[str, Variable]:
         return _Variables(self)
 
-    def variable(self, name: str) -> Variable:
+    def _lookup(self, name: str) -> Variable:
+        """Names resolve on first use (`section(x).var`, or one the model registered)."""
         self._check_open()
         return self._entry(name).variable
 
@@ -312,31 +312,6 @@ class NeuronAdapter(Adapter):
         if self.cvode:
             self._h.cvode.re_init()
 
-    def get_many(self, names: Sequence[str]) -> np.ndarray:
-        """Values of several variables; a list of pointer names seen before is one gather."""
-        cached = self._ptr_cache.get(tuple(names))
-        if cached is None or not self._initialized or self._closed:
-            return super().get_many(names)
-        self.stats.n_get += 1
-        cached.gather(cached.buffer)
-        return cached.view.copy()
-
-    def set_many(self, names: Sequence[str], values: Sequence[float] | np.ndarray) -> None:
-        """Set several variables; a list of settable pointer names seen before is one scatter."""
-        key = tuple(names)
-        values = np.asarray(values, dtype=float)
-        if (
-            key not in self._settable_groups
-            or values.shape != (len(key),)
-            or not np.all(np.isfinite(values))
-            or not self._initialized
-            or self._closed
-        ):
-            super().set_many(names, values)
-            return
-        self.stats.n_set += 1
-        self._set_many(list(key), values)
-
     def _get_many(self, names: list[str]) -> Sequence[float]:
         group = self._pointers(names)
         if group is None:
@@ -352,7 +327,6 @@ class NeuronAdapter(Adapter):
         else:
             group.view[:] = values
             group.scatter(group.buffer)
-            self._settable_groups.add(tuple(names))
         self._after_external_change(all(self._entry(n).event_only for n in names))
 
     def _pointers(self, names: list[str]) -> _PointerGroup | None:
@@ -369,7 +343,6 @@ class NeuronAdapter(Adapter):
             ptrs.pset(i, e.ref)
         buffer = self._h.Vector(len(entries))
         if len(self._ptr_cache) >= _PTR_CACHE_SIZE:
-            self._settable_groups.discard(next(iter(self._ptr_cache)))
             self._ptr_cache.pop(next(iter(self._ptr_cache)))
         group = _PointerGroup(ptrs, buffer, buffer.as_numpy(), ptrs.gather, ptrs.scatter)
         self._ptr_cache[key] = group
@@ -731,7 +704,6 @@ class NeuronAdapter(Adapter):
         self._stderr.close()
         self._checks.clear()
         self._ptr_cache.clear()
-        self._settable_groups.clear()
         # Freeing Dt-recording Vectors is safe here only because the next adapter's
         # initialize() calls finitialize (which empties the event queue) before any run.
         self._recordings.clear()
