@@ -14,36 +14,72 @@ import signal
 import time
 import traceback
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from multiprocessing.connection import Connection
 from typing import Any
 
 import numpy as np
 
 from timescales.adapter import Series
+from timescales.errors import AdapterError
 
 from ._imports import import_roadrunner
 from .roadrunner import RoadRunnerAdapter
 from .sbml_model import SBMLModel
 
+
+class Op(StrEnum):
+    """The messages a worker takes: (sequence number, instance id, Op, arguments)."""
+
+    NEW = "new"
+    INIT = "init"
+    SET = "set"
+    SET_MANY = "set_many"
+    SERIES = "series"
+    RESTORE = "restore"
+    ADVANCE = "advance"
+    GET = "get"
+    GET_MANY = "get_many"
+    SAVE = "save"
+    WAIT = "wait"
+    CLOSE = "close"
+    #: Worker-level requests: run everything queued first, then reply.
+    SYNC = "sync"
+    SHUTDOWN = "shutdown"
+    #: Worker-level request: read variables of several instances after their queued work.
+    GATHER = "gather"
+    #: Worker-level: a saved state sent once, restored by token (one object for many
+    #: instances: lazy instances share the reference RoadRunner of one restored object).
+    STATE = "state"
+    #: Worker-level, run in arrival order: forget a state token (later restores use new ones).
+    DROP = "drop"
+
+
 #: Operations answered with a reply; every other operation runs without one.
-BLOCKING = frozenset({"get", "get_many", "save", "wait", "close"})
-#: Worker-level requests: run everything queued first, then reply.
-BARRIERS = frozenset({"sync", "shutdown"})
-#: Worker-level request: read variables of several instances after their queued work.
-GATHER = "gather"
+BLOCKING = frozenset({Op.GET, Op.GET_MANY, Op.SAVE, Op.WAIT, Op.CLOSE})
+BARRIERS = frozenset({Op.SYNC, Op.SHUTDOWN})
 #: Bytes of the shared buffer naming the operation being run.
 CURRENT_BYTES = 240
-#: Worker-level: a saved state sent once, restored by token (one object for many instances:
-#: lazy instances share the reference RoadRunner of one restored object).
-STATE = "state"
-#: Worker-level, run in arrival order: forget a state token (later restores use new ones).
-DROP = "drop"
 #: Pseudo instance id of operations on the worker's shared states.
 STATES_ID = -2
 
-Op = tuple[int, int, str, tuple[Any, ...]]
+Message = tuple[int, int, Op, tuple[Any, ...]]
+
+#: What each operation on an instance does to its adapter (NEW and RESTORE need the worker).
+RUN: dict[Op, Callable[[RoadRunnerAdapter, tuple[Any, ...]], Any]] = {
+    Op.INIT: lambda a, args: a.initialize(args[0]),
+    Op.SET: lambda a, args: a.set(*args),
+    Op.SET_MANY: lambda a, args: a.set_many(*args),
+    Op.SERIES: lambda a, args: a.set_series(args[0], Series(*args[1:])),
+    Op.ADVANCE: lambda a, args: a.advance(args[0]),
+    Op.GET: lambda a, args: a.get(args[0]),
+    Op.GET_MANY: lambda a, args: np.asarray(a.get_many(args[0])),
+    Op.SAVE: lambda a, args: a.save_state(),
+    Op.WAIT: lambda a, args: None,
+    Op.CLOSE: lambda a, args: a.close(),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,11 +119,11 @@ class Shared:
 
 def describe(label: str, code: str, args: Sequence[Any]) -> str:
     """A one-line description of an operation, for error messages."""
-    if code == "advance":
+    if code == Op.ADVANCE:
         return f"advance {label} to {args[0]} ms"
-    if code in ("set", "get", "series", "get_many", "set_many"):
+    if code in (Op.SET, Op.GET, Op.SERIES, Op.GET_MANY, Op.SET_MANY):
         return f"{code} {label} {args[0]!r}"
-    if code == "init":
+    if code == Op.INIT:
         return f"initialize {label} at {args[0]} ms"
     return f"{code} {label}"
 
@@ -96,7 +132,7 @@ def describe(label: str, code: str, args: Sequence[Any]) -> str:
 class _Instance:
     label: str
     adapter: RoadRunnerAdapter | None = None
-    ops: deque[Op] = field(default_factory=deque)
+    ops: deque[Message] = field(default_factory=deque)
     wall_s: float = 0.0
     error: RemoteError | None = None
     dropped: int = 0
@@ -114,30 +150,30 @@ class Worker:
         self.instances: dict[int, _Instance] = {}
         self.order: deque[tuple[int, int]] = deque()
         self.urgent: deque[tuple[int, int]] = deque()
-        self.barrier: Op | None = None
-        self.gathers: deque[Op] = deque()
+        self.barrier: Message | None = None
+        self.gathers: deque[Message] = deque()
         self.running = True
         self.states: dict[int, Any] = {}
         self.drops: dict[int, int] = {}
 
-    def accept(self, batch: list[Op]) -> None:
+    def accept(self, batch: list[Message]) -> None:
         for op in batch:
             seq, inst_id, code, args = op
             if code in BARRIERS:
                 self.barrier = op
                 continue
-            if code == GATHER:
+            if code == Op.GATHER:
                 self.gathers.append(op)
                 continue
-            if code == STATE:
+            if code == Op.STATE:
                 token, state = args
                 self.states[token] = state
                 continue
-            if code == DROP:
+            if code == Op.DROP:
                 self.drops[seq] = args[0]
                 self.order.append((seq, STATES_ID))
                 continue
-            if code == "new":
+            if code == Op.NEW:
                 self.instances[inst_id] = _Instance(args[0])
             self.instances[inst_id].ops.append(op)
             if code in BLOCKING:
@@ -180,11 +216,11 @@ class Worker:
         report = {}
         for inst_id, inst in self.instances.items():
             report[inst_id] = (inst.wall_s, self._t_ms(inst), self._take_error(inst))
-        if code == "shutdown":
+        if code == Op.SHUTDOWN:
             self.running = False
         return (seq, report, None, 0.0, 0.0)
 
-    def _gather(self, op: Op) -> tuple[Any, ...]:
+    def _gather(self, op: Message) -> tuple[Any, ...]:
         """Values of `names` in each listed instance, after all its queued operations."""
         seq, _, _, (inst_ids, names) = op
         values = np.full((len(inst_ids), len(names)), np.nan)
@@ -194,23 +230,23 @@ class Worker:
             while inst.ops:
                 self._run(inst, inst.ops.popleft())
             if inst.error is None:
-                got = self._timed(inst, "get_many", (names,))
+                got = self._timed(inst, Op.GET_MANY, (names,))
                 if got is not None:
                     values[row] = got
             report[inst_id] = (inst.wall_s, self._t_ms(inst), self._take_error(inst))
         return (seq, (values, report), None, 0.0, 0.0)
 
-    def _answer(self, inst_id: int, inst: _Instance, op: Op) -> tuple[Any, ...]:
+    def _answer(self, inst_id: int, inst: _Instance, op: Message) -> tuple[Any, ...]:
         seq, _, code, args = op
         value = None
         if inst.error is None:
             value = self._timed(inst, code, args)
         reply = (seq, value, self._take_error(inst), inst.wall_s, self._t_ms(inst))
-        if code == "close":
+        if code == Op.CLOSE:
             del self.instances[inst_id]
         return reply
 
-    def _run(self, inst: _Instance, op: Op) -> None:
+    def _run(self, inst: _Instance, op: Message) -> None:
         if inst.error is not None:
             inst.dropped += 1
             return
@@ -239,37 +275,23 @@ class Worker:
             self.shared.mark("")
 
     def _execute(self, inst: _Instance, code: str, args: tuple[Any, ...]) -> Any:
-        if code == "new":
+        try:
+            op = Op(code)
+        except ValueError:
+            raise AdapterError(f"{inst.label}: the worker has no operation {code!r}") from None
+        if op is Op.NEW:
             label, lazy = args
             inst.adapter = RoadRunnerAdapter(
                 self.model, label, lazy=lazy, integrator_tolerances=self.tolerances
             )
             return None
-        adapter = inst.adapter
-        assert adapter is not None
-        if code == "init":
-            adapter.initialize(args[0])
-        elif code == "set":
-            adapter.set(*args)
-        elif code == "set_many":
-            adapter.set_many(*args)
-        elif code == "series":
-            name, t0_ms, dt_ms, values = args
-            adapter.set_series(name, Series(t0_ms, dt_ms, values))
-        elif code == "restore":
+        assert inst.adapter is not None
+        if op is Op.RESTORE:
             t_ms, token = args
-            adapter.restore_state((t_ms, self.states[token]))
-        elif code == "advance":
-            adapter.advance(args[0])
-        elif code == "get":
-            return adapter.get(args[0])
-        elif code == "get_many":
-            return np.asarray(adapter.get_many(args[0]))
-        elif code == "save":
-            return adapter.save_state()
-        elif code == "close":
-            adapter.close()
-        return None
+            return inst.adapter.restore_state((t_ms, self.states[token]))
+        if op not in RUN:
+            raise AdapterError(f"{inst.label}: {op!r} is not an operation on an instance")
+        return RUN[op](inst.adapter, args)
 
     @staticmethod
     def _t_ms(inst: _Instance) -> float:

@@ -31,7 +31,7 @@ from timescales.adapter import Adapter, Capabilities, Reached, Series, Variable,
 from timescales.errors import AdapterError
 
 from ._imports import import_roadrunner
-from ._pool_worker import DROP, STATE, STATES_ID, RemoteError, Shared, describe, serve
+from ._pool_worker import STATES_ID, Op, RemoteError, Shared, describe, serve
 from .sbml_model import SBMLModel
 
 __all__ = ["RemoteRoadRunnerAdapter", "RoadRunnerPool"]
@@ -129,9 +129,9 @@ class _Link:
             return known[0]
         if len(self.states) >= KEPT_STATES:
             old_token, _ = self.states.pop(next(iter(self.states)))
-            self.post(STATES_ID, DROP, (old_token,), "states")
+            self.post(STATES_ID, Op.DROP, (old_token,), "states")
         token = self.seq + 1  # the sequence number of the STATE operation, unique
-        self.post(STATES_ID, STATE, (token, state), "states")
+        self.post(STATES_ID, Op.STATE, (token, state), "states")
         self.states[id(state)] = (token, state)
         return token
 
@@ -204,7 +204,7 @@ class RemoteRoadRunnerAdapter(Adapter):
 
     # ------------------------------------------------------------------ contract
     def _initialize(self, t0_ms: float) -> None:
-        self._post("init", t0_ms)
+        self._post(Op.INIT, t0_ms)
 
     def _advance(self, until_ms: float, watches: tuple[Watch, ...]) -> Reached:
         self._post_advance(until_ms)
@@ -212,40 +212,40 @@ class RemoteRoadRunnerAdapter(Adapter):
         return Reached(until_ms)
 
     def _post_advance(self, until_ms: float) -> None:
-        self._post("advance", until_ms)
+        self._post(Op.ADVANCE, until_ms)
         self._link.flush()
 
     def _wait(self) -> None:
-        self._request("wait")
+        self._request(Op.WAIT)
 
     def _get(self, name: str) -> float:
-        return float(self._request("get", name))
+        return float(self._request(Op.GET, name))
 
     def _get_many(self, names: list[str]) -> Sequence[float]:
-        return self._request("get_many", names)
+        return self._request(Op.GET_MANY, names)
 
     def _set(self, name: str, value: float) -> None:
-        self._post("set", name, value)
+        self._post(Op.SET, name, value)
 
     def _set_many(self, names: list[str], values: np.ndarray) -> None:
-        self._post("set_many", names, values)
+        self._post(Op.SET_MANY, names, values)
 
     def _set_series(self, name: str, series: Series) -> None:
         values = np.asarray(series.values, dtype=float)
-        self._post("series", name, series.t0_ms, series.dt_ms, values)
+        self._post(Op.SERIES, name, series.t0_ms, series.dt_ms, values)
 
     def _save_state(self) -> object:
-        _, inner = self._request("save")
+        _, inner = self._request(Op.SAVE)
         return inner
 
     def _restore_state(self, state: object, t_ms: float) -> None:
         """Queue a return to a snapshot (from this proxy or from a local RoadRunnerAdapter)."""
-        self._post("restore", t_ms, self._link.share(state))
+        self._post(Op.RESTORE, t_ms, self._link.share(state))
 
     def _close(self) -> None:
         if self._link.dead is None and self._link.process.is_alive():
             self._closed = True
-            self._request("close")
+            self._request(Op.CLOSE)
 
     def check_gettable(self, names: Sequence[str]) -> None:
         """Validate a bulk read of `names` here and count it as one get."""
@@ -345,7 +345,7 @@ class RoadRunnerPool:
         for label in labels:
             inst_id = len(self._proxies)
             link = self._links[inst_id % len(self._links)]
-            link.post(inst_id, "new", (label, lazy), label)
+            link.post(inst_id, Op.NEW, (label, lazy), label)
             proxy = RemoteRoadRunnerAdapter(link, inst_id, self.model, label)
             self._proxies.append(proxy)
             proxies.append(proxy)
@@ -367,7 +367,7 @@ class RoadRunnerPool:
         sent = []
         for link, link_rows in rows.items():
             ids = [proxies[r]._id for r in link_rows]
-            sent.append((link, link_rows, link.post(-1, "gather", (ids, list(names)), "pool")))
+            sent.append((link, link_rows, link.post(-1, Op.GATHER, (ids, list(names)), "pool")))
             link.flush()
         values = np.empty((len(proxies), len(names)))
         for link, link_rows, seq in sent:
@@ -383,7 +383,7 @@ class RoadRunnerPool:
         """Wait until every worker has run its queued work; update every proxy's stats and
         raise the first error not yet reported (others stay with their proxies)."""
         self._check_open()
-        self._barrier("sync")
+        self._barrier(Op.SYNC)
         self._raise_pending()
 
     def busy_s(self) -> float:
@@ -411,7 +411,7 @@ class RoadRunnerPool:
         errors: list[BaseException] = []
         if wait:
             try:
-                self._barrier("shutdown")
+                self._barrier(Op.SHUTDOWN)
             except AdapterError as exc:
                 errors.append(exc)
         for link in self._links:

@@ -269,6 +269,15 @@ def test_worker_error_surfaces_at_next_blocking_call(pool: RoadRunnerPool) -> No
     assert proxy.get("S") == pytest.approx(np.exp(-3 * 0.01), rel=1e-5)
 
 
+def test_an_unknown_operation_reaches_the_parent_by_name(pool: RoadRunnerPool) -> None:
+    proxy = pool.adapters(["odd"])[0]
+    proxy.initialize(0.0)
+    proxy._link.post(proxy._id, "bogus", (), proxy.label)
+    with pytest.raises(AdapterError, match="the worker has no operation 'bogus'"):
+        proxy.get("S")
+    assert proxy.get("S") == pytest.approx(1.0)
+
+
 def test_solver_error_keeps_its_class_and_message(slow_pool: RoadRunnerPool) -> None:
     """A fast oscillation over a long advance needs more CVODE steps than it may take."""
     proxy = slow_pool.adapters(["too_long"])[0]
