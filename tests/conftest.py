@@ -1,17 +1,17 @@
-"""Shared fixtures: the read-only reference material in ../shared, skipped when absent."""
+"""Shared fixtures and markers. Imports no simulator: tests of the core run without them.
+
+Tests that need NEURON or libRoadRunner carry the `neuron` / `roadrunner` marker and are
+skipped, with what to install, when the simulator is missing; modules that import one at
+import time call `skip_module_without` first.
+"""
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from pathlib import Path
 
 import pytest
-
-from timescales.adapters._imports import import_roadrunner
-
-# Load libRoadRunner before anything imports NEURON: with a system MPI library, NEURON makes
-# its SUNDIALS copy global and a RoadRunner loaded after it crashes at its first model.
-import_roadrunner()
 
 # Python subprocesses the tests start must import the installed package, not the source
 # tree (whose `timescales/` lacks the `adapters` and `models` it installs): keep the
@@ -20,6 +20,34 @@ os.environ["PYTHONSAFEPATH"] = "1"
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("TIMESCALES_SHARED", ROOT.parent / "shared"))
+
+#: marker -> (module it needs, package that installs it)
+SIMULATORS = {"neuron": ("neuron", "neuron"), "roadrunner": ("roadrunner", "libroadrunner")}
+
+
+def missing(marker: str) -> str | None:
+    """Why tests marked `marker` cannot run here, or None when they can."""
+    module, package = SIMULATORS[marker]
+    if importlib.util.find_spec(module) is None:
+        return f"{module} is not installed (pip install {package})"
+    return None
+
+
+def skip_module_without(marker: str) -> None:
+    """Skip the calling test module when the simulator `marker` names is missing."""
+    reason = missing(marker)
+    if reason is not None:
+        pytest.skip(reason, allow_module_level=True)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for marker in SIMULATORS:
+        reason = missing(marker)
+        if reason is None:
+            continue
+        for item in items:
+            if item.get_closest_marker(marker) is not None:
+                item.add_marker(pytest.mark.skip(reason=reason))
 
 
 def shared_path(*parts: str) -> Path:

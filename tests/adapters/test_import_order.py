@@ -16,6 +16,8 @@ import pytest
 
 from conftest import shared_path
 
+pytestmark = [pytest.mark.neuron, pytest.mark.roadrunner]
+
 MPI_DIR = Path("/usr/lib/x86_64-linux-gnu/openmpi")
 
 LOAD_AND_RUN = """

@@ -15,11 +15,12 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 
+from conftest import skip_module_without
 from timescales.adapter import Reached, Watch
 from timescales.errors import AdapterError, ModelError, UnknownNameError
 from timescales.testing.conformance import AdapterContract
 
-pytest.importorskip("neuron", reason="NEURON is not installed: pip install 'timescales[neuron]'")
+skip_module_without("neuron")
 pytestmark = pytest.mark.neuron
 
 from timescales.adapters._imports import import_neuron  # noqa: E402
@@ -107,6 +108,10 @@ class TestContract(AdapterContract):
     @pytest.fixture
     def settable(self) -> tuple[str, float]:
         return ("dend(0.5).g_pas", 2.5e-4)
+
+    @pytest.fixture
+    def changing(self) -> str:
+        return "soma(0.5).v"
 
 
 # ------------------------------------------------------------------ watches

@@ -9,6 +9,8 @@ import pytest
 from timescales.adapters import _nrnivmodl
 from timescales.errors import ModelError
 
+pytestmark = pytest.mark.neuron
+
 LEAK = """
 NEURON { THREADSAFE SUFFIX tsleak NONSPECIFIC_CURRENT i RANGE g }
 PARAMETER { g = 0.001 (S/cm2) e = -70 (mV) }

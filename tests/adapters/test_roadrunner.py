@@ -5,19 +5,22 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-import libsbml
 import numpy as np
 import pytest
 
-from conftest import shared_path
+from conftest import shared_path, skip_module_without
 from timescales.adapter import Series, Watch
-from timescales.adapters._imports import import_roadrunner
-from timescales.adapters.roadrunner import RoadRunnerAdapter, SBMLModel
 from timescales.errors import AdapterError, ModelError, UnknownNameError
 from timescales.testing.conformance import AdapterContract
 from timescales.units import AVOGADRO, parse
 
+skip_module_without("roadrunner")
 pytestmark = pytest.mark.roadrunner
+
+import libsbml  # noqa: E402
+
+from timescales.adapters._imports import import_roadrunner  # noqa: E402
+from timescales.adapters.roadrunner import RoadRunnerAdapter, SBMLModel  # noqa: E402
 
 TIGHT = (1e-10, 1e-16)
 #: Calcium alone in a 1 fl compartment: a flux input accumulates exactly.
@@ -88,6 +91,14 @@ class TestContract(AdapterContract):
     def settable(self) -> tuple[str, float]:
         return ("species_1", 2e-5)
 
+    @pytest.fixture
+    def changing(self) -> str:
+        return "species_1"
+
+    @pytest.fixture
+    def series_input(self, stefan: SBMLModel) -> tuple[str, float]:
+        return (stefan.flux_parameter("ca"), 2e6)
+
 
 class TestLazyContract(AdapterContract):
     """The same promises from a lazy instance of a model at rest (no RoadRunner until needed)."""
@@ -97,7 +108,16 @@ class TestLazyContract(AdapterContract):
         model = SBMLModel.load(AT_REST, flux_inputs={"A": ""})
         adapter = RoadRunnerAdapter(model, lazy=True)
         adapter.initialize(0.0)
+        adapter.set("A", 3.0)  # off its rest, so that advancing changes it
         return adapter
+
+    @pytest.fixture
+    def changing(self) -> str:
+        return "B"
+
+    @pytest.fixture
+    def series_input(self) -> tuple[str, float]:
+        return ("ts_flux_A", 0.5)
 
     @pytest.fixture
     def watch_spec(self) -> tuple[str, float, str]:

@@ -11,17 +11,20 @@ import numpy as np
 import psutil
 import pytest
 
+from conftest import skip_module_without
 from timescales.adapter import Adapter, Series, Watch
-from timescales.adapters.roadrunner import RoadRunnerAdapter, SBMLModel
-from timescales.adapters.roadrunner_pool import (
+from timescales.errors import AdapterError
+from timescales.testing.conformance import AdapterContract
+
+skip_module_without("roadrunner")
+pytestmark = pytest.mark.roadrunner
+
+from timescales.adapters.roadrunner import RoadRunnerAdapter, SBMLModel  # noqa: E402
+from timescales.adapters.roadrunner_pool import (  # noqa: E402
     WORKER_NICE,
     RemoteRoadRunnerAdapter,
     RoadRunnerPool,
 )
-from timescales.errors import AdapterError
-from timescales.testing.conformance import AdapterContract
-
-pytestmark = pytest.mark.roadrunner
 
 #: First-order decay with a flux input into S.
 DECAY = """
@@ -88,10 +91,20 @@ class TestContract(AdapterContract):
     def settable(self) -> tuple[str, float]:
         return ("S", 0.25)
 
-    def test_watch_stops_early_without_overshoot(self, adapter: Adapter) -> None:
-        """Replaced: advance is asynchronous, so watches are refused."""
-        with pytest.raises(AdapterError, match="watches"):
-            adapter.advance(adapter.t_ms + 1.0, [Watch("S", 0.5, "falling")])
+    @pytest.fixture
+    def changing(self) -> str:
+        return "S"
+
+    @pytest.fixture
+    def series_input(self) -> tuple[str, float]:
+        return ("ts_flux_S", 0.5)
+
+
+def test_proxies_take_no_watches(pool: RoadRunnerPool) -> None:
+    proxy = pool.adapters(["w"])[0]
+    proxy.initialize(0.0)
+    with pytest.raises(AdapterError, match="watches"):
+        proxy.advance(proxy.t_ms + 1.0, [Watch("S", 0.5, "falling")])
 
 
 def test_proxy_declares_roadrunner_kind_and_answers_variables_locally(

@@ -15,10 +15,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import shared_path
-from timescales.adapters.sbml_suite import add_arguments, compare_case, run, run_case, sync_times
+from conftest import shared_path, skip_module_without
 
+skip_module_without("roadrunner")
 pytestmark = pytest.mark.roadrunner
+
+from timescales.adapters.sbml_suite import add_arguments, compare_case, run, run_case, sync_times  # noqa: E402
 
 MIN_PASS_RATE = 0.98
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from timescales import Watch
-from timescales.testing import LinearODE, StepSource
+from timescales.testing import LinearODE, QueuedLinearODE, StepSource
 from timescales.testing.conformance import AdapterContract
 
 
@@ -23,6 +23,24 @@ class TestLinearODEContract(AdapterContract):
     @pytest.fixture
     def settable(self) -> tuple[str, float]:
         return ("u", 0.5)
+
+    @pytest.fixture
+    def changing(self) -> str:
+        return "x"
+
+    @pytest.fixture
+    def series_input(self) -> tuple[str, float]:
+        return ("u", 0.5)
+
+
+class TestQueuedLinearODEContract(TestLinearODEContract):
+    """The asynchronous fake: posted advances and writes run when a result is needed."""
+
+    @pytest.fixture
+    def adapter(self) -> QueuedLinearODE:
+        a = QueuedLinearODE(-0.1, b=1.0, x0=0.0, label="queued")
+        a.initialize(0.0)
+        return a
 
 
 class TestStepSourceContract(AdapterContract):

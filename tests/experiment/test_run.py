@@ -14,6 +14,8 @@ from timescales import Experiment
 from timescales.cli import main
 from timescales.results import Results
 
+pytestmark = [pytest.mark.neuron, pytest.mark.roadrunner]
+
 EXAMPLES = ROOT / "examples"
 #: The demo's first input is at 250 ms; it reaches the synapses 1 ms later.
 FIRST_ARRIVAL_MS = 251.0

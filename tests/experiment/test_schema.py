@@ -126,6 +126,7 @@ def test_explicit_times_are_sorted_and_merged(tmp_path: Path) -> None:
     assert spec.instance_spines() == ()
 
 
+@pytest.mark.roadrunner
 def test_defaults_and_paths_are_resolved(tmp_path: Path) -> None:
     model = tmp_path / "models" / "m.xml"
     model.parent.mkdir()

@@ -7,6 +7,8 @@ import pytest
 from conftest import ROOT
 from timescales import Experiment
 
+pytestmark = [pytest.mark.neuron, pytest.mark.roadrunner]
+
 #: 200 ms of coupled run after equilibration: the first inputs of the train (250, 300 ms).
 UNTIL_MS = 200.0
 

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import math
 
-import libsbml
 import pytest
 
-from timescales.adapters._imports import import_roadrunner
-from timescales.models import sbml as catalogue
+from conftest import skip_module_without
+
+skip_module_without("roadrunner")
+pytestmark = pytest.mark.roadrunner
+
+import libsbml  # noqa: E402
+
+from timescales.adapters._imports import import_roadrunner  # noqa: E402
+from timescales.models import sbml as catalogue  # noqa: E402
 
 roadrunner = import_roadrunner()
 

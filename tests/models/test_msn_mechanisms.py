@@ -22,6 +22,8 @@ from scipy.optimize import brentq, fsolve
 
 from conftest import shared_path
 
+pytestmark = pytest.mark.neuron
+
 FARADAY = 96485.33212  # C/mol, NEURON >= 8
 GAS_R = 8.314462618  # J/(mol K)
 CELSIUS = 35.0
@@ -578,6 +580,7 @@ from timescales.models.neuron.mechanisms import load_msn_mechanisms
 if len(sys.argv) > 1:
     load_msn_mechanisms(Path(sys.argv[1]))
 from timescales.models.neuron.msn import MSN
+
 cell = MSN(spines="two")
 h = cell.h
 cell.stimulate_train([1], start_ms=10.0, rate_hz=50.0, count=5)

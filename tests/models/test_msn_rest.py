@@ -13,6 +13,8 @@ import pytest
 
 from timescales.errors import ConfigError, UnknownNameError
 
+pytestmark = pytest.mark.neuron
+
 
 @pytest.fixture(scope="module")
 def rested():

@@ -10,6 +10,8 @@ import pytest
 from conftest import shared_path
 from timescales.errors import ConfigError
 
+pytestmark = pytest.mark.neuron
+
 # msn-electrical.md section 4, written out from the fact sheet: mechanism -> parameter and
 # value per region (None: not inserted). Regions: soma, proximal, mid, distal, neck, head, psd.
 EXPECTED_DENSITIES = {

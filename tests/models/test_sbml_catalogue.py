@@ -9,10 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from conftest import shared_path
+from conftest import shared_path, skip_module_without
 from timescales.errors import ModelError, UnknownNameError
 from timescales.models import sbml as catalogue
-from timescales.models.sbml.generate import generate
+
+skip_module_without("roadrunner")
+pytestmark = pytest.mark.roadrunner
+
+from timescales.models.sbml.generate import generate  # noqa: E402
 
 
 def test_regenerating_gives_the_committed_files(tmp_path: Path) -> None:

@@ -8,13 +8,18 @@ import math
 import re
 from pathlib import Path
 
-import libsbml
 import numpy as np
 import pytest
 
-from conftest import shared_path
-from timescales.adapters._imports import import_roadrunner
-from timescales.models import sbml as catalogue
+from conftest import shared_path, skip_module_without
+
+skip_module_without("roadrunner")
+pytestmark = pytest.mark.roadrunner
+
+import libsbml  # noqa: E402
+
+from timescales.adapters._imports import import_roadrunner  # noqa: E402
+from timescales.models import sbml as catalogue  # noqa: E402
 
 roadrunner = import_roadrunner()
 
