@@ -11,7 +11,6 @@ import dataclasses
 import json
 import math
 import platform
-import re
 import socket
 import sys
 import time
@@ -96,11 +95,7 @@ def _append(dataset: h5py.Dataset, rows: np.ndarray) -> None:
 def _spine(record: Mapping[str, Any], spine_of: Mapping[str, int]) -> int:
     if "spine" in record:
         return int(record["spine"])
-    label = str(record.get("coupling", ""))
-    if label in spine_of:
-        return int(spine_of[label])
-    digits = re.search(r"(\d+)$", label)
-    return int(digits.group(1)) if digits else -1
+    return int(spine_of.get(str(record.get("coupling", "")), -1))
 
 
 class ResultsWriter:
@@ -245,8 +240,7 @@ class ResultsWriter:
     ) -> None:
         """Append windows (WindowRecord-like objects or dicts).
 
-        A record without `spine` gets `spine_of[label]`, else the number that ends its
-        coupling label ("ca12" -> 12), else -1.
+        A record without `spine` gets `spine_of[its coupling label]`, else -1.
         """
         self._check_open()
         if not windows:

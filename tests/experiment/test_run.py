@@ -132,3 +132,10 @@ def test_biomodels_file_couples_through_the_experiment_file_alone(tmp_path: Path
     assert result.weight[-1, 0] == pytest.approx(
         1 + result.output[-1, 0] / 70e-6, rel=2e-3
     )  # dead band 1e-3
+
+
+def test_windows_name_their_spine(demo_run) -> None:
+    _, path = demo_run
+    with h5py.File(path, "r") as f:
+        assert f["windows/spine"][()].tolist() == [1]
+        assert f["windows/coupling"].asstr()[()].tolist() == ["ca1"]

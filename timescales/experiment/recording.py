@@ -18,6 +18,11 @@ from ..scheduler import Scheduler
 BLOCK_MS = 200.0
 
 
+def calcium_coupling(spine: int) -> str:
+    """The label of the coupling that sends a spine's calcium to its biochemistry."""
+    return f"ca{spine}"
+
+
 class Recorder:
     """Pulls recorded NEURON samples and biochemical outputs at syncs and appends them."""
 
@@ -99,7 +104,8 @@ class Recorder:
             self._note_biochem(t)
             self._flush(t)
         stats = scheduler.stats
-        self.writer.write_windows([asdict(w) for w in stats.windows])
+        spine_of = {calcium_coupling(j): j for j in self.spines}
+        self.writer.write_windows([asdict(w) for w in stats.windows], spine_of)
         payload = {
             "strategy": stats.strategy,
             "wall_s": wall_s,

@@ -21,7 +21,7 @@ from ..coupling import Copy, Coupling, Deadband, Endpoint, Flux, Ratio, Window
 from ..errors import ConfigError
 from ..scheduler import RunStats, Scheduler
 from ..strategies import EventDriven, FixedInterval, Lockstep, ScheduledWindows, Strategy
-from .recording import Recorder
+from .recording import Recorder, calcium_coupling
 
 BASELINE = "equilibrated"
 
@@ -181,7 +181,7 @@ class Experiment:
                     Endpoint(f"spine{j}", target_var, target_unit),
                     Copy() if clamp else Flux(volume),
                     window,
-                    name=f"ca{j}",
+                    name=calcium_coupling(j),
                 )
             )
             couplings.append(
