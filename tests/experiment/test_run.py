@@ -120,8 +120,10 @@ def test_a_model_without_calcium_fails_validation_listing_species(tmp_path: Path
     assert "Traceback" not in err
 
 
-def test_biomodels_file_couples_through_the_experiment_file_alone(tmp_path: Path) -> None:
-    shared_path("sbml", "BIOMD0000000183.xml")
+def test_biomodels_file_couples_through_the_experiment_file_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TIMESCALES_MODEL_PATH", str(shared_path("sbml")))
     experiment = Experiment.from_file(EXAMPLES / "biomd183_swap.toml")
     result = experiment.run(until_ms=200.0, output=tmp_path / "b.h5")
     [window] = result.stats.windows

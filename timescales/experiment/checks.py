@@ -10,7 +10,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import UnitError, close_matches
+from .. import biomodels
+from ..errors import ModelError, UnitError, close_matches
 from ..units import dimensionality, is_amount, is_concentration, parse
 from .problems import Problem, Shown
 from .schema import (
@@ -200,12 +201,20 @@ def model_path(model: str, base_dir: Path) -> Path | None:
     """The file a biochemistry.model names, or None for a bundled model."""
     if model in BUNDLED_MODELS:
         return None
+    if biomodels.is_biomodels(model):
+        return biomodels.resolve(model)
     return (base_dir / model).resolve()
 
 
 def check_model(model: str, base_dir: Path) -> list[Problem]:
     path = "biochemistry.model"
     if model in BUNDLED_MODELS:
+        return []
+    if biomodels.is_biomodels(model):
+        try:
+            biomodels.resolve(model)
+        except ModelError as exc:
+            return [Problem(path, "a BioModels model that can be found or downloaded", str(exc))]
         return []
     if Path(model).suffix.lower() not in MODEL_SUFFIXES:
         close = close_matches(model, BUNDLED_MODELS, n=1)

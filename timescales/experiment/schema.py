@@ -172,8 +172,8 @@ class Biochemistry(Section):
     model: str = Field(
         "spine_network",
         min_length=1,
-        description=f"a bundled model ({_choices(BUNDLED_MODELS)}) or a path to a "
-        f"{'/'.join(MODEL_SUFFIXES)} file relative to the experiment file",
+        description=f"a bundled model ({_choices(BUNDLED_MODELS)}), 'biomodels:<id>' or a path "
+        f"to a {'/'.join(MODEL_SUFFIXES)} file relative to the experiment file",
     )
     equilibration_s: NonNegative = Field(300.0, description="a number >= 0 (s)")
     instances: Annotated[
