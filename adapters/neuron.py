@@ -58,6 +58,37 @@ _CHECK_CACHE_SIZE = 16
 
 
 @dataclass(frozen=True, slots=True)
+class Stepping:
+    """How a NeuronAdapter integrates (see the module docstring for each mechanism).
+
+    `dt_ms`: the fixed step; `cvode`: NEURON's variable-step solver instead;
+    `record_dt_ms`: overrides the interval callers ask `record` for; `rest_tol_per_ms`,
+    `jump_min_ms`, `rest_check`: the jump over quiet periods (None: never jump);
+    `quiet_dt_ms`, `quiet_after_ms`: the longer steps while nobody reads the model (None:
+    regular steps throughout).
+    """
+
+    dt_ms: float = 0.025
+    cvode: bool = False
+    record_dt_ms: float | None = None
+    rest_tol_per_ms: float | None = 1e-6
+    jump_min_ms: float = 5.0
+    rest_check: Literal["cvode", "step"] = "cvode"
+    quiet_dt_ms: float | None = None
+    quiet_after_ms: float = 100.0
+
+    def __post_init__(self) -> None:
+        if not self.dt_ms > 0:
+            raise AdapterError(f"Stepping.dt_ms must be > 0, got {self.dt_ms!r}")
+        if self.rest_check not in ("cvode", "step"):
+            raise AdapterError(
+                f"Stepping.rest_check must be 'cvode' or 'step', got {self.rest_check!r}"
+            )
+        if self.quiet_dt_ms is not None and not self.quiet_dt_ms >= self.dt_ms:
+            raise AdapterError(f"Stepping.quiet_dt_ms must be >= dt_ms, got {self.quiet_dt_ms!r}")
+
+
+@dataclass(frozen=True, slots=True)
 class _Snapshot:
     """What `save_state` keeps: NEURON's SaveState plus the adapter's own bookkeeping."""
 
@@ -107,46 +138,32 @@ class NeuronAdapter(Adapter):
         build: Build = None,
         *,
         label: str = "neuron",
-        dt_ms: float = 0.025,
-        cvode: bool = False,
+        stepping: Stepping = Stepping(),
         celsius: float | None = None,
         v_init_mV: float | None = None,
         mod_dir: str | Path | None = None,
-        record_dt_ms: float | None = None,
-        rest_tol_per_ms: float | None = 1e-6,
-        jump_min_ms: float = 5.0,
-        rest_check: Literal["cvode", "step"] = "cvode",
-        quiet_dt_ms: float | None = None,
-        quiet_after_ms: float = 100.0,
     ) -> None:
         """Build the model now (mechanisms from `mod_dir` compiled and loaded first).
 
         `build`: None (use the sections already in NEURON), a callable returning the model
         object (kept as `self.model`; its `timescales_variables()` and `next_input_ms(t_ms)`
         are used when present) or a .hoc file. `celsius`/`v_init_mV` None keep NEURON's
-        current temperature and the membrane potentials the model set. `record_dt_ms` overrides
-        the interval callers ask `record` for. Quiet-period options: see the module docstring.
+        current temperature and the membrane potentials the model set.
         """
         super().__init__(label)
-        if not dt_ms > 0:
-            raise AdapterError(f"{self.label}: dt_ms must be > 0, got {dt_ms!r}")
-        if rest_check not in ("cvode", "step"):
-            raise AdapterError(f"{self.label}: rest_check must be 'cvode' or 'step'")
         self._claim_process()
-        self.dt_ms = float(dt_ms)
-        self.cvode = cvode
+        self.dt_ms = float(stepping.dt_ms)
+        self.cvode = stepping.cvode
         self.celsius = celsius
         self.v_init_mV = v_init_mV
-        self.record_dt_ms = record_dt_ms
-        self.rest_tol_per_ms = rest_tol_per_ms
-        self.jump_min_ms = jump_min_ms
+        self.record_dt_ms = stepping.record_dt_ms
+        self.rest_tol_per_ms = stepping.rest_tol_per_ms
+        self.jump_min_ms = stepping.jump_min_ms
         self.n_jumps = 0
         self.jumped_ms = 0.0
         self._no_rest_check_before_ms = -math.inf
-        if quiet_dt_ms is not None and not quiet_dt_ms >= dt_ms:
-            raise AdapterError(f"{self.label}: quiet_dt_ms must be >= dt_ms, got {quiet_dt_ms!r}")
-        self.quiet_dt_ms = quiet_dt_ms
-        self.quiet_after_ms = float(quiet_after_ms)
+        self.quiet_dt_ms = stepping.quiet_dt_ms
+        self.quiet_after_ms = float(stepping.quiet_after_ms)
         self.coarse_ms = 0.0
         self._step_ms = self.dt_ms
         self._quiet_from_ms = math.inf
@@ -169,7 +186,7 @@ class NeuronAdapter(Adapter):
         self._ptr_cache: dict[tuple[str, ...], _PointerGroup] = {}
         self._checks: dict[tuple[object, ...], SteppedCheck] = {}
         self._stderr = StderrTrap()
-        self._rest = RestProbe(self._h, self._stderr, try_cvode=rest_check == "cvode")
+        self._rest = RestProbe(self._h, self._stderr, try_cvode=stepping.rest_check == "cvode")
         self._recordings: dict[str, Recording] = {}
 
     # ------------------------------------------------------------ construction

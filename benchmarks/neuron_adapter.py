@@ -17,7 +17,7 @@ import numpy as np
 
 from timescales.adapter import Watch
 from timescales.adapters._imports import import_neuron
-from timescales.adapters.neuron import NeuronAdapter
+from timescales.adapters.neuron import NeuronAdapter, Stepping
 
 h = import_neuron().h
 DT_MS = 0.025
@@ -112,10 +112,9 @@ def quiet_rows(n_spines: int, quiet_ms: float, rest_tol: float) -> list[dict[str
     for label in ("fixed step", "jump", "CVode"):
         adapter = NeuronAdapter(
             lambda: SpinyCell(n_spines, amp_nA=0.0),
-            dt_ms=DT_MS,
+            stepping=Stepping(dt_ms=DT_MS, rest_tol_per_ms=None),
             v_init_mV=-65.0,
             celsius=6.3,
-            rest_tol_per_ms=None,
         )
         adapter.initialize()
         adapter.advance(600.0)
@@ -151,9 +150,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     adapter = NeuronAdapter(
-        lambda: SpinyCell(args.spines), dt_ms=DT_MS, v_init_mV=-65.0, celsius=6.3,
-        rest_tol_per_ms=None,
-    )  # fmt: skip
+        lambda: SpinyCell(args.spines),
+        stepping=Stepping(dt_ms=DT_MS, rest_tol_per_ms=None),
+        v_init_mV=-65.0,
+        celsius=6.3,
+    )
     adapter.initialize()
     names = [f"spine{k}_head(0.5).v" for k in range(args.spines)]
     rows = bulk_rows(adapter, names) + advance_rows(adapter, names, args.advance_ms)

@@ -24,7 +24,7 @@ skip_module_without("neuron")
 pytestmark = pytest.mark.neuron
 
 from timescales.adapters._imports import import_neuron  # noqa: E402
-from timescales.adapters.neuron import NeuronAdapter  # noqa: E402
+from timescales.adapters.neuron import NeuronAdapter, Stepping  # noqa: E402
 
 h = import_neuron().h
 DT_MS = 0.025
@@ -65,10 +65,17 @@ STATE_NAMES = [
 ]
 
 
-def open_adapter(build=BallAndStick, **kwargs) -> NeuronAdapter:
-    kwargs.setdefault("v_init_mV", -65.0)
-    kwargs.setdefault("celsius", 6.3)  # h.celsius is process-wide: other tests change it
-    adapter = NeuronAdapter(build, dt_ms=DT_MS, **kwargs)
+def open_adapter(
+    build=BallAndStick, v_init_mV=-65.0, celsius=6.3, mod_dir=None, **stepping
+) -> NeuronAdapter:
+    """An initialized adapter; `celsius` is set each time (h.celsius is process-wide)."""
+    adapter = NeuronAdapter(
+        build,
+        stepping=Stepping(dt_ms=DT_MS, **stepping),
+        v_init_mV=v_init_mV,
+        celsius=celsius,
+        mod_dir=mod_dir,
+    )
     adapter.initialize()
     return adapter
 
@@ -499,7 +506,7 @@ def test_registered_variables_are_listed(ball: NeuronAdapter) -> None:
 NEURON_THEN_ROADRUNNER = """
 import antimony
 from timescales.adapter import Watch
-from timescales.adapters.neuron import NeuronAdapter
+from timescales.adapters.neuron import NeuronAdapter, Stepping
 from timescales.adapters._imports import import_neuron
 h = import_neuron().h
 
@@ -511,7 +518,7 @@ def build():
     stim.delay, stim.dur, stim.amp = 1.0, 20.0, 0.3
     return (soma, stim)
 
-adapter = NeuronAdapter(build, v_init_mV=-65.0, celsius=6.3, cvode=True)
+adapter = NeuronAdapter(build, v_init_mV=-65.0, celsius=6.3, stepping=Stepping(cvode=True))
 adapter.initialize()
 assert adapter.advance(20.0, [Watch("soma(0.5).v", 0.0)]).fired
 adapter.max_rate_per_ms()
@@ -671,3 +678,12 @@ def test_setting_a_state_delays_quiet_steps_but_a_weight_does_not() -> None:
         assert adapter.coarse_ms == pytest.approx(250 - 141)
     finally:
         adapter.close()
+
+
+def test_stepping_refuses_settings_that_cannot_run() -> None:
+    with pytest.raises(AdapterError, match=r"dt_ms must be > 0, got 0"):
+        Stepping(dt_ms=0.0)
+    with pytest.raises(AdapterError, match=r"quiet_dt_ms must be >= dt_ms, got 0\.01"):
+        Stepping(quiet_dt_ms=0.01)
+    with pytest.raises(AdapterError, match="rest_check must be 'cvode' or 'step'"):
+        Stepping(rest_check="guess")  # type: ignore[arg-type]

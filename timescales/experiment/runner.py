@@ -85,7 +85,7 @@ class Experiment:
 
     # ------------------------------------------------------------------ building
     def _build_cell(self) -> Any:
-        from timescales.adapters.neuron import NeuronAdapter
+        from timescales.adapters.neuron import NeuronAdapter, Stepping
         from timescales.models.neuron.msn import MSN
 
         cell_spec = self.spec.cell
@@ -101,13 +101,13 @@ class Experiment:
                 cell.set_threads(cell_spec.threads)
             return cell
 
-        return NeuronAdapter(
-            build,
-            label="neuron",
+        stepping = Stepping(
             dt_ms=cell_spec.dt_ms,
-            v_init_mV=cell_spec.v_init_mV,
             quiet_dt_ms=cell_spec.quiet_dt_ms or None,
             quiet_after_ms=cell_spec.quiet_after_ms,
+        )
+        return NeuronAdapter(
+            build, label="neuron", stepping=stepping, v_init_mV=cell_spec.v_init_mV
         )
 
     def check(self) -> Any:
