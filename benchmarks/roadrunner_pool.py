@@ -95,7 +95,7 @@ def run_exchanges(
             outputs[i] = a.get(OUTPUT)
             if k < exchanges:
                 a.set_series(flux, flux_series(i, n, k, a.t_ms))
-                a.advance(a.t_ms + INTERVAL_MS)
+                a.post_advance(a.t_ms + INTERVAL_MS)
         in_calls += time.perf_counter() - t0
         in_calls_cpu += time.thread_time() - cpu0
         if k < exchanges:
@@ -143,7 +143,7 @@ def overhead(count: int = 2000) -> list[dict]:
             "set_series 50 pieces (queued)": lambda: proxy.set_series(
                 "ts_flux_S", Series(proxy.t_ms, 1.0, np.zeros(PIECES))
             ),
-            "advance 0 ms (queued, sent)": lambda: proxy.advance(proxy.t_ms),
+            "post_advance 0 ms (queued, sent)": lambda: proxy.post_advance(proxy.t_ms),
             "get (round trip)": lambda: proxy.get("S"),
         }
         for name, op in ops.items():
