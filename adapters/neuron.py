@@ -173,6 +173,18 @@ class NeuronAdapter(Adapter):
         self._rest = RestProbe(self._h, self._stderr, try_cvode=rest_check == "cvode")
         self._recordings: dict[str, Recording] = {}
 
+    @classmethod
+    def for_cell(cls, build: Callable[[], object], options: Mapping[str, Any]) -> NeuronAdapter:
+        """The adapter an experiment's `[cell]` table asks for (`options`: the table's data)."""
+        return cls(
+            build,
+            label="neuron",
+            dt_ms=options["dt_ms"],
+            v_init_mV=options["v_init_mV"],
+            quiet_dt_ms=options["quiet_dt_ms"] or None,
+            quiet_after_ms=options["quiet_after_ms"],
+        )
+
     # ------------------------------------------------------------ construction
     def _claim_process(self) -> None:
         live = NeuronAdapter._live() if NeuronAdapter._live is not None else None

@@ -27,9 +27,7 @@ import h5py
 import numpy as np
 
 from .errors import ConfigError, TimescalesError
-from .experiment.checks import merged_times
-from .experiment.schema import Stimulus
-from .experiment.spec import ExperimentSpec
+from .stimuli import merged_times
 
 FORMAT = "timescales-results/1"
 STATUSES = ("running", "complete", "interrupted")
@@ -162,24 +160,6 @@ class ResultsWriter:
         self._last_flush = time.monotonic()
         self.status = "running"
         f.flush()
-
-    @classmethod
-    def for_experiment(
-        cls,
-        spec: ExperimentSpec,
-        prov: Mapping[str, Any] | None = None,
-        *,
-        overwrite: bool = False,
-    ) -> ResultsWriter:
-        """A writer for an `ExperimentSpec`: its output path, spines and resolved settings."""
-        return cls(
-            spec.output_path(),
-            spec.to_dict(),
-            provenance() if prov is None else prov,
-            spines=spec.recorded_spines(),
-            biochem_spines=spec.instance_spines(),
-            overwrite=overwrite,
-        )
 
     # ------------------------------------------------------------------ appends
     def append_samples(
@@ -370,8 +350,4 @@ class Results:
 
     def stimulus_times_ms(self) -> dict[int, dict[str, list[float]]]:
         """Spine -> synapse -> input times, from the experiment stored in the file."""
-        stimuli = [
-            Stimulus.model_validate({k: v for k, v in raw.items() if v is not None})
-            for raw in self.experiment.get("stimulus", [])
-        ]
-        return merged_times(stimuli)
+        return merged_times(self.experiment.get("stimulus", []))
