@@ -146,5 +146,3 @@ def test_killed_writer_leaves_a_readable_file(tmp_path: Path, how: str) -> None:
         assert f["spines/calcium_mM"].shape == (400, 1)
         np.testing.assert_array_equal(f["biochem/output"][:, 0], [1.0, 2.0, 3.0, 4.0])
     assert Results.open(path).status == "running"
-
-

@@ -13,6 +13,7 @@ from typing import Any
 
 from ..cell import CellType, load_cell_type
 from ..errors import ConfigError, UnitError, close_matches
+from ..registry import available_adapters
 from ..stimuli import input_times
 from ..stimuli import merged_times as merge
 from ..units import dimensionality, is_amount, is_concentration, parse
@@ -110,8 +111,16 @@ def _spine_list(
     ]
 
 
+def check_simulator(path: str, name: str) -> list[Problem]:
+    """A simulator adapter must be installed (entry-point group timescales.adapters)."""
+    found = available_adapters()
+    if name in found:
+        return []
+    return [Problem(path, f"an installed simulator ({', '.join(sorted(found)) or 'none'})", name)]
+
+
 def check_cell(cell: Cell) -> list[Problem]:
-    out = []
+    out = check_simulator("cell.simulator", cell.simulator)
     if 0 < cell.quiet_dt_ms < cell.dt_ms:
         expected = f"0 or a number >= dt_ms ({cell.dt_ms:g})"
         out.append(Problem("cell.quiet_dt_ms", expected, cell.quiet_dt_ms))
@@ -243,6 +252,7 @@ def check_biochemistry(
     bio: Biochemistry, spines: CellSpines | None, base_dir: Path
 ) -> list[Problem]:
     out = check_model(bio.model, base_dir) + check_calcium(bio.calcium) + check_output(bio.output)
+    out += check_simulator("biochemistry.simulator", bio.simulator)
     if spines is not None and not isinstance(bio.instances, str):
         out += _spine_list("biochemistry.instances", bio.instances, spines)
     return out

@@ -122,13 +122,13 @@ class Experiment:
         return self._load_model()
 
     def _load_model(self) -> Any:
-        from timescales.adapters.roadrunner import SBMLModel
         from timescales.models import sbml as sbml_models
 
         bio = self.spec.biochemistry
         calcium = bio.calcium
+        simulator = self._biochemistry_simulator()
         source = self.spec.model_path() or sbml_models.path(self.spec.model_name())
-        probe = SBMLModel.load(source)
+        probe = simulator.load_model(source)
         species = probe.calcium_candidates() or [
             f"none calcium-like; species: {', '.join(list(probe.species)[:8])}"
         ]
@@ -137,7 +137,19 @@ class Experiment:
         )
         reactions = tuple(n for n in calcium.switch_off if n in probe.reactions)
         flux = {calcium.species: calcium.unit} if calcium.mode == "flux" else None
-        return SBMLModel.load(source, flux_inputs=flux, switches=reactions)
+        return simulator.load_model(source, flux_inputs=flux, switches=reactions)
+
+    def _biochemistry_simulator(self) -> Any:
+        """The adapter class `[biochemistry] simulator` names (its model loading and instances)."""
+        name = self.spec.biochemistry.simulator
+        simulator = load_adapter(name)
+        if not all(hasattr(simulator, m) for m in ("load_model", "template", "instances")):
+            raise ConfigError(
+                "biochemistry.simulator",
+                "a simulator that runs biochemical models (load_model, template, instances)",
+                name,
+            )
+        return simulator
 
     def _calcium_target(self, model: Any) -> tuple[str, str]:
         calcium = self.spec.biochemistry.calcium
@@ -204,14 +216,13 @@ class Experiment:
         self, model: Any, neuron: Any, spines: list[int], t_eq_ms: float
     ) -> tuple[list[Any], list[Coupling], str, float]:
         """Equilibrate one instance, give every spine a lazy copy of it, couple them."""
-        from timescales.adapters.roadrunner import RoadRunnerAdapter
-
         bio = self.spec.biochemistry
+        simulator = self._biochemistry_simulator()
         by_number = ports_by_number(neuron.model)
         ports = [by_number[j] for j in spines]
         rest = {p.number: neuron.get(p.calcium) for p in ports}
         tolerances = (bio.rtol, bio.atol)
-        template = RoadRunnerAdapter(model, label="template", integrator_tolerances=tolerances)
+        template = simulator.template(model, tolerances)
         template.initialize(0.0)
         template.advance(bio.equilibration_s * 1000.0)
         _, state = template.save_state()  # type: ignore[misc]
@@ -219,17 +230,9 @@ class Experiment:
         baseline = template.get(out_var)
         template.close()
         labels = [f"spine{j}" for j in spines]
-        if self.spec.coupling.workers > 0:
-            from timescales.adapters.roadrunner_pool import RoadRunnerPool
-
-            self._pool = RoadRunnerPool(
-                model, workers=self.spec.coupling.workers, tolerances=tolerances
-            )
-            instances = self._pool.adapters(labels, lazy=True)
-        else:
-            instances = RoadRunnerAdapter.many(
-                model, len(spines), labels=labels, lazy=True, integrator_tolerances=tolerances
-            )
+        instances, self._pool = simulator.instances(
+            model, labels, tolerances, self.spec.coupling.workers
+        )
         for inst in instances:
             inst.initialize(t_eq_ms)
             inst.restore_state((t_eq_ms, state))

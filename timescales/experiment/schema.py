@@ -83,7 +83,7 @@ class SpineKit(Section):
 
     Either explicit places (`at`, numbered 1, 2, ... in this order) or sections chosen by
     glob patterns with a density, placed reproducibly from `seed`. `kind` names the spine
-    (the study's: neck, head and PSD with the MSN's spine mechanisms, AMPA and NMDA);
+    (the study's spine, "msn", by default; see docs/experiment-files.md);
     the geometry keys override its sizes.
     """
 
@@ -141,7 +141,7 @@ class Cell(Section):
     )
     spines: CellSpines | SpineKit | None = Field(
         None,
-        description="a layout of the cell (the MSN's 'zero', 'two', 'onebranch', 'all'), a list "
+        description="a spine layout of the cell (e.g. 'two', 'all'), a list "
         "of spine numbers, or a [cell.spines] table (default: the cell's own)",
     )
     build: str | None = Field(
@@ -219,7 +219,7 @@ class Calcium(Section):
 
 
 class Output(Section):
-    """[biochemistry.output]: the model variable that sets the AMPA weight, and how."""
+    """[biochemistry.output]: the model variable that sets the spine's synaptic weight, and how."""
 
     variable: str = Field("AMPAR_P", min_length=1, description="a variable id or name of the model")
     rule: Literal["ratio", "linear"] = Field("ratio", description="one of 'ratio', 'linear'")
@@ -239,6 +239,11 @@ class Biochemistry(Section):
         min_length=1,
         description=f"a bundled model ({_choices(BUNDLED_MODELS)}) or a path to a "
         f"{'/'.join(MODEL_SUFFIXES)} file relative to the experiment file",
+    )
+    simulator: str = Field(
+        "roadrunner",
+        min_length=1,
+        description="an installed simulator adapter for the model (e.g. 'roadrunner')",
     )
     equilibration_s: NonNegative = Field(300.0, description="a number >= 0 (s)")
     instances: Annotated[
