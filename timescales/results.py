@@ -220,6 +220,24 @@ class ResultsWriter:
             self._write_biochem()
             self.flush()
 
+    def write_cell(
+        self,
+        model: str,
+        spines: Sequence[int],
+        sections: Sequence[str],
+        x: Sequence[float],
+        head_volume_l: Sequence[float],
+    ) -> None:
+        """Where the spines of the run sit, as the cell names them (one row per spine)."""
+        self._check_open()
+        group = self._file.create_group("cell")
+        group.attrs["model"] = model
+        group.create_dataset("spine", data=np.asarray(spines, dtype="i8"))
+        group.create_dataset("section", data=list(sections), dtype=h5py.string_dtype())
+        group.create_dataset("x", data=np.asarray(x, dtype="f8"))
+        group.create_dataset("head_volume_l", data=np.asarray(head_volume_l, dtype="f8"))
+        self._file.flush()
+
     def write_windows(
         self, windows: Sequence[Any], spine_of: Mapping[str, int] | None = None
     ) -> None:

@@ -56,6 +56,14 @@ class Recorder:
             spines=self.rec_spines,
             biochem_spines=spines,
         )
+        kept = [ports[j] for j in sorted(set(spines) | set(self.rec_spines))]
+        self.writer.write_cell(
+            spec.cell.model,
+            [p.number for p in kept],
+            [p.section for p in kept],
+            [p.x for p in kept],
+            [p.head_volume_l for p in kept],
+        )
         self.t_flushed_ms = self.next_sample_ms = neuron.t_ms
         self._bio_t: list[float] = []
         self._bio_out: list[np.ndarray] = []
