@@ -189,6 +189,16 @@ class NeuronAdapter(Adapter):
         self._rest = RestProbe(self._h, self._stderr, try_cvode=stepping.rest_check == "cvode")
         self._recordings: dict[str, Recording] = {}
 
+    @classmethod
+    def for_cell(cls, build: Callable[[], object], options: Mapping[str, Any]) -> NeuronAdapter:
+        """The adapter an experiment's `[cell]` table asks for (`options`: the table's data)."""
+        stepping = Stepping(
+            dt_ms=options["dt_ms"],
+            quiet_dt_ms=options["quiet_dt_ms"] or None,
+            quiet_after_ms=options["quiet_after_ms"],
+        )
+        return cls(build, label="neuron", stepping=stepping, v_init_mV=options["v_init_mV"])
+
     # ------------------------------------------------------------ construction
     def _claim_process(self) -> None:
         live = NeuronAdapter._live() if NeuronAdapter._live is not None else None

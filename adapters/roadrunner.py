@@ -217,6 +217,38 @@ class RoadRunnerAdapter(Adapter):
             for name in names
         ]
 
+    # ------------------------------------------------- an experiment's biochemistry
+    @classmethod
+    def load_model(
+        cls,
+        source: Any,
+        flux_inputs: Mapping[str, str] | None = None,
+        switches: Sequence[str] = (),
+    ) -> SBMLModel:
+        """The model an experiment's `[biochemistry] model` names, prepared for coupling."""
+        return SBMLModel.load(source, flux_inputs=flux_inputs, switches=tuple(switches))
+
+    @classmethod
+    def template(cls, model: SBMLModel, tolerances: Tolerances) -> RoadRunnerAdapter:
+        """One instance to equilibrate, whose state every spine's instance starts from."""
+        return cls(model, label="template", integrator_tolerances=tolerances)
+
+    @classmethod
+    def instances(
+        cls, model: SBMLModel, labels: Sequence[str], tolerances: Tolerances, workers: int
+    ) -> tuple[list[Adapter], Any]:
+        """One lazy instance per label, in `workers` processes (0: here); and the pool to close
+        after the run (None without workers)."""
+        if workers > 0:
+            from .roadrunner_pool import RoadRunnerPool
+
+            pool = RoadRunnerPool(model, workers=workers, tolerances=tolerances)
+            return list(pool.adapters(labels, lazy=True)), pool
+        many = cls.many(
+            model, len(labels), labels=labels, lazy=True, integrator_tolerances=tolerances
+        )
+        return list(many), None
+
     @staticmethod
     def get_all(instances: Sequence[RoadRunnerAdapter], names: Sequence[str]) -> np.ndarray:
         """Values of `names` in every instance: array of shape (instances, names)."""

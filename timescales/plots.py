@@ -59,7 +59,7 @@ def _weights(r: Results) -> Figure | None:
     ax = fig.add_subplot()
     for i in columns:
         ax.plot(r.biochem_time_ms, r.weight[:, i], label=f"spine {r.biochem_spines[i]}")
-    ax.set(xlabel="time (ms)", ylabel="AMPA weight")
+    ax.set(xlabel="time (ms)", ylabel="synaptic weight")
     _legend(ax, len(columns))
     return fig
 

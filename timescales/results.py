@@ -26,9 +26,7 @@ import h5py
 import numpy as np
 
 from .errors import ConfigError, TimescalesError
-from .experiment.checks import merged_times
-from .experiment.schema import Stimulus
-from .experiment.spec import ExperimentSpec
+from .stimuli import merged_times
 
 FORMAT = "timescales-results/1"
 STATUSES = ("running", "complete", "interrupted")
@@ -158,24 +156,6 @@ class ResultsWriter:
         self.status = "running"
         f.flush()
 
-    @classmethod
-    def for_experiment(
-        cls,
-        spec: ExperimentSpec,
-        prov: Mapping[str, Any] | None = None,
-        *,
-        overwrite: bool = False,
-    ) -> ResultsWriter:
-        """A writer for an `ExperimentSpec`: its output path, spines and resolved settings."""
-        return cls(
-            spec.output_path(),
-            spec.to_dict(),
-            provenance() if prov is None else prov,
-            spines=spec.recorded_spines(),
-            biochem_spines=spec.instance_spines(),
-            overwrite=overwrite,
-        )
-
     # ------------------------------------------------------------------ appends
     def append_samples(
         self, t_ms: np.ndarray, soma_v: np.ndarray | None, calcium: np.ndarray | None
@@ -234,6 +214,24 @@ class ResultsWriter:
         if len(self._bio_rows) >= _BIOCHEM_FLUSH_ROWS or waited > _BIOCHEM_FLUSH_S:
             self._write_biochem()
             self.flush()
+
+    def write_cell(
+        self,
+        model: str,
+        spines: Sequence[int],
+        sections: Sequence[str],
+        x: Sequence[float],
+        head_volume_l: Sequence[float],
+    ) -> None:
+        """Where the spines of the run sit, as the cell names them (one row per spine)."""
+        self._check_open()
+        group = self._file.create_group("cell")
+        group.attrs["model"] = model
+        group.create_dataset("spine", data=np.asarray(spines, dtype="i8"))
+        group.create_dataset("section", data=list(sections), dtype=h5py.string_dtype())
+        group.create_dataset("x", data=np.asarray(x, dtype="f8"))
+        group.create_dataset("head_volume_l", data=np.asarray(head_volume_l, dtype="f8"))
+        self._file.flush()
 
     def write_windows(
         self, windows: Sequence[Any], spine_of: Mapping[str, int] | None = None
@@ -364,8 +362,4 @@ class Results:
 
     def stimulus_times_ms(self) -> dict[int, dict[str, list[float]]]:
         """Spine -> synapse -> input times, from the experiment stored in the file."""
-        stimuli = [
-            Stimulus.model_validate({k: v for k, v in raw.items() if v is not None})
-            for raw in self.experiment.get("stimulus", [])
-        ]
-        return merged_times(stimuli)
+        return merged_times(self.experiment.get("stimulus", []))

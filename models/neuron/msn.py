@@ -26,8 +26,10 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from timescales.cell import SpinePort
 from timescales.errors import ConfigError, UnknownNameError
 from timescales.models.neuron.axial import spine_axial
+from timescales.models.neuron.cells import SYNAPSES
 from timescales.models.neuron.layouts import SpineSite, select_sites
 from timescales.models.neuron.mechanisms import load_msn_mechanisms
 
@@ -318,7 +320,7 @@ class MSN:
         """
         times = [float(t) for t in times_ms]
         kinds = tuple(synapses)
-        unknown = set(kinds) - {"ampa", "nmda"}
+        unknown = set(kinds) - set(SYNAPSES)
         if unknown:
             raise ConfigError("synapses", "a subset of ('ampa', 'nmda')", sorted(unknown))
         for number in spine_numbers:
@@ -383,6 +385,25 @@ class MSN:
         h.celsius = self.settings.celsius_degC
         h.dt = self.settings.dt_ms
         h.v_init = self.settings.v_init_mV
+
+    def spine_ports(self) -> list[SpinePort]:
+        """Every spine as the couplings see it (the cell protocol, timescales.cell)."""
+        return [
+            SpinePort(
+                spine.number,
+                f"spine{spine.number}.ca",
+                f"spine{spine.number}.weight",
+                spine.head_volume_l,
+                spine.site.parent,
+                spine.site.x,
+                SYNAPSES,
+            )
+            for spine in self.spines
+        ]
+
+    def recordable(self) -> dict[str, str]:
+        """Variables besides the spines' a run can record: the soma's membrane potential."""
+        return {"soma.v": "mV"}
 
     def timescales_variables(self) -> dict[str, NeuronVar]:
         """Variables for the NEURON adapter.

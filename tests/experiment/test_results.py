@@ -146,15 +146,3 @@ def test_killed_writer_leaves_a_readable_file(tmp_path: Path, how: str) -> None:
         assert f["spines/calcium_mM"].shape == (400, 1)
         np.testing.assert_array_equal(f["biochem/output"][:, 0], [1.0, 2.0, 3.0, 4.0])
     assert Results.open(path).status == "running"
-
-
-def test_writer_for_an_experiment_takes_its_output_and_spines(tmp_path: Path) -> None:
-    out = tmp_path / "demo.h5"
-    spec = load_experiment(DEMO, {"experiment.output": str(out)})
-    with ResultsWriter.for_experiment(spec) as w:
-        w.append_samples(np.array([0.0]), np.array([-87.75]), np.array([[1e-4, 1e-4]]))
-    r = Results.open(out)
-    np.testing.assert_array_equal(r.spines, spec.recorded_spines())
-    np.testing.assert_array_equal(r.biochem_spines, spec.instance_spines())
-    assert r.experiment["experiment"]["output"] == str(out)
-    assert r.provenance["packages"]["h5py"] == h5py.__version__

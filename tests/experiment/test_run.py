@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import h5py
@@ -141,3 +142,17 @@ def test_windows_name_their_spine(demo_run) -> None:
     with h5py.File(path, "r") as f:
         assert f["windows/spine"][()].tolist() == [1]
         assert f["windows/coupling"].asstr()[()].tolist() == ["ca1"]
+
+
+def test_results_name_the_spines_as_the_cell_does(demo_run) -> None:
+    _, path = demo_run
+    with h5py.File(path, "r") as f:
+        cell = f["cell"]
+        assert cell.attrs["model"] == "msn"
+        assert cell["spine"][()].tolist() == [1, 2]
+        # the study's two-spine layout: both on dend3_1[1], at 0.3 and 0.5
+        assert cell["section"].asstr()[()].tolist() == ["dend3_1[1]", "dend3_1[1]"]
+        assert cell["x"][()].tolist() == [0.3, 0.5]
+        # a cylindrical head of 1.175 um diameter and 1 um length
+        head_l = math.pi * (1.175 / 2) ** 2 * 1.0 * 1e-15
+        np.testing.assert_allclose(cell["head_volume_l"][()], [head_l, head_l], rtol=1e-12)

@@ -2,12 +2,11 @@
 
 from .load import load_experiment, parse_experiment, validate_file
 from .problems import ExperimentError, Problem
-from .schema import BUNDLED_MODELS, LAYOUT_SIZES
+from .schema import BUNDLED_MODELS
 from .spec import ExperimentSpec
 
 __all__ = [
     "BUNDLED_MODELS",
-    "LAYOUT_SIZES",
     "ExperimentError",
     "ExperimentSpec",
     "Problem",

@@ -9,15 +9,18 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .. import biomodels
-from ..errors import ModelError, UnitError, close_matches
+from ..cell import CellType, load_cell_type
+from ..errors import ConfigError, ModelError, UnitError, close_matches
+from ..registry import available_adapters
+from ..stimuli import input_times
+from ..stimuli import merged_times as merge
 from ..units import dimensionality, is_amount, is_concentration, parse
 from .problems import Problem, Shown
 from .schema import (
     BUNDLED_MODELS,
-    LAYOUT_SIZES,
-    MAX_SPINE,
     MODEL_SUFFIXES,
     Biochemistry,
     Calcium,
@@ -52,57 +55,93 @@ class Tables:
         return not self.broken.intersection(paths)
 
 
-def layout_spines(spines: str | tuple[int, ...]) -> tuple[int, ...]:
-    """The spine numbers that exist in a layout (a name, or an explicit list)."""
-    if isinstance(spines, str):
-        return tuple(range(1, LAYOUT_SIZES[spines] + 1))
-    return tuple(sorted(set(spines)))
+@dataclass(frozen=True, slots=True)
+class CellSpines:
+    """What the checks know of a cell's spines before it is built.
+
+    `numbers` None: only building the cell tells (spines placed by density). `spines`: the
+    table's `spines` value, the cell type's default filled in.
+    """
+
+    spines: Any
+    numbers: tuple[int, ...] | None
+    synapses: tuple[str, ...]
+    layout: str | None
+
+    def allowed(self) -> str:
+        """What a spine number must be, in words."""
+        if self.numbers is None:
+            return "a spine of the cell"
+        if self.layout is None:
+            return "a spine of the cell.spines list"
+        n = len(self.numbers)
+        return (
+            f"a spine number in 1..{n} (layout {self.layout!r})"
+            if n
+            else (f"no spine (layout {self.layout!r})")
+        )
 
 
-def _in_layout(spines: str | tuple[int, ...]) -> str:
-    """What a spine number must be in a layout, in words."""
-    if isinstance(spines, str):
-        n = LAYOUT_SIZES[spines]
-        return f"a spine number in 1..{n} (layout {spines!r})" if n else "no spine (layout 'zero')"
-    return "a spine of the cell.spines list"
+def cell_spines(cell: Cell, base_dir: Path) -> tuple[CellSpines | None, list[Problem]]:
+    """The cell's spines as its cell type gives them, and what is wrong with the table."""
+    try:
+        cell_type: CellType = load_cell_type(cell.model)
+    except ConfigError as exc:
+        return None, [Problem(exc.field, exc.expected, cell.model)]
+    options = cell.options()
+    if options["spines"] is None:
+        options["spines"] = cell_type.default_spines
+    problems = [Problem(k, a, v) for k, a, v in cell_type.problems(options, base_dir)]
+    if problems:
+        return None, problems
+    layout = options["spines"] if isinstance(options["spines"], str) else None
+    numbers = cell_type.spine_numbers(options, base_dir)
+    return CellSpines(options["spines"], numbers, cell_type.synapse_kinds(options), layout), []
 
 
-def _spine_list(path: str, numbers: tuple[int, ...] | list[int], cell: Cell) -> list[Problem]:
-    exists = set(layout_spines(cell.spines))
+def _spine_list(
+    path: str, numbers: tuple[int, ...] | list[int], spines: CellSpines
+) -> list[Problem]:
+    if spines.numbers is None:
+        return []
+    exists = set(spines.numbers)
     return [
-        Problem(f"{path}[{i}]", _in_layout(cell.spines), n)
+        Problem(f"{path}[{i}]", spines.allowed(), n)
         for i, n in enumerate(numbers)
         if n not in exists
     ]
 
 
+def check_simulator(path: str, name: str) -> list[Problem]:
+    """A simulator adapter must be installed (entry-point group timescales.adapters)."""
+    found = available_adapters()
+    if name in found:
+        return []
+    return [Problem(path, f"an installed simulator ({', '.join(sorted(found)) or 'none'})", name)]
+
+
 def check_cell(cell: Cell) -> list[Problem]:
-    out = []
+    out = check_simulator("cell.simulator", cell.simulator)
     if 0 < cell.quiet_dt_ms < cell.dt_ms:
         expected = f"0 or a number >= dt_ms ({cell.dt_ms:g})"
         out.append(Problem("cell.quiet_dt_ms", expected, cell.quiet_dt_ms))
-    if isinstance(cell.spines, str):
-        return out
-    out += [
-        Problem(f"cell.spines[{i}]", f"a spine number 1..{MAX_SPINE}", n)
-        for i, n in enumerate(cell.spines)
-        if not 1 <= n <= MAX_SPINE
-    ]
-    if len(set(cell.spines)) != len(cell.spines):
-        out.append(Problem("cell.spines", "a list without repeated spines", list(cell.spines)))
     return out
 
 
 def check_stimulus(
-    i: int, stim: Stimulus, cell: Cell | None, t_end_ms: float | None
+    i: int, stim: Stimulus, spines: CellSpines | None, cell: Cell | None, t_end_ms: float | None
 ) -> list[Problem]:
-    """Spines of the layout (if `cell`), train or times, inputs within the run (if `t_end_ms`)."""
+    """Spines and synapses of the cell (if known), train or times, inputs within the run."""
     path = f"stimulus[{i}]"
     out: list[Problem] = []
-    if cell is not None:
-        out += _spine_list(f"{path}.spines", stim.spines, cell)
-    if len(set(stim.synapses)) != len(stim.synapses):
-        out.append(Problem(f"{path}.synapses", "no repeated synapse", stim.synapses))
+    if spines is not None:
+        out += _spine_list(f"{path}.spines", stim.spines, spines)
+    synapses = stim.synapses or []
+    if len(set(synapses)) != len(synapses):
+        out.append(Problem(f"{path}.synapses", "no repeated synapse", synapses))
+    if spines is not None and set(synapses) - set(spines.synapses):
+        kinds = ", ".join(map(repr, spines.synapses))
+        out.append(Problem(f"{path}.synapses", f"a non-empty subset of [{kinds}]", synapses))
     given = [k for k in (*TRAIN_KEYS, "times_ms") if getattr(stim, k) is not None]
     train = [k for k in TRAIN_KEYS if k in given]
     if len(train) != (0 if stim.times_ms is not None else 3):
@@ -125,26 +164,13 @@ def check_stimulus(
 
 
 def stimulus_times(stim: Stimulus) -> list[float]:
-    """Sorted unique input times (ms); a train follows the study: start + k * 1000/rate."""
-    if stim.times_ms is not None:
-        return sorted({round(t, 9) for t in stim.times_ms})
-    start_ms, rate_hz, count = stim.start_ms or 0.0, stim.rate_hz or 1.0, stim.count or 0
-    period_ms = 1000.0 / rate_hz
-    return sorted({round(start_ms + k * period_ms, 9) for k in range(1, count + 1)})
+    """Sorted unique input times (ms) of a stimulus table (see timescales.stimuli)."""
+    return input_times(stim.model_dump())
 
 
 def merged_times(stimuli: Iterable[Stimulus]) -> dict[int, dict[str, list[float]]]:
     """Spine -> synapse -> sorted unique input times (ms) of all `stimuli` together."""
-    merged: dict[int, dict[str, set[float]]] = {}
-    for stim in stimuli:
-        times = stimulus_times(stim)
-        for spine in stim.spines:
-            for syn in stim.synapses:
-                merged.setdefault(spine, {}).setdefault(syn, set()).update(times)
-    return {
-        spine: {syn: sorted(ts) for syn, ts in sorted(by_syn.items())}
-        for spine, by_syn in sorted(merged.items())
-    }
+    return merge(stim.model_dump() for stim in stimuli)
 
 
 def _check_unit(calcium: Calcium) -> list[Problem]:
@@ -231,10 +257,13 @@ def check_model(model: str, base_dir: Path) -> list[Problem]:
     return []
 
 
-def check_biochemistry(bio: Biochemistry, cell: Cell | None, base_dir: Path) -> list[Problem]:
+def check_biochemistry(
+    bio: Biochemistry, spines: CellSpines | None, base_dir: Path
+) -> list[Problem]:
     out = check_model(bio.model, base_dir) + check_calcium(bio.calcium) + check_output(bio.output)
-    if cell is not None and not isinstance(bio.instances, str):
-        out += _spine_list("biochemistry.instances", bio.instances, cell)
+    out += check_simulator("biochemistry.simulator", bio.simulator)
+    if spines is not None and not isinstance(bio.instances, str):
+        out += _spine_list("biochemistry.instances", bio.instances, spines)
     return out
 
 
@@ -262,18 +291,21 @@ def check_coupling(c: CouplingSpec) -> list[Problem]:
 def check_tables(t: Tables, base_dir: Path) -> list[Problem]:
     """Every cross-key problem of the tables that validated."""
     out: list[Problem] = []
-    cell = t.cell if t.usable("cell.spines") else None
+    cell = t.cell if t.usable("cell.spines", "cell.model") else None
+    spines = None
     t_end_ms = None
-    if cell is not None and t.experiment is not None and t.usable("cell.equilibration_ms"):
-        t_end_ms = cell.equilibration_ms + t.experiment.duration_ms
     if cell is not None:
         out += check_cell(cell)
+        spines, problems = cell_spines(cell, base_dir)
+        out += problems
+        if t.experiment is not None and t.usable("cell.equilibration_ms"):
+            t_end_ms = cell.equilibration_ms + t.experiment.duration_ms
     for i, stim in t.stimulus or []:
-        out += check_stimulus(i, stim, cell, t_end_ms)
+        out += check_stimulus(i, stim, spines, cell, t_end_ms)
     if t.biochemistry is not None:
-        out += check_biochemistry(t.biochemistry, cell, base_dir)
+        out += check_biochemistry(t.biochemistry, spines, base_dir)
     if t.coupling is not None:
         out += check_coupling(t.coupling)
-    if t.record is not None and cell is not None and not isinstance(t.record.spine_calcium, str):
-        out += _spine_list("record.spine_calcium", t.record.spine_calcium, cell)
+    if t.record is not None and spines is not None and not isinstance(t.record.spine_calcium, str):
+        out += _spine_list("record.spine_calcium", t.record.spine_calcium, spines)
     return out

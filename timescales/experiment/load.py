@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from .checks import Tables, check_tables, model_path
+from .checks import Tables, cell_spines, check_tables, model_path
 from .problems import ExperimentError, Problem, from_validation_error
 from .schema import Biochemistry, Cell, CouplingSpec, ExperimentInfo, Record, Stimulus
 from .spec import DEFAULT_CALCIUM_UNIT, ExperimentSpec
@@ -116,6 +116,14 @@ def _resolve(spec: ExperimentSpec, source: Path) -> ExperimentSpec:
     update: dict[str, Any] = {
         "experiment": info.model_copy(update={"name": name, "output": str(output)})
     }
+    spines, _ = cell_spines(spec.cell, source.parent)
+    assert spines is not None
+    if spec.cell.spines is None and spines.spines is not None:
+        update["cell"] = spec.cell.model_copy(update={"spines": spines.spines})
+    update["stimulus"] = [
+        stim if stim.synapses else stim.model_copy(update={"synapses": list(spines.synapses)})
+        for stim in spec.stimulus
+    ]
     bio = spec.biochemistry
     if bio is not None:
         file = model_path(bio.model, source.parent)
@@ -127,6 +135,7 @@ def _resolve(spec: ExperimentSpec, source: Path) -> ExperimentSpec:
         )
     resolved = spec.model_copy(update=update)
     resolved._source = str(source)
+    resolved._spine_numbers = spines.numbers
     return resolved
 
 

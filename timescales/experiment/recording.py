@@ -16,6 +16,8 @@ from ..scheduler import Scheduler
 
 #: Simulated time between two blocks appended to the results file.
 BLOCK_MS = 200.0
+#: The recordable variable stored as /soma_v_mV, where the cell offers it.
+SOMA_V = "soma.v"
 
 
 def calcium_coupling(spine: int) -> str:
@@ -45,9 +47,11 @@ class Recorder:
         self.baseline = baseline
         self.dt_ms = spec.record.interval_ms
         self.rec_spines = spec.recorded_spines(spines)
-        self.names = [f"spine{j}.ca" for j in self.rec_spines]
-        if spec.record.soma_v:
-            self.names.insert(0, "soma.v")
+        ports = {port.number: port for port in neuron.model.spine_ports()}
+        self.weights = [ports[j].weight for j in spines]
+        self.names = [ports[j].calcium for j in self.rec_spines]
+        if spec.record.soma_v and SOMA_V in neuron.model.recordable():
+            self.names.insert(0, SOMA_V)
         self.path = Path(output) if output is not None else spec.output_path()
         self.writer = ResultsWriter(
             self.path,
@@ -56,6 +60,14 @@ class Recorder:
             overwrite=overwrite,
             spines=self.rec_spines,
             biochem_spines=spines,
+        )
+        kept = [ports[j] for j in sorted(set(spines) | set(self.rec_spines))]
+        self.writer.write_cell(
+            spec.cell.model,
+            [p.number for p in kept],
+            [p.section for p in kept],
+            [p.x for p in kept],
+            [p.head_volume_l for p in kept],
         )
         self.t_flushed_ms = self.next_sample_ms = neuron.t_ms
         self._bio_t: list[float] = []
@@ -76,7 +88,7 @@ class Recorder:
 
     def _note_biochem(self, t_ms: float) -> None:
         out = np.array([inst.get(self.out_var) for inst in self.instances])
-        weights = np.array([self.neuron.get(f"spine{j}.weight") for j in self.spines])
+        weights = np.array([self.neuron.get(name) for name in self.weights])
         self._bio_t.append(t_ms)
         self._bio_out.append(out)
         self._bio_w.append(weights)
@@ -90,7 +102,7 @@ class Recorder:
             for name in self.names:
                 rec = self.neuron.samples(name, float(grid[0]), t_ms)
                 columns.append(np.interp(grid, rec.t_ms, rec.values))
-            has_soma = self.names[0] == "soma.v"
+            has_soma = self.names[0] == SOMA_V
             soma = columns[0] if has_soma else np.full(grid.size, math.nan)
             calcium = np.array(columns[1:] if has_soma else columns).reshape(-1, grid.size).T
             self.writer.append_samples(grid, soma, calcium)

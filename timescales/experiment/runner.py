@@ -1,4 +1,4 @@
-"""Build and run an experiment: the MSN in NEURON, one SBML instance per spine, couplings.
+"""Build and run an experiment: the cell in its simulator, one SBML instance per spine, couplings.
 
 The study's protocol, in three phases: NEURON alone to the end of its equilibration;
 one biochemical instance alone for its equilibration (every spine instance starts from
@@ -17,8 +17,10 @@ from typing import Any
 
 import numpy as np
 
+from ..cell import Cell, SpinePort, load_cell_type
 from ..coupling import Copy, Coupling, Deadband, Endpoint, Flux, Ratio, Window
 from ..errors import ConfigError
+from ..registry import load_adapter
 from ..scheduler import RunStats, Scheduler
 from ..strategies import EventDriven, FixedInterval, Lockstep, ScheduledWindows, Strategy
 from .recording import Recorder, calcium_coupling
@@ -85,30 +87,29 @@ class Experiment:
 
     # ------------------------------------------------------------------ building
     def _build_cell(self) -> Any:
-        from timescales.adapters.neuron import NeuronAdapter, Stepping
-        from timescales.models.neuron.msn import MSN
-
+        """The cell's simulator adapter (by name), building the cell its [cell] table names."""
         cell_spec = self.spec.cell
+        cell_type = load_cell_type(cell_spec.model)
+        simulator = load_adapter(cell_spec.simulator)
+        options, base_dir = cell_spec.options(), self.spec.source.parent
         inputs = self.spec.stimulus_times_ms()
 
-        def build() -> MSN:
-            cell = MSN(spines=cell_spec.spines)
-            cell.apply_settings()
+        def build() -> Cell:
+            cell = cell_type.build(options, base_dir)
+            _check_built(cell, self.spec)
             for spine, by_synapse in inputs.items():
                 for synapse, t_ms in by_synapse.items():
-                    cell.stimulate([spine], t_ms, synapses=(synapse,))
-            if cell_spec.threads > 1:
-                cell.set_threads(cell_spec.threads)
+                    cell.stimulate([spine], t_ms, (synapse,))
             return cell
 
-        stepping = Stepping(
-            dt_ms=cell_spec.dt_ms,
-            quiet_dt_ms=cell_spec.quiet_dt_ms or None,
-            quiet_after_ms=cell_spec.quiet_after_ms,
-        )
-        return NeuronAdapter(
-            build, label="neuron", stepping=stepping, v_init_mV=cell_spec.v_init_mV
-        )
+        for_cell = getattr(simulator, "for_cell", None)
+        if for_cell is None:
+            raise ConfigError(
+                "cell.simulator",
+                "a simulator whose adapter builds cells (for_cell)",
+                cell_spec.simulator,
+            )
+        return for_cell(build, options)
 
     def check(self) -> Any:
         """Load the biochemical model and check every name the experiment uses in it.
@@ -121,13 +122,13 @@ class Experiment:
         return self._load_model()
 
     def _load_model(self) -> Any:
-        from timescales.adapters.roadrunner import SBMLModel
         from timescales.models import sbml as sbml_models
 
         bio = self.spec.biochemistry
         calcium = bio.calcium
+        simulator = self._biochemistry_simulator()
         source = self.spec.model_path() or sbml_models.path(self.spec.model_name())
-        probe = SBMLModel.load(source)
+        probe = simulator.load_model(source)
         species = probe.calcium_candidates() or [
             f"none calcium-like; species: {', '.join(list(probe.species)[:8])}"
         ]
@@ -136,7 +137,19 @@ class Experiment:
         )
         reactions = tuple(n for n in calcium.switch_off if n in probe.reactions)
         flux = {calcium.species: calcium.unit} if calcium.mode == "flux" else None
-        return SBMLModel.load(source, flux_inputs=flux, switches=reactions)
+        return simulator.load_model(source, flux_inputs=flux, switches=reactions)
+
+    def _biochemistry_simulator(self) -> Any:
+        """The adapter class `[biochemistry] simulator` names (its model loading and instances)."""
+        name = self.spec.biochemistry.simulator
+        simulator = load_adapter(name)
+        if not all(hasattr(simulator, m) for m in ("load_model", "template", "instances")):
+            raise ConfigError(
+                "biochemistry.simulator",
+                "a simulator that runs biochemical models (load_model, template, instances)",
+                name,
+            )
+        return simulator
 
     def _calcium_target(self, model: Any) -> tuple[str, str]:
         calcium = self.spec.biochemistry.calcium
@@ -153,7 +166,7 @@ class Experiment:
         return tuple((n, 0.0) for n in names)
 
     def _couplings(
-        self, model: Any, spines: list[int], rest_mM: dict[int, float], head_l: dict[int, float]
+        self, model: Any, ports: list[SpinePort], rest_mM: dict[int, float]
     ) -> list[Coupling]:
         bio, cpl = self.spec.biochemistry, self.spec.coupling
         target_var, target_unit = self._calcium_target(model)
@@ -167,8 +180,11 @@ class Experiment:
         else:
             weight = Copy(out.scale, f"1/({out_unit})", out.offset)
         couplings = []
-        for j in spines:
-            volume = head_l[j] if bio.calcium.volume == "head" else float(bio.calcium.volume)
+        for port in ports:
+            j = port.number
+            volume = (
+                port.head_volume_l if bio.calcium.volume == "head" else float(bio.calcium.volume)
+            )
             window = Window(
                 rest_mM[j] + cpl.threshold_mM,
                 hysteresis=cpl.hysteresis_mM,
@@ -177,7 +193,7 @@ class Experiment:
             )
             couplings.append(
                 Coupling(
-                    Endpoint("neuron", f"spine{j}.ca", "mM"),
+                    Endpoint("neuron", port.calcium, "mM"),
                     Endpoint(f"spine{j}", target_var, target_unit),
                     Copy() if clamp else Flux(volume),
                     window,
@@ -187,7 +203,7 @@ class Experiment:
             couplings.append(
                 Coupling(
                     Endpoint(f"spine{j}", out_var, out_unit),
-                    Endpoint("neuron", f"spine{j}.weight", "1"),
+                    Endpoint("neuron", port.weight, "1"),
                     weight,
                     Deadband(rel_tol=out.deadband),
                     name=f"w{j}",
@@ -200,13 +216,13 @@ class Experiment:
         self, model: Any, neuron: Any, spines: list[int], t_eq_ms: float
     ) -> tuple[list[Any], list[Coupling], str, float]:
         """Equilibrate one instance, give every spine a lazy copy of it, couple them."""
-        from timescales.adapters.roadrunner import RoadRunnerAdapter
-
         bio = self.spec.biochemistry
-        rest = {j: neuron.get(f"spine{j}.ca") for j in spines}
-        head = {j: neuron.model.spine(j).head_volume_l for j in spines}
+        simulator = self._biochemistry_simulator()
+        by_number = ports_by_number(neuron.model)
+        ports = [by_number[j] for j in spines]
+        rest = {p.number: neuron.get(p.calcium) for p in ports}
         tolerances = (bio.rtol, bio.atol)
-        template = RoadRunnerAdapter(model, label="template", integrator_tolerances=tolerances)
+        template = simulator.template(model, tolerances)
         template.initialize(0.0)
         template.advance(bio.equilibration_s * 1000.0)
         _, state = template.save_state()  # type: ignore[misc]
@@ -214,21 +230,13 @@ class Experiment:
         baseline = template.get(out_var)
         template.close()
         labels = [f"spine{j}" for j in spines]
-        if self.spec.coupling.workers > 0:
-            from timescales.adapters.roadrunner_pool import RoadRunnerPool
-
-            self._pool = RoadRunnerPool(
-                model, workers=self.spec.coupling.workers, tolerances=tolerances
-            )
-            instances = self._pool.adapters(labels, lazy=True)
-        else:
-            instances = RoadRunnerAdapter.many(
-                model, len(spines), labels=labels, lazy=True, integrator_tolerances=tolerances
-            )
+        instances, self._pool = simulator.instances(
+            model, labels, tolerances, self.spec.coupling.workers
+        )
         for inst in instances:
             inst.initialize(t_eq_ms)
             inst.restore_state((t_eq_ms, state))
-        return instances, self._couplings(model, spines, rest, head), out_var, baseline
+        return instances, self._couplings(model, ports, rest), out_var, baseline
 
     # ------------------------------------------------------------------- running
     def run(
@@ -262,7 +270,8 @@ class Experiment:
         t_eq = spec.cell.equilibration_ms
         neuron.initialize(0.0)
         neuron.advance(t_eq)
-        spines = list(spec.instance_spines()) if spec.biochemistry is not None else []
+        built = [port.number for port in neuron.model.spine_ports()]
+        spines = list(spec.instance_spines(built)) if spec.biochemistry is not None else []
         if not spines:
             return [], [], [], "", math.nan
         instances, couplings, out_var, baseline = self._biochemistry(model, neuron, spines, t_eq)
@@ -287,8 +296,9 @@ class Experiment:
             retain=recorder.retain if recorder else None,
         )
         scheduler.capture(BASELINE)
+        ports = ports_by_number(neuron.model)
         for j in spines:
-            neuron.set(f"spine{j}.weight", 1.0)
+            neuron.set(ports[j].weight, 1.0)
         status = "interrupted"
         try:
             stats = scheduler.run(t_end)
@@ -301,7 +311,7 @@ class Experiment:
             path=recorder.path if recorder else None,
             spines=np.array(spines, dtype=int),
             biochem_time_ms=np.array([t_end]),
-            weight=np.array([[neuron.get(f"spine{j}.weight") for j in spines]]),
+            weight=np.array([[neuron.get(ports[j].weight) for j in spines]]),
             output=np.array([[inst.get(out_var) for inst in instances]]),
             output_baseline=np.full(len(spines), baseline),
         )
@@ -326,6 +336,26 @@ class RunOptions:
     overwrite: bool
     progress: Callable[[float, float, int], None] | None
     record: bool
+
+
+def _check_built(cell: Cell, spec: Any) -> None:
+    """Every spine the experiment names exists in the built cell (spines placed by density
+    are known only now)."""
+    numbers = {port.number for port in cell.spine_ports()}
+    needed = set(spec.stimulated_spines()) | set(spec.instance_spines(sorted(numbers)))
+    missing = sorted(needed - numbers)
+    if missing:
+        raise ConfigError(
+            "stimulus/biochemistry.instances",
+            f"spines of the built cell (1..{len(numbers)})",
+            missing,
+            spec.source.name,
+        )
+
+
+def ports_by_number(cell: Cell) -> dict[int, SpinePort]:
+    """The cell's spines by number."""
+    return {port.number: port for port in cell.spine_ports()}
 
 
 def _known_names(model: Any) -> list[str]:

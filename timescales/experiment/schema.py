@@ -12,16 +12,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, PlainValidator, PrivateAttr
 
-#: Spine layouts of the bundled MSN and how many spines each has (spine numbers 1..n);
-#: counts from the study's spine lists (reference data spines_by_distribution.csv).
-LAYOUT_SIZES: dict[str, int] = {"zero": 0, "two": 2, "onebranch": 103, "all": 1504}
-MAX_SPINE = LAYOUT_SIZES["all"]
-
 #: Biochemical models shipped with timescales, usable by name.
 BUNDLED_MODELS: tuple[str, ...] = ("spine_network", "camkii_simple")
 MODEL_SUFFIXES: tuple[str, ...] = (".xml", ".sbml", ".ant", ".txt")
-
-SYNAPSES: tuple[str, ...] = ("ampa", "nmda")
 
 
 def _choice_or_spines(choices: tuple[str, ...]) -> PlainValidator:
@@ -85,16 +78,82 @@ class ExperimentInfo(Section):
     seed: int = Field(0, ge=0, description="an integer >= 0")
 
 
-class Cell(Section):
-    """[cell]: the electrical model, its spine layout and the integration settings."""
+class SpineKit(Section):
+    """[cell.spines]: spines added to a cell that has none of its own.
 
-    model: Literal["msn"] = Field("msn", description="'msn' (the bundled MSN)")
-    spines: Annotated[str | tuple[int, ...], _choice_or_spines(tuple(LAYOUT_SIZES)), _AS_DATA] = (
-        Field(
-            "two",
-            description=f"one of {_choices(tuple(LAYOUT_SIZES))} or a list of spine numbers "
-            f"1..{MAX_SPINE}",
-        )
+    Either explicit places (`at`, numbered 1, 2, ... in this order) or sections chosen by
+    glob patterns with a density, placed reproducibly from `seed`. `kind` names the spine
+    (the study's spine, "msn", by default; see docs/experiment-files.md);
+    the geometry keys override its sizes.
+    """
+
+    at: (
+        list[tuple[Annotated[str, Field(min_length=1)], Annotated[float, Field(ge=0, le=1)]]] | None
+    ) = Field(
+        None,
+        min_length=1,
+        strict=False,
+        description="a non-empty list of [section name, position 0..1] pairs",
+    )
+    sections: list[Annotated[str, Field(min_length=1)]] | None = Field(
+        None, min_length=1, description="a non-empty list of section name patterns (globs)"
+    )
+    density_per_um: Positive | None = Field(None, description="a number > 0 (spines per um)")
+    seed: int = Field(0, ge=0, description="an integer >= 0")
+    kind: str = Field("msn", min_length=1, description="a spine kind ('msn')")
+    head_diam_um: Positive | None = Field(None, description="a number > 0 (um)")
+    head_length_um: Positive | None = Field(None, description="a number > 0 (um)")
+    neck_diam_um: Positive | None = Field(None, description="a number > 0 (um)")
+    neck_length_um: Positive | None = Field(None, description="a number > 0 (um)")
+
+
+def _layout_or_spines(value: Any) -> str | tuple[int, ...]:
+    """A layout name of the cell (checked by its cell type) or a list of spine numbers."""
+    if isinstance(value, str) and value:
+        return value
+    if (
+        isinstance(value, list | tuple)
+        and value
+        and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+    ):
+        return tuple(value)
+    raise ValueError("not allowed")
+
+
+CellSpines = Annotated[
+    str | tuple[int, ...],
+    PlainValidator(_layout_or_spines, json_schema_input_type=str | list[int]),
+    _AS_DATA,
+]
+
+
+class Cell(Section):
+    """[cell]: the electrical model, its spines and the integration settings."""
+
+    model: str = Field(
+        "msn",
+        min_length=1,
+        description="an installed cell (e.g. 'msn'), a .py/.hoc/.swc file relative to the "
+        "experiment file, or 'module:function'",
+    )
+    simulator: str = Field(
+        "neuron", min_length=1, description="an installed simulator adapter (e.g. 'neuron')"
+    )
+    spines: CellSpines | SpineKit | None = Field(
+        None,
+        description="a spine layout of the cell (e.g. 'two', 'all'), a list "
+        "of spine numbers, or a [cell.spines] table (default: the cell's own)",
+    )
+    build: str | None = Field(
+        None, min_length=1, description="the name of the builder function in a .py model file"
+    )
+    template: str | None = Field(
+        None, min_length=1, description="the name of the cell template in a .hoc model file"
+    )
+    biophysics: str | None = Field(
+        None,
+        min_length=1,
+        description="'passive', 'hh' or 'file.py:function' (for an .swc model)",
     )
     dt_ms: Positive = Field(0.025, description="a number > 0 (ms)")
     equilibration_ms: NonNegative = Field(100.0, description="a number >= 0 (ms)")
@@ -105,6 +164,10 @@ class Cell(Section):
     )
     quiet_after_ms: NonNegative = Field(100.0, description="a number >= 0 (ms)")
 
+    def options(self) -> dict[str, Any]:
+        """The table as plain data, as cell types take it."""
+        return self.model_dump(mode="json")
+
 
 class Stimulus(Section):
     """[[stimulus]]: inputs to some spines, as a regular train or a list of times."""
@@ -112,8 +175,10 @@ class Stimulus(Section):
     spines: list[int] = Field(
         min_length=1, description="a non-empty list of spine numbers of the layout"
     )
-    synapses: list[Literal["ampa", "nmda"]] = Field(
-        ["ampa", "nmda"], min_length=1, description="a non-empty subset of ['ampa', 'nmda']"
+    synapses: list[Annotated[str, Field(min_length=1)]] | None = Field(
+        None,
+        min_length=1,
+        description="a non-empty list of the cell's synapse kinds (default: all)",
     )
     start_ms: NonNegative | None = Field(
         None, description="a number >= 0 (ms; the first input is at start + 1000/rate_hz)"
@@ -154,7 +219,7 @@ class Calcium(Section):
 
 
 class Output(Section):
-    """[biochemistry.output]: the model variable that sets the AMPA weight, and how."""
+    """[biochemistry.output]: the model variable that sets the spine's synaptic weight, and how."""
 
     variable: str = Field("AMPAR_P", min_length=1, description="a variable id or name of the model")
     rule: Literal["ratio", "linear"] = Field("ratio", description="one of 'ratio', 'linear'")
@@ -174,6 +239,11 @@ class Biochemistry(Section):
         min_length=1,
         description=f"a bundled model ({_choices(BUNDLED_MODELS)}), 'biomodels:<id>' or a path "
         f"to a {'/'.join(MODEL_SUFFIXES)} file relative to the experiment file",
+    )
+    simulator: str = Field(
+        "roadrunner",
+        min_length=1,
+        description="an installed simulator adapter for the model (e.g. 'roadrunner')",
     )
     equilibration_s: NonNegative = Field(300.0, description="a number >= 0 (s)")
     instances: Annotated[
@@ -238,3 +308,4 @@ class ExperimentFile(Section):
     record: Record = Field(Record(), description="a table")
 
     _source: str = PrivateAttr("")
+    _spine_numbers: tuple[int, ...] | None = PrivateAttr(None)

@@ -12,10 +12,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..errors import close_matches
-from .checks import layout_spines, merged_times, stimulus_times
+from ..errors import ConfigError, close_matches
+from .checks import merged_times, stimulus_times
 from .problems import ExperimentError, Problem
 from .schema import BUNDLED_MODELS, ExperimentFile
+
+Spines = Sequence[int] | None
 
 DEFAULT_CALCIUM_UNIT = {"flux": "molecules/s", "parameter": "molecules/s", "clamp": "mM"}
 
@@ -55,13 +57,19 @@ class ExperimentSpec(ExperimentFile):
             return None
         return self.biochemistry.model
 
-    def layout_spines(self) -> tuple[int, ...]:
-        return layout_spines(self.cell.spines)
+    def layout_spines(self, built: Spines = None) -> tuple[int, ...]:
+        """The cell's spine numbers: as the built cell has them (`built`), else as its cell
+        type gives them from the experiment file."""
+        if built is not None:
+            return tuple(built)
+        if self._spine_numbers is None:
+            raise ConfigError("cell.spines", "spines known before the cell is built", "placed")
+        return self._spine_numbers
 
     def stimulated_spines(self) -> tuple[int, ...]:
         return tuple(sorted({n for s in self.stimulus for n in s.spines}))
 
-    def instance_spines(self) -> tuple[int, ...]:
+    def instance_spines(self, built: Spines = None) -> tuple[int, ...]:
         """Spines that get a biochemical instance (each created when first needed)."""
         bio = self.biochemistry
         if bio is None:
@@ -69,7 +77,7 @@ class ExperimentSpec(ExperimentFile):
         if bio.instances == "stimulated":
             return self.stimulated_spines()
         if bio.instances == "all":
-            return self.layout_spines()
+            return self.layout_spines(built)
         return tuple(sorted(set(bio.instances)))
 
     def recorded_spines(self, instances: Sequence[int] | None = None) -> tuple[int, ...]:
@@ -148,11 +156,10 @@ class ExperimentSpec(ExperimentFile):
     def summary(self) -> str:
         """A few lines that say what the experiment will do."""
         cell, coupling = self.cell, self.coupling
-        layout = cell.spines if isinstance(cell.spines, str) else "list"
         times = self.schedule_ms()
         lines = [
             f"experiment {self.name!r} ({self.source})",
-            f"  cell: {cell.model}, layout {layout} ({len(self.layout_spines())} spines), "
+            f"  cell: {cell.model}, {self._describe_spines()}, "
             f"dt {cell.dt_ms:g} ms, equilibration {cell.equilibration_ms:g} ms, "
             f"run to {self.t_end_ms:g} ms",
             f"  stimuli: {len(self.stimulus)} on spines {_spines(self.stimulated_spines())}, "
@@ -173,6 +180,13 @@ class ExperimentSpec(ExperimentFile):
             lines.append(f"  coupling: {coupling.mode}")
         lines.append(f"  output: {self.output_path()}")
         return "\n".join(lines)
+
+    def _describe_spines(self) -> str:
+        spines = self.cell.spines
+        layout = spines if isinstance(spines, str) else "list" if spines else "cell.spines"
+        if self._spine_numbers is None:
+            return f"layout {layout} (spines placed when the cell is built)"
+        return f"layout {layout} ({len(self._spine_numbers)} spines)"
 
 
 def _spines(numbers: tuple[int, ...]) -> str:
