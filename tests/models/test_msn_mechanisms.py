@@ -368,7 +368,7 @@ def test_shell_pool_rests_where_the_pump_balances(h, compartment) -> None:
 def spine_chain(h, tag: str) -> tuple[list, object]:
     """A spine-shaped chain (neck, head, PSD) with both pools, no pump, v held; its SpineAxial."""
     from timescales.models.neuron.axial import spine_axial
-    from timescales.models.neuron.msn import HEAD, NECK, PSD
+    from timescales.models.neuron.spine import HEAD, NECK, PSD
 
     chain = []
     for name, (length, diam, nseg, _) in (("neck", NECK), ("head", HEAD), ("psd", PSD)):

@@ -78,6 +78,23 @@ class ExperimentInfo(Section):
     seed: int = Field(0, ge=0, description="an integer >= 0")
 
 
+def _place(value: Any) -> tuple[str, float]:
+    """A spine's place: [section name, position 0..1]."""
+    if isinstance(value, list | tuple) and len(value) == 2:
+        name, x = value
+        number = isinstance(x, int | float) and not isinstance(x, bool)
+        if isinstance(name, str) and name and number and 0 <= x <= 1:
+            return (name, float(x))
+    raise ValueError("not allowed")
+
+
+Place = Annotated[
+    tuple[str, float],
+    PlainValidator(_place, json_schema_input_type=list),
+    PlainSerializer(list, return_type=Any),
+]
+
+
 class SpineKit(Section):
     """[cell.spines]: spines added to a cell that has none of its own.
 
@@ -87,13 +104,8 @@ class SpineKit(Section):
     the geometry keys override its sizes.
     """
 
-    at: (
-        list[tuple[Annotated[str, Field(min_length=1)], Annotated[float, Field(ge=0, le=1)]]] | None
-    ) = Field(
-        None,
-        min_length=1,
-        strict=False,
-        description="a non-empty list of [section name, position 0..1] pairs",
+    at: list[Place] | None = Field(
+        None, min_length=1, description="a non-empty list of [section name, position 0..1] pairs"
     )
     sections: list[Annotated[str, Field(min_length=1)]] | None = Field(
         None, min_length=1, description="a non-empty list of section name patterns (globs)"
@@ -120,10 +132,16 @@ def _layout_or_spines(value: Any) -> str | tuple[int, ...]:
     raise ValueError("not allowed")
 
 
+def _spines_data(value: Any) -> Any:
+    """`cell.spines` as plain data: a layout name, a list of numbers or the kit's table."""
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    return value if value is None or isinstance(value, str) else list(value)
+
+
 CellSpines = Annotated[
     str | tuple[int, ...],
     PlainValidator(_layout_or_spines, json_schema_input_type=str | list[int]),
-    _AS_DATA,
 ]
 
 
@@ -139,7 +157,7 @@ class Cell(Section):
     simulator: str = Field(
         "neuron", min_length=1, description="an installed simulator adapter (e.g. 'neuron')"
     )
-    spines: CellSpines | SpineKit | None = Field(
+    spines: Annotated[CellSpines | SpineKit | None, PlainSerializer(_spines_data)] = Field(
         None,
         description="a spine layout of the cell (e.g. 'two', 'all'), a list "
         "of spine numbers, or a [cell.spines] table (default: the cell's own)",
