@@ -9,6 +9,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from . import __version__
+from .cell import available_cells
 from .errors import ModelError
 from .registry import available_adapters
 
@@ -23,13 +24,16 @@ def _version(package: str) -> str:
 
 
 def installation() -> str:
-    """Versions, registered adapters, the mechanism cache and MPI, without importing NEURON."""
+    """Versions, registered adapters and cells, the mechanism cache and MPI, without importing
+    NEURON."""
     from timescales.adapters._nrnivmodl import cache_root
 
     lines = [f"timescales {__version__} (Python {platform.python_version()}, {platform.machine()})"]
     lines += [f"  {name:<15} {_version(name)}" for name in PACKAGES]
     lines.append("adapters (entry points 'timescales.adapters'):")
     lines += [f"  {name:<15} {ep.value}" for name, ep in sorted(available_adapters().items())]
+    lines.append("cells (entry points 'timescales.cells'):")
+    lines += [f"  {name:<15} {ep.value}" for name, ep in sorted(available_cells().items())]
     lines.append(f"mechanism cache: {cache_root()}")
     mpi = ctypes.util.find_library("mpi")
     lines.append(f"MPI library:     {mpi or 'none found'}; mpi4py {_version('mpi4py')}")

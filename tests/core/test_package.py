@@ -38,3 +38,23 @@ def test_cli_version(capsys) -> None:
         main(["--version"])
     assert exit_info.value.code == 0
     assert "timescales 0.1.0" in capsys.readouterr().out
+
+
+def test_cells_are_registered_and_info_lists_them(capsys) -> None:
+    from timescales.cell import available_cells, load_cell_type
+
+    assert {"msn", "files"} <= set(available_cells())
+    assert load_cell_type("msn").default_spines == "two"
+    assert load_cell_type("my_cell.swc") is load_cell_type("pkg.cells:build")
+    assert main(["info"]) == 0
+    out = capsys.readouterr().out
+    assert "cells (entry points 'timescales.cells'):" in out
+    assert "timescales.models.neuron.cells:MSN_CELL" in out
+
+
+def test_an_unknown_cell_lists_the_installed_ones() -> None:
+    from timescales.cell import load_cell_type
+    from timescales.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"cell\.model: expected an installed cell \(msn\)"):
+        load_cell_type("pyramid")

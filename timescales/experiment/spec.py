@@ -183,7 +183,13 @@ class ExperimentSpec(ExperimentFile):
 
     def _describe_spines(self) -> str:
         spines = self.cell.spines
-        layout = spines if isinstance(spines, str) else "list" if isinstance(spines, tuple) else "cell.spines"
+        layout = (
+            spines
+            if isinstance(spines, str)
+            else "list"
+            if isinstance(spines, tuple)
+            else "cell.spines"
+        )
         if self._spine_numbers is None:
             return f"layout {layout} (spines placed when the cell is built)"
         return f"layout {layout} ({len(self._spine_numbers)} spines)"
