@@ -17,19 +17,27 @@ BUNDLED_MODELS: tuple[str, ...] = ("spine_network", "camkii_simple")
 MODEL_SUFFIXES: tuple[str, ...] = (".xml", ".sbml", ".ant", ".txt")
 
 
+def _spine_list(value: Any) -> tuple[int, ...] | None:
+    """`value` as spine numbers if it is a non-empty list of ints, else None."""
+    if (
+        isinstance(value, list | tuple)
+        and value
+        and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+    ):
+        return tuple(value)
+    return None
+
+
 def _choice_or_spines(choices: tuple[str, ...]) -> PlainValidator:
     """A value that is one of `choices` or a non-empty list of spine numbers (ints)."""
 
     def validate(value: Any) -> str | tuple[int, ...]:
         if isinstance(value, str) and value in choices:
             return value
-        if (
-            isinstance(value, list | tuple)
-            and value
-            and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
-        ):
-            return tuple(value)
-        raise ValueError("not allowed")
+        numbers = _spine_list(value)
+        if numbers is None:
+            raise ValueError("not allowed")
+        return numbers
 
     return PlainValidator(validate, json_schema_input_type=str | list[int])
 
@@ -123,13 +131,10 @@ def _layout_or_spines(value: Any) -> str | tuple[int, ...]:
     """A layout name of the cell (checked by its cell type) or a list of spine numbers."""
     if isinstance(value, str) and value:
         return value
-    if (
-        isinstance(value, list | tuple)
-        and value
-        and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
-    ):
-        return tuple(value)
-    raise ValueError("not allowed")
+    numbers = _spine_list(value)
+    if numbers is None:
+        raise ValueError("not allowed")
+    return numbers
 
 
 def _spines_data(value: Any) -> Any:
