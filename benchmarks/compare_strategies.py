@@ -2,7 +2,7 @@
 
     python benchmarks/compare_strategies.py examples/demo.toml --out bench-out/demo
     python benchmarks/compare_strategies.py \
-        examples/long_tstop_allbranch_cpm_two_branches_stims_20_Hz.toml --until 5000
+        examples/long_tstop_allbranch_cpm_two_branches_stims_20_Hz.toml --duration 5000
 
 Prints a markdown table and writes OUT/strategies.csv, OUT/strategies.md and
 OUT/error_vs_cost.png (the same as `timescales bench`).

@@ -1,6 +1,6 @@
 """Run an experiment (by default the study's flagship) to the end: time, memory, exchanges.
 
-    python benchmarks/flagship.py --out bench-out/flagship [--until MS] [--workers 2]
+    python benchmarks/flagship.py --out bench-out/flagship [--duration MS] [--workers 2]
         [--experiment examples/long_tstop_allbranch_cpm_two_branches_stims_20_Hz.toml]
 
 Prints progress every minute and a table at the end, and writes flagship.csv: wall time
@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--experiment", type=Path, default=FLAGSHIP)
     parser.add_argument("--out", type=Path, default=Path("bench-out/flagship"))
-    parser.add_argument("--until", type=float, default=None, metavar="MS")
+    parser.add_argument("--duration", type=float, default=None, metavar="MS")
     parser.add_argument("--workers", type=int, default=None, help="override coupling.workers")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     start = time.perf_counter()
     with PeakMemory() as memory:
         result = experiment.run(
-            until_ms=args.until,
+            duration_ms=args.duration,
             output=args.out / "flagship.h5",
             overwrite=True,
             progress=MinuteProgress(memory),

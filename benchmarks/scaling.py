@@ -1,7 +1,7 @@
 """Cost against spine count: electrical alone, coupled (event) and biochemistry alone.
 
-    python benchmarks/scaling.py --out bench-out/scaling [--until 600] [--sizes two,onebranch,all]
-        [--workers 1] [--rtol 1e-6]
+    python benchmarks/scaling.py --out bench-out/scaling [--duration 600]
+        [--sizes two,onebranch,all] [--workers 1] [--rtol 1e-6]
 
 For each layout (2, 103 and 1504 spines; 18 stimulated where there are that many) a
 20 Hz train of 10 inputs (fewer if the run is shorter) begins 100 ms after the electrical
@@ -131,7 +131,7 @@ def _biochemistry_alone(n: int, duration_ms: float, rtol: float) -> float:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", default="bench-out/scaling")
-    parser.add_argument("--until", type=float, default=600.0, metavar="MS")
+    parser.add_argument("--duration", type=float, default=600.0, metavar="MS")
     parser.add_argument("--sizes", default="two,onebranch,all")
     parser.add_argument(
         "--workers", type=int, default=1, help="biochemistry processes beside NEURON (0: none)"
@@ -143,14 +143,14 @@ def main(argv: list[str] | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     if args.child:
         layout, mode = args.child
-        point = run_point(layout, mode, args.until, out, args.workers, args.rtol)
+        point = run_point(layout, mode, args.duration, out, args.workers, args.rtol)
         (out / f"{layout}_{mode}.json").write_text(json.dumps(point))
         return 0
     rows = []
     for layout in args.sizes.split(","):
         row = {"layout": layout, "spines": N_SPINES[layout], "stimulated": len(STIMULATED[layout])}
         for mode in MODES:
-            cmd = [sys.executable, __file__, "--out", str(out), "--until", str(args.until)]
+            cmd = [sys.executable, __file__, "--out", str(out), "--duration", str(args.duration)]
             cmd += ["--workers", str(args.workers), "--rtol", str(args.rtol)]
             subprocess.run([*cmd, "--child", layout, mode], check=True)
             point = json.loads((out / f"{layout}_{mode}.json").read_text())

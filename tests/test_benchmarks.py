@@ -40,7 +40,7 @@ def _rows(path: Path) -> list[dict[str, str]]:
 
 DEMO = str(ROOT / "examples" / "demo.toml")
 # after the 100 ms equilibration, to 270 ms: the input at 250 ms opens a window
-UNTIL_MS = "170"
+DURATION_MS = "170"
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +48,7 @@ def compared(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     out = tmp_path_factory.mktemp("bench") / "demo"
     text = _run(
         "compare_strategies.py",
-        *(DEMO, "--out", str(out), "--until", UNTIL_MS, "--strategies", "fixed-10ms,event"),
+        *(DEMO, "--out", str(out), "--duration", DURATION_MS, "--strategies", "fixed-10ms,event"),
     )
     return out, text
 
@@ -79,7 +79,7 @@ def test_reused_strategies_are_read_back_not_run_again(compared: tuple[Path, str
     out, _ = compared
     before = _rows(out / "strategies.csv")
     h5_written = (out / "event.h5").stat().st_mtime_ns
-    done = _compare("--out", str(out), "--until", UNTIL_MS, *REUSE_BOTH)
+    done = _compare("--out", str(out), "--duration", DURATION_MS, *REUSE_BOTH)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "bench: " not in done.stdout  # nothing was run
     assert (out / "event.h5").stat().st_mtime_ns == h5_written
@@ -92,7 +92,7 @@ def test_a_reused_run_that_ends_elsewhere_is_refused_before_anything_runs(
 ) -> None:
     out, _ = compared
     table = (out / "strategies.csv").read_text()
-    done = _compare("--out", str(out), "--until", "160", "--reuse", "event")
+    done = _compare("--out", str(out), "--duration", "160", "--reuse", "event")
     assert done.returncode == 2
     assert "event.h5: biochem/time_ms" in done.stderr
     assert "ends at 260 ms" in done.stderr
@@ -109,7 +109,7 @@ def test_a_reused_run_of_another_experiment_is_refused(
     text = Path(DEMO).read_text()
     changed.write_text(text.replace("threshold_mM = 5e-5", "threshold_mM = 6e-5"))
     done = _compare(
-        "--out", str(out), "--until", UNTIL_MS, "--reuse", "event", experiment=str(changed)
+        "--out", str(out), "--duration", DURATION_MS, "--reuse", "event", experiment=str(changed)
     )
     assert done.returncode == 2
     assert "event.h5: experiment." in done.stderr
@@ -125,7 +125,7 @@ def test_a_reused_run_whose_experiment_cannot_be_read_is_refused(
         stored = json.loads(f.attrs["experiment"])
         stored["coupling"]["mode"] = "telepathy"
         f.attrs["experiment"] = json.dumps(stored)
-    done = _compare("--out", str(out), "--until", UNTIL_MS, "--reuse", "event")
+    done = _compare("--out", str(out), "--duration", DURATION_MS, "--reuse", "event")
     assert done.returncode == 2
     assert "event.h5: experiment: expected an experiment this version" in done.stderr
     assert "Traceback" not in done.stderr
@@ -141,7 +141,7 @@ def test_an_unknown_strategy_is_named_with_the_valid_ones() -> None:
 
 def test_scaling_on_the_two_spine_cell(tmp_path: Path) -> None:
     out = tmp_path / "scaling"
-    _run("scaling.py", "--out", str(out), "--until", "200", "--sizes", "two")
+    _run("scaling.py", "--out", str(out), "--duration", "200", "--sizes", "two")
     (row,) = _rows(out / "scaling.csv")
     assert row["layout"] == "two"
     assert row["spines"] == "2"
@@ -152,7 +152,7 @@ def test_scaling_on_the_two_spine_cell(tmp_path: Path) -> None:
 
 def test_flagship_script_on_the_demo(tmp_path: Path) -> None:
     out = tmp_path / "flagship"
-    text = _run("flagship.py", "--experiment", DEMO, "--out", str(out), "--until", "170")
+    text = _run("flagship.py", "--experiment", DEMO, "--out", str(out), "--duration", "170")
     (row,) = _rows(out / "flagship.csv")
     assert float(row["simulated_ms"]) == 170.0
     # one calcium coupling: FixedInterval(1 ms) would exchange once per simulated ms

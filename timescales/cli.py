@@ -31,7 +31,12 @@ def _add_experiment_commands(sub: argparse._SubParsersAction) -> None:
         choices=("event", "original", "lockstep", "fixed"),
         help="override the coupling mode of the experiment",
     )
-    p.add_argument("--until", type=float, metavar="MS", help="stop after MS ms of the run")
+    p.add_argument(
+        "--duration",
+        type=float,
+        metavar="MS",
+        help="run MS ms of the experiment (after equilibration)",
+    )
     p.add_argument("--overwrite", action="store_true", help="replace an existing results file")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=_lazy("timescales.experiment.commands", "cmd_run"))
@@ -47,14 +52,14 @@ def _add_experiment_commands(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("demo", help="run the bundled two-spine demo into ./timescales-demo/")
     p.add_argument("--out-dir", default="timescales-demo")
-    p.add_argument("--until", type=float, metavar="MS", help="shorten the demo")
+    p.add_argument("--duration", type=float, metavar="MS", help="shorten the demo")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=_lazy("timescales.experiment.commands", "cmd_demo"))
 
     p = sub.add_parser("bench", help="compare sync strategies on an experiment")
     p.add_argument("experiment")
     p.add_argument("--out", default="bench-out", help="output folder")
-    p.add_argument("--until", type=float, metavar="MS")
+    p.add_argument("--duration", type=float, metavar="MS", help="the first MS ms of the experiment")
     p.add_argument("--strategies", help="comma-separated subset of the compared strategies")
     p.add_argument("--reuse", help="strategies taken from an earlier run in --out, not rerun")
     p.set_defaults(func=_lazy("timescales.experiment.bench", "cmd_bench"))

@@ -26,7 +26,7 @@ FIRST_ARRIVAL_MS = 251.0
 def demo_run(tmp_path_factory: pytest.TempPathFactory):
     out = tmp_path_factory.mktemp("demo") / "demo.h5"
     experiment = Experiment.from_file(EXAMPLES / "demo.toml")
-    return experiment.run(until_ms=300.0, output=out), out
+    return experiment.run(duration_ms=300.0, output=out), out
 
 
 def test_window_opens_when_the_first_input_arrives(demo_run) -> None:
@@ -65,7 +65,7 @@ def test_results_file_is_complete_and_readable_with_h5py(demo_run) -> None:
 
 def test_run_rejects_an_existing_results_file(demo_run) -> None:
     _, path = demo_run
-    code = main(["run", str(EXAMPLES / "demo.toml"), "-o", str(path), "--until", "1"])
+    code = main(["run", str(EXAMPLES / "demo.toml"), "-o", str(path), "--duration", "1"])
     assert code == 2
 
 
@@ -98,7 +98,7 @@ def test_unknown_species_fails_at_validation_naming_candidates(tmp_path: Path, c
     path = tmp_path / "swap.toml"
     text = (EXAMPLES / "swap_model.toml").read_text().replace('species = "ca"', 'species = "cal"')
     path.write_text(text.replace('model = "camkii_simple"', 'model = "camkii_simple"'))
-    code = main(["run", str(path), "--until", "1"])
+    code = main(["run", str(path), "--duration", "1"])
     err = capsys.readouterr().err
     assert code == 2
     assert "cal" in err
@@ -126,7 +126,7 @@ def test_biomodels_file_couples_through_the_experiment_file_alone(
 ) -> None:
     monkeypatch.setenv("TIMESCALES_MODEL_PATH", str(shared_path("sbml")))
     experiment = Experiment.from_file(EXAMPLES / "biomd183_swap.toml")
-    result = experiment.run(until_ms=200.0, output=tmp_path / "b.h5")
+    result = experiment.run(duration_ms=200.0, output=tmp_path / "b.h5")
     [window] = result.stats.windows
     assert FIRST_ARRIVAL_MS < window.open_ms < FIRST_ARRIVAL_MS + 2.0
     # the clamp moved the model away from its own rest, and the weight follows the linear

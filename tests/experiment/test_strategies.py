@@ -10,7 +10,7 @@ from timescales import Experiment
 pytestmark = [pytest.mark.neuron, pytest.mark.roadrunner]
 
 #: 200 ms of coupled run after equilibration: the first inputs of the train (250, 300 ms).
-UNTIL_MS = 200.0
+DURATION_MS = 200.0
 
 
 @pytest.fixture(scope="module")
@@ -18,7 +18,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory):
     out = tmp_path_factory.mktemp("strategies")
     experiment = Experiment.from_file(ROOT / "examples" / "demo.toml")
     return {
-        mode: experiment.run(until_ms=UNTIL_MS, mode=mode, output=out / f"{mode}.h5")
+        mode: experiment.run(duration_ms=DURATION_MS, mode=mode, output=out / f"{mode}.h5")
         for mode in ("lockstep", "event")
     }
 

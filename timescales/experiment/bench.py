@@ -74,7 +74,7 @@ def _override(spec: Any, variant: dict[str, Any]) -> Any:
     return spec.model_copy(update={"coupling": coupling, "record": record})
 
 
-def run_child(experiment: str, variant: str, out_dir: Path, until_ms: float | None) -> None:
+def run_child(experiment: str, variant: str, out_dir: Path, duration_ms: float | None) -> None:
     """Run one variant in this process; write `<variant>.json` and `<variant>.h5`."""
     from .runner import Experiment
 
@@ -82,7 +82,7 @@ def run_child(experiment: str, variant: str, out_dir: Path, until_ms: float | No
     exp = Experiment(_override(base.spec, VARIANTS[variant]), base.source)
     start = time.perf_counter()
     with PeakMemory() as memory:
-        result = exp.run(until_ms=until_ms, output=out_dir / f"{variant}.h5", overwrite=True)
+        result = exp.run(duration_ms=duration_ms, output=out_dir / f"{variant}.h5", overwrite=True)
     wall = time.perf_counter() - start
     adapters = result.stats.adapters
     electrical = adapters["neuron"].wall_s if "neuron" in adapters else 0.0
@@ -205,7 +205,9 @@ def strategy_names(text: str | None, option: str) -> list[str]:
     return names
 
 
-def check_reusable(base: ExperimentSpec, out_dir: Path, until_ms: float | None, name: str) -> None:
+def check_reusable(
+    base: ExperimentSpec, out_dir: Path, duration_ms: float | None, name: str
+) -> None:
     """Refuse an earlier run of `name` in `out_dir` unless it is this comparison's run.
 
     It must be complete, run the experiment `base` (as today's schema reads both) under
@@ -233,7 +235,7 @@ def check_reusable(base: ExperimentSpec, out_dir: Path, until_ms: float | None, 
             raise ConfigError(
                 f"experiment.{section}", f"the [{section}] of {base.source}", None, str(h5)
             )
-    t_end = base.end_ms(until_ms)
+    t_end = base.end_ms(duration_ms)
     if not np.isclose(earlier.biochem_time_ms[-1], t_end):
         ends = f"a run that ends at {t_end:g} ms"
         raise ConfigError("biochem/time_ms", ends, float(earlier.biochem_time_ms[-1]), str(h5))
@@ -242,7 +244,7 @@ def check_reusable(base: ExperimentSpec, out_dir: Path, until_ms: float | None, 
 def bench(
     experiment: str,
     out_dir: Path,
-    until_ms: float | None,
+    duration_ms: float | None,
     names: list[str],
     reuse: list[str] | None = None,
 ) -> list[Row]:
@@ -257,17 +259,17 @@ def bench(
 
         base = Experiment.from_file(experiment).spec
         for name in reuse:
-            check_reusable(base, out_dir, until_ms, name)
+            check_reusable(base, out_dir, duration_ms, name)
     out_dir.mkdir(parents=True, exist_ok=True)
     for name in [n for n in names if n not in reuse]:
         cmd = [sys.executable, "-m", "timescales.experiment.bench", experiment, "--child", name]
-        cmd += ["--out", str(out_dir)] + (["--until", str(until_ms)] if until_ms else [])
+        cmd += ["--out", str(out_dir)] + (["--duration", str(duration_ms)] if duration_ms else [])
         print(f"bench: {name} ...", flush=True)
         subprocess.run(cmd, check=True)
     everything = [n for n in VARIANTS if n in names or n in reuse]
     rows = compare(out_dir, everything)
     header = f"# Strategies on {Path(experiment).name}" + (
-        f" (first {until_ms:g} ms)" if until_ms else ""
+        f" (first {duration_ms:g} ms)" if duration_ms else ""
     )
     if reuse:
         header += f"\n\nFrom an earlier run in {out_dir}: {', '.join(reuse)}."
@@ -278,7 +280,7 @@ def bench(
 def cmd_bench(args: argparse.Namespace) -> int:
     names = strategy_names(args.strategies, "--strategies") or list(VARIANTS)
     reuse = strategy_names(args.reuse, "--reuse")
-    bench(args.experiment, Path(args.out), args.until, names, reuse)
+    bench(args.experiment, Path(args.out), args.duration, names, reuse)
     return 0
 
 
@@ -292,10 +294,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("experiment")
     parser.add_argument("--out", required=True)
-    parser.add_argument("--until", type=float, default=None, metavar="MS")
+    parser.add_argument("--duration", type=float, default=None, metavar="MS")
     parser.add_argument("--child", required=True)
     args = parser.parse_args(argv)
-    run_child(args.experiment, args.child, Path(args.out), args.until)
+    run_child(args.experiment, args.child, Path(args.out), args.duration)
     return 0
 
 

@@ -48,16 +48,16 @@ def run_experiment(
     *,
     output: str | Path | None,
     mode: str | None,
-    until_ms: float | None,
+    duration_ms: float | None,
     overwrite: bool,
     show_progress: bool,
 ) -> RunResult:
     spec = experiment.spec
-    duration = spec.experiment.duration_ms if until_ms is None else until_ms
+    duration = spec.experiment.duration_ms if duration_ms is None else duration_ms
     bar = ProgressBar(duration, spec.cell.equilibration_ms) if show_progress else None
     try:
         return experiment.run(
-            until_ms=until_ms, mode=mode, output=output, overwrite=overwrite, progress=bar
+            duration_ms=duration_ms, mode=mode, output=output, overwrite=overwrite, progress=bar
         )
     finally:
         if bar is not None:
@@ -70,7 +70,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         experiment,
         output=args.output,
         mode=args.strategy,
-        until_ms=args.until,
+        duration_ms=args.duration,
         overwrite=args.overwrite,
         show_progress=not args.no_progress and sys.stderr.isatty(),
     )
@@ -109,7 +109,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         experiment,
         output=out_dir / "demo.h5",
         mode=None,
-        until_ms=args.until,
+        duration_ms=args.duration,
         overwrite=True,
         show_progress=not args.no_progress and sys.stderr.isatty(),
     )

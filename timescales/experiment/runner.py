@@ -242,15 +242,16 @@ class Experiment:
     def run(
         self,
         *,
-        until_ms: float | None = None,
+        duration_ms: float | None = None,
         mode: str | None = None,
         output: str | Path | None = None,
         overwrite: bool = False,
         progress: Callable[[float, float, int], None] | None = None,
         record: bool = True,
     ) -> RunResult:
-        """Equilibrate, couple and run; `until_ms` shortens the coupled period."""
-        options = RunOptions(until_ms, mode, output, overwrite, progress, record)
+        """Equilibrate, couple and run; `duration_ms` (counted from the experiment's start, after
+        the equilibration) shortens the coupled period."""
+        options = RunOptions(duration_ms, mode, output, overwrite, progress, record)
         model = self.check()
         neuron = self._build_cell()
         try:
@@ -281,7 +282,7 @@ class Experiment:
         spec = self.spec
         wall0 = time.perf_counter()
         spines, instances, couplings, out_var, baseline = self._equilibrate(neuron, model)
-        t_end = spec.end_ms(opts.until_ms)
+        t_end = spec.end_ms(opts.duration_ms)
         recorder = None
         if opts.record:
             recorder = Recorder(
@@ -330,7 +331,7 @@ class Experiment:
 class RunOptions:
     """How `Experiment.run` was asked to run."""
 
-    until_ms: float | None
+    duration_ms: float | None
     mode: str | None
     output: str | Path | None
     overwrite: bool

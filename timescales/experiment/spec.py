@@ -98,9 +98,10 @@ class ExperimentSpec(ExperimentFile):
         """Spine -> synapse -> sorted unique input times (ms), all stimuli merged."""
         return merged_times(self.stimulus)
 
-    def end_ms(self, until_ms: float | None = None) -> float:
-        """When a run ends: the equilibration, then the duration (or `until_ms` of it)."""
-        duration = self.experiment.duration_ms if until_ms is None else until_ms
+    def end_ms(self, duration_ms: float | None = None) -> float:
+        """When a run ends (absolute ms): the equilibration, then the experiment's duration
+        (or `duration_ms` of it)."""
+        duration = self.experiment.duration_ms if duration_ms is None else duration_ms
         return self.cell.equilibration_ms + duration
 
     def schedule_ms(self) -> list[float]:
