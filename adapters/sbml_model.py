@@ -59,6 +59,9 @@ class SBMLModel:
     compartments: tuple[str, ...]
     reactions: tuple[str, ...]
     reaction_names: dict[str, str]
+    #: Names and initial values of the parameters and compartments, by id.
+    other_names: dict[str, str]
+    initial_values: dict[str, float]
     time_unit: UnitText
     ms_per_time_unit: float
     has_events: bool
@@ -116,6 +119,8 @@ class SBMLModel:
             compartments=prepared.compartments,
             reactions=prepared.reactions,
             reaction_names=prepared.reaction_names,
+            other_names=prepared.other_names,
+            initial_values=prepared.initial_values,
             time_unit=time_unit,
             ms_per_time_unit=units.factor(time_unit.text, "ms") * time_unit.factor,
             has_events=model.getNumEvents() > 0,
@@ -199,7 +204,8 @@ class SBMLModel:
         return None
 
     def resolve(self, name: str) -> str:
-        """Variable name for an id or a unique species/reaction name (`name.amount` too)."""
+        """Variable name for an id or a unique name of a species (`name.amount` too), reaction,
+        parameter or compartment."""
         if name in self._variables:
             return name
         base, suffix = (
@@ -209,15 +215,21 @@ class SBMLModel:
         )
         matches = [s.id for s in self.species_info.values() if s.name == base]
         if not suffix:
-            matches += [rid for rid, rname in self.reaction_names.items() if rname == base]
+            named = {**self.reaction_names, **self.other_names}
+            matches += [i for i, n in named.items() if n == base and i in self._variables]
         if len(matches) == 1:
             return matches[0] + suffix
         if len(matches) > 1:
             raise ModelError(
                 f"{self.source_name}: name {name!r} is ambiguous ({', '.join(matches)}); use an id"
             )
+        raise UnknownNameError("variable", name, self.known_names(), owner=self.source_name)
+
+    def known_names(self) -> list[str]:
+        """Every id and name an experiment may use for a variable of this model."""
         names = [s.name for s in self.species_info.values() if s.name]
-        raise UnknownNameError("variable", name, [*self._variables, *names], owner=self.source_name)
+        names += [n for n in (*self.reaction_names.values(), *self.other_names.values()) if n]
+        return [*self._variables, *dict.fromkeys(names)]
 
     def calcium_candidates(self) -> list[str]:
         """Species whose id or name looks like calcium (ca, Ca2+, calcium, ...)."""
@@ -246,12 +258,20 @@ class SBMLModel:
                 for s in self.species_info.values()
             ],
             "reactions": [{"id": r, "name": self.reaction_names[r]} for r in self.reactions],
-            "compartments": [{"id": c, "unit": self._variables[c].unit} for c in self.compartments],
-            "parameters": list(self.parameters),
+            "compartments": [self._describe(c) for c in self.compartments],
+            "parameters": [self._describe(p) for p in self.parameters],
             "calcium_candidates": self.calcium_candidates(),
             "flux_inputs": {k: f.parameter for k, f in self.flux_inputs.items()},
             "switches": [SWITCH_PREFIX + r for r in self.switches],
             "has_events": self.has_events,
+        }
+
+    def _describe(self, ident: str) -> dict[str, Any]:
+        return {
+            "id": ident,
+            "name": self.other_names.get(ident, ""),
+            "value": self.initial_values.get(ident),
+            "unit": self._variables[ident].unit,
         }
 
 
@@ -288,6 +308,10 @@ class _Prepared:
         self.compartments = tuple(self.compartment_units)
         self.reactions = tuple(r.getId() for r in model.getListOfReactions())
         self.reaction_names = {r.getId(): r.getName() for r in model.getListOfReactions()}
+        others = [*model.getListOfParameters(), *model.getListOfCompartments()]
+        self.other_names = {x.getId(): x.getName() for x in others}
+        self.initial_values = {p.getId(): p.getValue() for p in model.getListOfParameters()}
+        self.initial_values |= {c.getId(): c.getSize() for c in model.getListOfCompartments()}
 
     def _compartment_unit(self, comp: libsbml.Compartment) -> UnitText:
         if comp.isSetUnits():

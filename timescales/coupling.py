@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from .adapter import Adapter, Direction
 from .errors import ConfigError, TimescalesError, UnitError
-from .units import factor, parse
+from .units import factor, parse, product
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,7 +168,7 @@ class CompiledCoupling:
 
 def _flux_factor(c: Coupling, volume_l: float) -> float:
     """Declared source unit per ms times a volume, expressed in the declared target unit."""
-    rate_unit = f"({c.source.unit}) * liter / millisecond"
+    rate_unit = product(c.source.unit, "liter / millisecond")
     try:
         return factor(rate_unit, c.target.unit) * volume_l
     except UnitError as exc:
@@ -210,7 +210,7 @@ def _transform_factor(problems: list[str], c: Coupling) -> float:
     t = c.transform
     try:
         if isinstance(t, Copy):
-            return factor(f"({c.source.unit}) * ({t.scale_unit})", c.target.unit) * t.scale
+            return factor(product(c.source.unit, t.scale_unit), c.target.unit) * t.scale
         if isinstance(t, Ratio):
             return factor("1", c.target.unit) * t.scale
         if not t.volume_l > 0:

@@ -59,7 +59,14 @@ def model_report(name_or_path: str) -> str:
         flags += f" ({s['rule']} rule)" if s["rule"] else ""
         name = f" '{s['name']}'" if s["name"] and s["name"] != s["id"] else ""
         lines.append(f"  {s['id']}{name} [{s['unit']}]{flags}")
-    lines.append(f"reactions: {len(desc['reactions'])}; parameters: {len(desc['parameters'])}")
+    lines.append(f"reactions: {len(desc['reactions'])}")
+    for kind in ("parameters", "compartments"):
+        lines.append(f"{kind} ({len(desc[kind])}):")
+        for p in desc[kind]:
+            name = f" '{p['name']}'" if p["name"] and p["name"] != p["id"] else ""
+            unit = p["unit"] or "no unit declared"
+            value = "(no initial value)" if p["value"] != p["value"] else f"= {p['value']:g}"
+            lines.append(f"  {p['id']}{name} {value} [{unit}]")
     cands = desc["calcium_candidates"]
     lines.append(f"calcium candidates: {', '.join(cands) if cands else 'none'}")
     lines.append(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import math
+from tokenize import TokenError
 
 import pint
 
@@ -37,9 +38,21 @@ def parse(unit: str) -> pint.Unit:
     """Parse a unit string such as "mM", "molecules/s" or "mM/ms"; raise UnitError if unknown."""
     try:
         return registry().Unit(_normalise(unit))
-    except (pint.errors.UndefinedUnitError, pint.errors.DefinitionSyntaxError, ValueError) as exc:
+    # pint's parser fails on some malformed strings ("m/", "molecules/(s") with Python's
+    # own errors instead of its own
+    except (pint.errors.PintError, ValueError, AssertionError, TypeError, TokenError) as exc:
         expected = "a unit pint understands (mM, uM, molecules, ms, ...)"
         raise UnitError("unit", expected, unit) from exc
+
+
+def product(*units: str) -> str:
+    """The product of unit strings, each in parentheses; an empty one counts as 1."""
+    return " * ".join(f"({_normalise(u)})" for u in units)
+
+
+def per(unit: str) -> str:
+    """The reciprocal of a unit string (an empty one counts as 1)."""
+    return f"1 / ({_normalise(unit)})"
 
 
 def factor(from_unit: str, to_unit: str, what: str = "unit") -> float:

@@ -519,3 +519,17 @@ def test_rest_atol_ignores_sub_molecule_drift() -> None:
     assert strict.materialized
     assert not floored.materialized
     assert floored.get("A") == 1.0
+
+
+def test_parameters_and_compartments_resolve_by_their_unique_names() -> None:
+    model = SBMLModel.load(shared_path("sbml", "BIOMD0000000183.xml"))
+    # the file names parameter_0 'kon' and compartment_0 'Spine'
+    assert model.resolve("kon") == "parameter_0"
+    assert model.resolve("Spine") == "compartment_0"
+    assert model.resolve("parameter_0") == "parameter_0"
+    assert "kon" in model.known_names()
+    described = {p["id"]: p for p in model.describe()["parameters"]}
+    assert described["parameter_0"]["name"] == "kon"
+    assert described["parameter_0"]["value"] == pytest.approx(1e6)
+    with pytest.raises(UnknownNameError, match="kon"):
+        model.resolve("konn")

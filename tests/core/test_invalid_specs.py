@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from timescales import AdapterError, ConfigError
+from timescales import AdapterError, ConfigError, UnitError
 from timescales.coupling import Copy, Coupling, Endpoint, Flux, Window
 from timescales.scheduler import Scheduler
 from timescales.strategies import EventDriven, FixedInterval
 from timescales.testing import LinearODE
+from timescales.units import factor, parse, per, product
 
 
 def _adapters():
@@ -86,3 +87,14 @@ def test_adapter_refuses_time_in_the_past() -> None:
     a.initialize(10.0)
     with pytest.raises(AdapterError, match=r"until_ms=5\.0 is before the adapter time"):
         a.advance(5.0)
+
+
+@pytest.mark.parametrize("text", ["m/", "molecules/(s", "()", "bogons"])
+def test_malformed_unit_strings_are_unit_errors(text: str) -> None:
+    with pytest.raises(UnitError, match="expected a unit pint understands"):
+        parse(text)
+
+
+def test_an_empty_unit_is_dimensionless_in_products() -> None:
+    assert factor(product("", "1/s"), "1/ms") == pytest.approx(1e-3)
+    assert factor(per(""), "1") == 1.0

@@ -156,3 +156,19 @@ def test_results_name_the_spines_as_the_cell_does(demo_run) -> None:
         # a cylindrical head of 1.175 um diameter and 1 um length
         head_l = math.pi * (1.175 / 2) ** 2 * 1.0 * 1e-15
         np.testing.assert_allclose(cell["head_volume_l"][()], [head_l, head_l], rtol=1e-12)
+
+
+def test_an_output_named_by_parameter_name_with_a_linear_unitless_rule(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TIMESCALES_MODEL_PATH", str(shared_path("sbml")))
+    overrides = {
+        "biochemistry.output.variable": "kon",  # parameter_0's name; it declares no unit
+        "biochemistry.output.scale": 2e-6,
+        "biochemistry.output.offset": 0.0,
+    }
+    experiment = Experiment.from_file(EXAMPLES / "biomd183_swap.toml", **overrides)
+    result = experiment.run(duration_ms=200.0, output=tmp_path / "k.h5")
+    # once the first input's window has driven the spine's instance, its outputs go to the
+    # weight: kon = 1e6 in the file and stays so, so the weight is 2e-6 * 1e6
+    assert result.weight[-1, 0] == pytest.approx(2.0, rel=1e-12)

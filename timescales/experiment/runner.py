@@ -23,6 +23,7 @@ from ..errors import ConfigError
 from ..registry import load_adapter
 from ..scheduler import RunStats, Scheduler
 from ..strategies import EventDriven, FixedInterval, Lockstep, ScheduledWindows, Strategy
+from ..units import per
 from .recording import Recorder, calcium_coupling
 
 BASELINE = "equilibrated"
@@ -178,7 +179,7 @@ class Experiment:
         if out.rule == "ratio":
             weight: Ratio | Copy = Ratio(BASELINE, out.scale)
         else:
-            weight = Copy(out.scale, f"1/({out_unit})", out.offset)
+            weight = Copy(out.scale, per(out_unit), out.offset)
         couplings = []
         for port in ports:
             j = port.number
@@ -360,10 +361,8 @@ def ports_by_number(cell: Cell) -> dict[int, SpinePort]:
 
 
 def _known_names(model: Any) -> list[str]:
-    """Every name an experiment may use for a model variable: ids and species names."""
-    names = list(model.variables())
-    names += [info.name for info in model.species_info.values() if info.name]
-    return names
+    """Every name an experiment may use for a model variable: ids and unique names."""
+    return list(model.known_names())
 
 
 def _finite(values: np.ndarray) -> np.ndarray:
