@@ -45,6 +45,25 @@ def parse(unit: str) -> pint.Unit:
         raise UnitError("unit", expected, unit) from exc
 
 
+def quantity(text: str) -> tuple[float, str]:
+    """The magnitude and unit of a quantity written as text ("1e-7 M", "250 nM")."""
+    number, _, unit = text.strip().partition(" ")
+    try:
+        magnitude = float(number)
+    except ValueError:
+        raise UnitError("quantity", "a number followed by a unit, such as '1e-7 M'", text) from None
+    parse(unit)
+    return magnitude, unit.strip() or "dimensionless"
+
+
+def in_unit(value: float | str, unit: str) -> float:
+    """A number (already in `unit`) or a quantity with its own unit, in `unit`."""
+    if not isinstance(value, str):
+        return value
+    magnitude, own = quantity(value)
+    return magnitude * factor(own, unit)
+
+
 def product(*units: str) -> str:
     """The product of unit strings, each in parentheses; an empty one counts as 1."""
     return " * ".join(f"({_normalise(u)})" for u in units)

@@ -116,6 +116,8 @@ def test_a_model_without_calcium_fails_validation_listing_species(tmp_path: Path
     path.write_text(text)
     assert main(["validate", str(path)]) == 2
     err = capsys.readouterr().err
+    assert "bad.toml: biochemistry.set.ca_rest: a number (in the model's unit) or a quantity" in err
+    err = capsys.readouterr().err
     assert "biochemistry.calcium.species" in err
     assert "none calcium-like; species: AcCoA" in err
     assert "Traceback" not in err
@@ -172,3 +174,45 @@ def test_an_output_named_by_parameter_name_with_a_linear_unitless_rule(
     # once the first input's window has driven the spine's instance, its outputs go to the
     # weight: kon = 1e6 in the file and stays so, so the weight is 2e-6 * 1e6
     assert result.weight[-1, 0] == pytest.approx(2.0, rel=1e-12)
+
+
+def test_model_values_are_set_by_id_before_the_equilibration(tmp_path: Path) -> None:
+    overrides = {
+        "biochemistry.set": {"kcat_AMPAR_dephos": 0.25},
+        "biochemistry.output.variable": "kcat_AMPAR_dephos",
+        "biochemistry.output.rule": "linear",
+    }
+    experiment = Experiment.from_file(EXAMPLES / "swap_model.toml", **overrides)
+    result = experiment.run(duration_ms=200.0, output=tmp_path / "s.h5")
+    # the weight reads the parameter once the first window has driven the instance
+    assert result.output_baseline[0] == 0.25
+    assert result.weight[-1, 0] == pytest.approx(0.25, rel=1e-12)
+
+
+def test_model_values_by_name_with_a_unit_and_clamp_starts_at_the_cells_rest(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TIMESCALES_MODEL_PATH", str(shared_path("sbml")))
+    # compartment_0 is named 'Spine' (litres); species_1 is named 'ca' (mol/l)
+    volume = Experiment.from_file(
+        EXAMPLES / "biomd183_swap.toml",
+        **{"biochemistry.set": {"Spine": "2 fL"}, "biochemistry.output.variable": "Spine"},
+    ).run(duration_ms=20.0, output=tmp_path / "v.h5")
+    assert volume.output_baseline[0] == pytest.approx(2e-15, rel=1e-12)
+    clamped = Experiment.from_file(
+        EXAMPLES / "biomd183_swap.toml", **{"biochemistry.output.variable": "ca"}
+    ).run(duration_ms=20.0, output=tmp_path / "c.h5")
+    with h5py.File(tmp_path / "c.h5", "r") as f:
+        rest_mM = f["spines/calcium_mM"][0, 0]  # spine 1's head calcium when the run starts
+    assert clamped.output_baseline[0] == pytest.approx(rest_mM * 1e-3, rel=1e-9)
+
+
+def test_a_model_value_with_a_broken_unit_fails_validation(tmp_path: Path, capsys) -> None:
+    text = (
+        EXAMPLES / "swap_model.toml"
+    ).read_text() + '\n[biochemistry.set]\nca_rest = "1e-7 bogons"\n'
+    path = tmp_path / "bad.toml"
+    path.write_text(text)
+    assert main(["validate", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "bad.toml: biochemistry.set.ca_rest: a number (in the model's unit) or a quantity" in err

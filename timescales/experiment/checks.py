@@ -17,7 +17,7 @@ from ..errors import ConfigError, ModelError, UnitError, close_matches
 from ..registry import available_adapters
 from ..stimuli import input_times
 from ..stimuli import merged_times as merge
-from ..units import dimensionality, is_amount, is_concentration, parse
+from ..units import dimensionality, is_amount, is_concentration, parse, quantity
 from .problems import Problem, Shown
 from .schema import (
     BUNDLED_MODELS,
@@ -257,11 +257,24 @@ def check_model(model: str, base_dir: Path) -> list[Problem]:
     return []
 
 
+def check_values(bio: Biochemistry) -> list[Problem]:
+    """Model values given as strings must be quantities with a unit pint reads."""
+    out = []
+    for key, value in bio.set.items():
+        if isinstance(value, str):
+            try:
+                quantity(value)
+            except UnitError:
+                allowed = "a number (in the model's unit) or a quantity such as '1e-7 M'"
+                out.append(Problem(f"biochemistry.set.{key}", allowed, value))
+    return out
+
+
 def check_biochemistry(
     bio: Biochemistry, spines: CellSpines | None, base_dir: Path
 ) -> list[Problem]:
     out = check_model(bio.model, base_dir) + check_calcium(bio.calcium) + check_output(bio.output)
-    out += check_simulator("biochemistry.simulator", bio.simulator)
+    out += check_simulator("biochemistry.simulator", bio.simulator) + check_values(bio)
     if spines is not None and not isinstance(bio.instances, str):
         out += _spine_list("biochemistry.instances", bio.instances, spines)
     return out

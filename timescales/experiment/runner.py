@@ -23,10 +23,12 @@ from ..errors import ConfigError
 from ..registry import load_adapter
 from ..scheduler import RunStats, Scheduler
 from ..strategies import EventDriven, FixedInterval, Lockstep, ScheduledWindows, Strategy
-from ..units import per
+from ..units import factor, in_unit, per
 from .recording import Recorder, calcium_coupling
 
 BASELINE = "equilibrated"
+#: How often a clamped calcium species is set back to the cell's rest during equilibration.
+HOLD_MS = 1000.0
 
 
 @dataclass
@@ -225,7 +227,7 @@ class Experiment:
         tolerances = (bio.rtol, bio.atol)
         template = simulator.template(model, tolerances)
         template.initialize(0.0)
-        template.advance(bio.equilibration_s * 1000.0)
+        self._equilibrate_template(model, template, float(np.mean(list(rest.values()))))
         _, state = template.save_state()  # type: ignore[misc]
         out_var = model.resolve(bio.output.variable)
         baseline = template.get(out_var)
@@ -238,6 +240,26 @@ class Experiment:
             inst.initialize(t_eq_ms)
             inst.restore_state((t_eq_ms, state))
         return instances, self._couplings(model, ports, rest), out_var, baseline
+
+    def _equilibrate_template(self, model: Any, template: Any, rest_mM: float) -> None:
+        """Set `[biochemistry.set]`, then run the equilibration. In clamp mode the calcium
+        species follows the cell, which rests meanwhile: it is held at the cell's resting head
+        calcium (set again every HOLD_MS) unless `calcium.rest = "model"`."""
+        bio = self.spec.biochemistry
+        units = model.variables()
+        for key, value in bio.set.items():
+            name = model.resolve(key)
+            template.set(name, in_unit(value, units[name].unit or "dimensionless"))
+        t_end_ms = bio.equilibration_s * 1000.0
+        if bio.calcium.mode != "clamp" or bio.calcium.rest != "neuron":
+            template.advance(t_end_ms)
+            return
+        name = model.resolve(bio.calcium.species)
+        held = rest_mM * factor("mM", units[name].unit)
+        for t_ms in [*np.arange(HOLD_MS, t_end_ms, HOLD_MS), t_end_ms]:
+            template.set(name, held)
+            template.advance(float(t_ms))
+        template.set(name, held)
 
     # ------------------------------------------------------------------- running
     def run(

@@ -8,6 +8,7 @@ that must exist in the layout, a train or a list of times, model files) live in
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, PlainValidator, PrivateAttr
@@ -217,6 +218,20 @@ class Stimulus(Section):
         return self.times_ms is None
 
 
+def _number_or_quantity(value: Any) -> float | str:
+    """A number (in the model's unit) or a string with a unit, such as "1e-7 M"."""
+    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+        return float(value)
+    if isinstance(value, str) and value.strip():
+        return value
+    raise ValueError("not allowed")
+
+
+ModelValue = Annotated[
+    float | str, PlainValidator(_number_or_quantity, json_schema_input_type=float | str)
+]
+
+
 class Calcium(Section):
     """[biochemistry.calcium]: how spine-head calcium enters the biochemical model."""
 
@@ -238,6 +253,11 @@ class Calcium(Section):
     )
     volume: Annotated[str | float, PlainValidator(_head_or_litres), _AS_SCALAR] = Field(
         "head", description="'head' or a number > 0 (litres)"
+    )
+    rest: Literal["neuron", "model"] = Field(
+        "neuron",
+        description="'neuron' (clamp mode: the species starts its equilibration at the cell's "
+        "resting head calcium) or 'model' (the file's value)",
     )
 
 
@@ -269,6 +289,11 @@ class Biochemistry(Section):
         description="an installed simulator adapter for the model (e.g. 'roadrunner')",
     )
     equilibration_s: NonNegative = Field(300.0, description="a number >= 0 (s)")
+    set: dict[Annotated[str, Field(min_length=1)], ModelValue] = Field(
+        {},
+        description="a table of model values set before the equilibration: id or name = a "
+        "number in the model's unit or a string with a unit (e.g. '1e-7 M')",
+    )
     instances: Annotated[
         str | tuple[int, ...], _choice_or_spines(("stimulated", "all")), _AS_DATA
     ] = Field(

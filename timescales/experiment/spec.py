@@ -119,6 +119,8 @@ class ExperimentSpec(ExperimentFile):
         for i, name in enumerate(bio.calcium.switch_off):
             names[f"biochemistry.calcium.switch_off[{i}]"] = name
         names["biochemistry.output.variable"] = bio.output.variable
+        for key in bio.set:
+            names[f"biochemistry.set.{key}"] = key
         return names
 
     def check_model_names(
