@@ -328,6 +328,9 @@ class RoadRunnerAdapter(Adapter):
         self._runner.setValue(binding.selector, value / binding.factor)
         self._restart = True
 
+    def _takes_series(self, name: str) -> bool:
+        return self.model.flux_input(name) is not None
+
     def _set_series(self, name: str, series: Series) -> None:
         flux = self.model.flux_input(name)
         if flux is None:

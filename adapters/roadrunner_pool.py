@@ -230,6 +230,9 @@ class RemoteRoadRunnerAdapter(Adapter):
     def _set_many(self, names: list[str], values: np.ndarray) -> None:
         self._post(Op.SET_MANY, names, values)
 
+    def _takes_series(self, name: str) -> bool:
+        return self.model.flux_input(name) is not None
+
     def _set_series(self, name: str, series: Series) -> None:
         values = np.asarray(series.values, dtype=float)
         self._post(Op.SERIES, name, series.t0_ms, series.dt_ms, values)

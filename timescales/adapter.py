@@ -28,7 +28,8 @@ never overridden. An adapter implements the private hooks, as scipy's `OdeSolver
    variables; an adapter may integrate more coarsely while nobody reads it (the attribute
    `observed`). Correct results must not depend on it.
 8. Optional capabilities (`Capabilities`), each with its hooks:
-   `series_input` (`set_series`: a piecewise-constant input over the coming interval),
+   `series_input` (`set_series`: a piecewise-constant input over the coming interval, for
+   the variables `takes_series` names: hook `_takes_series`),
    `records` (`record`, `samples`, `forget_before`: values on a regular grid, kept until
    forgotten), `save_restore` (`save_state`, `restore_state`: an opaque snapshot with
    its time), `asynchronous` (below). Calling a method whose capability is absent raises
@@ -51,7 +52,7 @@ from __future__ import annotations
 import math
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import ClassVar, Literal
 
@@ -195,7 +196,47 @@ class Series:
         return self.t0_ms + self.dt_ms * len(self.values)
 
 
-class Adapter(ABC):
+class _Checks:
+    """The argument checks of the public methods (`Adapter`'s, kept apart for its size)."""
+
+    label: str
+    kind: ClassVar[str]
+    capabilities: ClassVar[Capabilities]
+    _closed: bool
+    _initialized: bool
+    _t_ms: float
+    variable: Callable[[str], Variable]
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise AdapterError(f"{self.label}: adapter is closed")
+
+    def _check_ready(self) -> None:
+        self._check_open()
+        if not self._initialized:
+            raise AdapterError(f"{self.label}: call initialize() first")
+
+    def _require(self, capability: str, otherwise: str) -> None:
+        if not getattr(self.capabilities, capability):
+            raise AdapterError(f"{self.label}: {self.kind} adapters {otherwise}")
+
+    def _check_until(self, until_ms: float) -> float:
+        self._check_ready()
+        until_ms = float(until_ms)
+        if not until_ms >= self._t_ms - TIME_EPS_MS:
+            raise AdapterError(
+                f"{self.label}: until_ms={until_ms!r} is before the adapter time "
+                f"t_ms={self._t_ms!r}"
+            )
+        return until_ms
+
+    def _check_settable(self, name: str) -> None:
+        var = self.variable(name)
+        if var.role == "output":
+            raise AdapterError(f"{self.label}: variable {name!r} is an output and cannot be set")
+
+
+class Adapter(_Checks, ABC):
     """One simulator instance driven by the scheduler. All times in ms."""
 
     kind: ClassVar[str] = "adapter"
@@ -338,6 +379,10 @@ class Adapter(ABC):
         self.stats.n_set += 1
         self._set_series(name, series)
 
+    def takes_series(self, name: str) -> bool:
+        """Whether `set_series` can drive variable `name`."""
+        return self.capabilities.series_input and self._takes_series(name)
+
     def record(self, names: Sequence[str], dt_ms: float) -> None:
         """Start recording `names` every `dt_ms` (adapters with `capabilities.records`)."""
         self._check_ready()
@@ -437,13 +482,17 @@ class Adapter(ABC):
     def _set_series(self, name: str, series: Series) -> None:
         raise NotImplementedError
 
+    def _takes_series(self, name: str) -> bool:
+        """Whether `_set_series` drives `name` (adapters with `series_input`; all by default)."""
+        return True
+
     def _record(self, names: list[str], dt_ms: float) -> None:
         raise NotImplementedError
 
     def _samples(self, name: str, t0_ms: float, t1_ms: float) -> Samples:
         raise NotImplementedError
 
-    def _forget_before(self, t_ms: float) -> None:  # noqa: B027 - optional hook
+    def _forget_before(self, t_ms: float) -> None:
         """Drop old samples (optional)."""
 
     def _next_event_time(self) -> float:
@@ -464,37 +513,8 @@ class Adapter(ABC):
         """Block until the posted work is done (asynchronous adapters)."""
         raise NotImplementedError
 
-    def _close(self) -> None:  # noqa: B027 - optional hook
+    def _close(self) -> None:
         """Release resources (optional)."""
-
-    # ----------------------------------------------------------------- helpers
-    def _check_open(self) -> None:
-        if self._closed:
-            raise AdapterError(f"{self.label}: adapter is closed")
-
-    def _check_ready(self) -> None:
-        self._check_open()
-        if not self._initialized:
-            raise AdapterError(f"{self.label}: call initialize() first")
-
-    def _require(self, capability: str, otherwise: str) -> None:
-        if not getattr(self.capabilities, capability):
-            raise AdapterError(f"{self.label}: {self.kind} adapters {otherwise}")
-
-    def _check_until(self, until_ms: float) -> float:
-        self._check_ready()
-        until_ms = float(until_ms)
-        if not until_ms >= self._t_ms - TIME_EPS_MS:
-            raise AdapterError(
-                f"{self.label}: until_ms={until_ms!r} is before the adapter time "
-                f"t_ms={self._t_ms!r}"
-            )
-        return until_ms
-
-    def _check_settable(self, name: str) -> None:
-        var = self.variable(name)
-        if var.role == "output":
-            raise AdapterError(f"{self.label}: variable {name!r} is an output and cannot be set")
 
 
 def gather(adapters: Sequence[Adapter], name: str) -> np.ndarray:

@@ -236,7 +236,7 @@ class Scheduler:
         return (
             self.strategy.holds_series()
             and c.source.capabilities.records
-            and c.target.capabilities.series_input
+            and c.target.takes_series(c.spec.target.variable)
         )
 
     def _start_recording(self) -> None:

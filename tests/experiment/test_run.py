@@ -128,15 +128,13 @@ def test_biomodels_file_couples_through_the_experiment_file_alone(
 ) -> None:
     monkeypatch.setenv("TIMESCALES_MODEL_PATH", str(shared_path("sbml")))
     experiment = Experiment.from_file(EXAMPLES / "biomd183_swap.toml")
-    result = experiment.run(duration_ms=200.0, output=tmp_path / "b.h5")
-    [window] = result.stats.windows
-    assert FIRST_ARRIVAL_MS < window.open_ms < FIRST_ARRIVAL_MS + 2.0
-    # the clamp moved the model away from its own rest, and the weight follows the linear
-    # rule of the file: w = 1 + x / 70 uM (x in mol/l)
-    assert abs(result.output[-1, 0] / result.output_baseline[0] - 1) > 0.01
-    assert result.weight[-1, 0] == pytest.approx(
-        1 + result.output[-1, 0] / 70e-6, rel=2e-3
-    )  # dead band 1e-3
+    result = experiment.run(duration_ms=450.0, output=tmp_path / "b.h5")
+    assert FIRST_ARRIVAL_MS < result.stats.windows[0].open_ms < FIRST_ARRIVAL_MS + 2.0
+    # the inputs bind calmodulin to CaMKII: the model's CaMKIIbar rises above its rest, and
+    # the weight follows the ratio rule of the file, w = CaMKIIbar / its resting value
+    ratio = result.output[-1, 0] / result.output_baseline[0]
+    assert ratio > 1.02
+    assert result.weight[-1, 0] == pytest.approx(ratio, rel=2e-3)  # dead band 1e-3
 
 
 def test_windows_name_their_spine(demo_run) -> None:
@@ -216,3 +214,19 @@ def test_a_model_value_with_a_broken_unit_fails_validation(tmp_path: Path, capsy
     assert main(["validate", str(path)]) == 2
     err = capsys.readouterr().err
     assert "bad.toml: biochemistry.set.ca_rest: a number (in the model's unit) or a quantity" in err
+
+
+def test_the_models_own_influx_parameter_takes_the_same_calcium_as_an_added_flux(
+    tmp_path: Path,
+) -> None:
+    # camkii_simple's calcium is a floating species with its own influx parameter; driving
+    # that parameter (held over each exchange) must give what an added flux input held the
+    # same way gives
+    own = Experiment.from_file(EXAMPLES / "influx_parameter.toml")
+    added = Experiment.from_file(EXAMPLES / "swap_model.toml", **{"coupling.hold": "constant"})
+    weights = [
+        e.run(duration_ms=400.0, output=tmp_path / f"{i}.h5").final_weights()[1]
+        for i, e in enumerate((own, added))
+    ]
+    assert weights[0] > 1.05
+    assert weights[0] == pytest.approx(weights[1], rel=1e-6)
