@@ -42,7 +42,7 @@ class Outputs:
             if trigger is None or trigger.moved(value, self._sent.get(c.index)):
                 c.target.set(c.spec.target.variable, value)
                 self._sent[c.index] = value
-                self._journal.exchanged(c.label, t_ms, "pushed")
+                self._journal.exchanged(c.label, t_ms, value, "pushed")
         return values
 
     def push(self, source: str, t_ms: float) -> list[float]:
@@ -72,4 +72,4 @@ class Outputs:
         bring(c.target, t_ms)
         c.target.set(c.spec.target.variable, value)
         self._sent[c.index] = value
-        self._journal.exchanged(c.label, t_ms)
+        self._journal.exchanged(c.label, t_ms, value)

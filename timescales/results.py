@@ -8,10 +8,12 @@ docs/results-format.md and needs nothing but h5py to read.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import math
 import platform
 import socket
+import subprocess
 import sys
 import time
 from collections.abc import Mapping, Sequence
@@ -30,16 +32,50 @@ from .stimuli import merged_times
 
 FORMAT = "timescales-results/1"
 STATUSES = ("running", "complete", "interrupted")
-PACKAGES = ("timescales", "neuron", "libroadrunner", "python-libsbml", "numpy", "h5py")
+PACKAGES = (
+    "timescales", "neuron", "libroadrunner", "python-libsbml", "antimony", "pint", "numpy", "h5py"
+)  # fmt: skip
 WINDOW_FIELDS = ("spine", "open_ms", "close_ms", "exchanges", "delivered")
+#: Every dataset of a results file: its units (a pint string) and what it holds. The units
+#: of /biochem/output are the output variable's in the model (OUTPUT_UNIT here).
+OUTPUT_UNIT = "the model's"
+LAYOUT: dict[str, tuple[str, str]] = {
+    "time_ms": ("ms", "time of the regular samples (0 = start of the electrical equilibration)"),
+    "soma_v_mV": ("mV", "the soma's membrane potential; NaN when it is not recorded"),
+    "spines/numbers": ("dimensionless", "spine numbers of the calcium columns"),
+    "spines/calcium_mM": ("mM", "spine-head calcium, a column per spine, at /time_ms"),
+    "biochem/spines": ("dimensionless", "spine numbers of the columns (spines with a model)"),
+    "biochem/time_ms": ("ms", "times at which the outputs and weights were read"),
+    "biochem/output": (OUTPUT_UNIT, "the output variable of each spine's model; NaN before it"),
+    "biochem/weight": ("dimensionless", "each spine's synaptic weight, after clipping"),
+    "windows/spine": ("dimensionless", "spine of the window's coupling (-1: none)"),
+    "windows/coupling": ("dimensionless", "label of the window's coupling"),
+    "windows/open_ms": ("ms", "when the window opened"),
+    "windows/close_ms": ("ms", "when it closed (NaN: open at the end)"),
+    "windows/exchanges": ("dimensionless", "exchanges inside the window"),
+    "windows/delivered": ("mM", "net change of the source sent through a flux"),
+    "exchanges/time_ms": ("ms", "time of each exchange"),
+    "exchanges/coupling": ("dimensionless", "label of its coupling"),
+    "exchanges/value": (
+        "dimensionless",
+        "the value sent, in its coupling's target unit (the group's units_by_coupling)",
+    ),
+    "stats/clipped_weights": ("dimensionless", "weights clipped into the bounds, per spine"),
+    "cell/spine": ("dimensionless", "spine number"),
+    "cell/section": ("dimensionless", "the section the spine sits on"),
+    "cell/x": ("dimensionless", "its position along the section (0..1)"),
+    "cell/head_volume_l": ("L", "the spine head's volume"),
+}
 _CHUNK_ROWS = 1024
 _BIOCHEM_FLUSH_ROWS = 256
 _BIOCHEM_FLUSH_S = 2.0
 
 
-def provenance(command: str | Sequence[str] | None = None) -> dict[str, Any]:
-    """Where a result came from: package versions, command line (default sys.argv), UTC
-    date, host."""
+def provenance(
+    command: str | Sequence[str] | None = None, files: Sequence[Path] = ()
+) -> dict[str, Any]:
+    """Where a result came from: package versions, the git commit of a timescales checkout,
+    sha256 of the model `files`, command line (default sys.argv), UTC date, host."""
     versions = {}
     for name in PACKAGES:
         try:
@@ -48,11 +84,28 @@ def provenance(command: str | Sequence[str] | None = None) -> dict[str, Any]:
             versions[name] = None
     return {
         "packages": versions,
+        "git_commit": _git_commit(),
+        "files": {str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in files},
         "python": platform.python_version(),
         "command": command if isinstance(command, str) else " ".join(command or sys.argv),
         "date_utc": datetime.now(UTC).isoformat(timespec="seconds"),
         "host": socket.gethostname(),
     }
+
+
+def _git_commit() -> str | None:
+    """The commit of the checkout timescales runs from, or None (an installed copy)."""
+    here = Path(__file__).resolve().parent
+    if not any((folder / ".git").exists() for folder in (here, *here.parents)):
+        return None
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(here), "rev-parse", "HEAD"],
+            capture_output=True, text=True, timeout=10, check=True,
+        )  # fmt: skip
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout.strip() or None
 
 
 def _jsonable(value: Any) -> Any:
@@ -84,6 +137,32 @@ def _growing(group: h5py.Group, name: str, width: int | None, dtype: Any) -> h5p
     )
 
 
+def _strings(group: h5py.Group, name: str) -> h5py.Dataset:
+    """An empty growing dataset of UTF-8 strings."""
+    return group.create_dataset(
+        name, (0,), h5py.string_dtype(), maxshape=(None,), chunks=(_CHUNK_ROWS,)
+    )
+
+
+def _describe(f: h5py.File, output_unit: str) -> None:
+    """Give every dataset of LAYOUT present in `f` its `units` and `description`."""
+    for path, (units, description) in LAYOUT.items():
+        if path in f:
+            f[path].attrs["units"] = output_unit if units == OUTPUT_UNIT else units
+            f[path].attrs["description"] = description
+
+
+def _columns(f: h5py.File, group: str) -> dict[str, np.ndarray]:
+    """The datasets of a group as arrays, strings as `str` ({} for a group the file lacks)."""
+    if group not in f:
+        return {}
+    out = {}
+    for key, ds in f[group].items():
+        text = h5py.check_string_dtype(ds.dtype) is not None
+        out[key] = np.array(ds.asstr()[()], dtype=object) if text else ds[()]
+    return out
+
+
 def _append(dataset: h5py.Dataset, rows: np.ndarray) -> None:
     n = dataset.shape[0]
     dataset.resize(n + rows.shape[0], axis=0)
@@ -112,6 +191,7 @@ class ResultsWriter:
         *,
         spines: Sequence[int] = (),
         biochem_spines: Sequence[int] = (),
+        output_unit: str = "dimensionless",
         overwrite: bool = False,
     ) -> None:
         self.path = Path(path)
@@ -139,18 +219,25 @@ class ResultsWriter:
         windows = f.create_group("windows")
         self._windows = {
             "spine": _growing(windows, "spine", None, "i8"),
-            "coupling": windows.create_dataset(
-                "coupling", (0,), h5py.string_dtype(), maxshape=(None,), chunks=(_CHUNK_ROWS,)
-            ),
+            "coupling": _strings(windows, "coupling"),
             "open_ms": _growing(windows, "open_ms", None, "f8"),
             "close_ms": _growing(windows, "close_ms", None, "f8"),
             "exchanges": _growing(windows, "exchanges", None, "i8"),
             "delivered": _growing(windows, "delivered", None, "f8"),
         }
+        exchanges = f.create_group("exchanges")
+        self._exchanges = {
+            "time_ms": _growing(exchanges, "time_ms", None, "f8"),
+            "coupling": _strings(exchanges, "coupling"),
+            "value": _growing(exchanges, "value", None, "f8"),
+        }
+        self._exchange_rows: list[tuple[float, str, float]] = []
         stats = f.create_group("stats")
         stats.attrs["json"] = "{}"
         self._clipped = np.zeros(len(biochem_spines), dtype="i8")
         self._clipped_ds = stats.create_dataset("clipped_weights", data=self._clipped)
+        self._output_unit = output_unit or "dimensionless"
+        _describe(f, self._output_unit)
         self._bio_rows: list[tuple[float, np.ndarray, np.ndarray]] = []
         self._last_flush = time.monotonic()
         self.status = "running"
@@ -231,7 +318,16 @@ class ResultsWriter:
         group.create_dataset("section", data=list(sections), dtype=h5py.string_dtype())
         group.create_dataset("x", data=np.asarray(x, dtype="f8"))
         group.create_dataset("head_volume_l", data=np.asarray(head_volume_l, dtype="f8"))
+        _describe(self._file, self._output_unit)
         self._file.flush()
+
+    def write_exchange_units(self, units: Mapping[str, str]) -> None:
+        """The unit of each coupling's exchanged values (/exchanges attribute, JSON)."""
+        self._file["exchanges"].attrs["units_by_coupling"] = json.dumps(dict(units))
+
+    def add_exchange(self, t_ms: float, coupling: str, value: float) -> None:
+        """One exchange (buffered; written with the next flush)."""
+        self._exchange_rows.append((t_ms, coupling, value))
 
     def write_windows(
         self, windows: Sequence[Any], spine_of: Mapping[str, int] | None = None
@@ -271,6 +367,7 @@ class ResultsWriter:
     def flush(self) -> None:
         """Write buffered rows and push everything to disk (the file is valid afterwards)."""
         self._write_biochem()
+        self._write_exchanges()
         self._clipped_ds[...] = self._clipped
         self._file.flush()
         self._last_flush = time.monotonic()
@@ -301,6 +398,15 @@ class ResultsWriter:
         if not self._file:
             raise TimescalesError(f"results file {self.path} is closed")
 
+    def _write_exchanges(self) -> None:
+        if not self._exchange_rows:
+            return
+        times, couplings, values = zip(*self._exchange_rows, strict=True)
+        _append(self._exchanges["time_ms"], np.asarray(times, dtype="f8"))
+        _append(self._exchanges["coupling"], np.asarray(couplings, dtype=object))
+        _append(self._exchanges["value"], np.asarray(values, dtype="f8"))
+        self._exchange_rows.clear()
+
     def _write_biochem(self) -> None:
         if not self._bio_rows:
             return
@@ -329,6 +435,8 @@ class Results:
     windows: dict[str, np.ndarray]
     stats: dict[str, Any]
     clipped_weights: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype="i8"))
+    exchanges: dict[str, np.ndarray] = field(default_factory=dict)
+    cell: dict[str, np.ndarray] = field(default_factory=dict)
 
     @classmethod
     def open(cls, path: str | Path) -> Results:
@@ -337,11 +445,6 @@ class Results:
             fmt = f.attrs.get("format")
             if fmt != FORMAT:
                 raise TimescalesError(f"{path}: not a {FORMAT} file (format {fmt!r})")
-            windows = {key: f["windows"][key][()] for key in f["windows"]}
-            windows["coupling"] = np.array(
-                [s.decode() if isinstance(s, bytes) else s for s in windows["coupling"]],
-                dtype=object,
-            )
             return cls(
                 path=Path(path),
                 status=str(f.attrs["status"]),
@@ -355,8 +458,10 @@ class Results:
                 biochem_spines=f["biochem/spines"][()],
                 output=f["biochem/output"][()],
                 weight=f["biochem/weight"][()],
-                windows=windows,
+                windows=_columns(f, "windows"),
                 stats=json.loads(f["stats"].attrs["json"]),
+                exchanges=_columns(f, "exchanges"),
+                cell=_columns(f, "cell"),
                 clipped_weights=f["stats/clipped_weights"][()],
             )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .adapter import AdapterStats
@@ -43,15 +44,25 @@ class RunStats:
         return sum(self.exchanges.values())
 
 
-class Journal:
-    """Counts exchanges into a `RunStats` and, when tracing, notes each event as a line."""
+#: Told of every exchange: (time in ms, coupling label, the value sent in the target's unit).
+ExchangeHook = Callable[[float, str, float], None]
 
-    def __init__(self, stats: RunStats, tracing: bool) -> None:
+
+class Journal:
+    """Counts exchanges into a `RunStats`, tells `on_exchange` of each, and, when tracing,
+    notes each event as a line."""
+
+    def __init__(
+        self, stats: RunStats, tracing: bool, on_exchange: ExchangeHook | None = None
+    ) -> None:
         self.stats = stats
         self.tracing = tracing
+        self.on_exchange = on_exchange
 
-    def exchanged(self, label: str, t_ms: float, how: str = "exchanged") -> None:
+    def exchanged(self, label: str, t_ms: float, value: float, how: str = "exchanged") -> None:
         self.stats.exchanges[label] = self.stats.exchanges.get(label, 0) + 1
+        if self.on_exchange is not None:
+            self.on_exchange(t_ms, label, value)
         self.note(t_ms, f"{label} {how}")
 
     def note(self, t_ms: float, what: str) -> None:

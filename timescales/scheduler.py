@@ -22,7 +22,7 @@ from .errors import ConfigError, TimescalesError
 from .horizon import max_advance_ms
 from .outputs import Outputs
 from .roles import Role, assign_roles
-from .runstats import Journal, RunStats, WindowRecord
+from .runstats import ExchangeHook, Journal, RunStats, WindowRecord
 from .strategies import Strategy
 from .units import TIME_EPS_MS
 from .window_exchange import WindowExchanges
@@ -40,8 +40,9 @@ class Scheduler:
     """Runs adapters coupled by `couplings` under a synchronization `strategy`.
 
     `progress(t_ms, until_ms, open_windows)` and `on_sync(t_ms)` are called after every
-    sync; `retain()` returns the earliest time whose recorded samples a caller still
-    needs (the scheduler lets sources forget older samples).
+    sync, `on_exchange(t_ms, coupling, value)` at every exchange; `retain()` returns the
+    earliest time whose recorded samples a caller still needs (the scheduler lets sources
+    forget older samples).
     """
 
     def __init__(
@@ -53,6 +54,7 @@ class Scheduler:
         progress: ProgressHook | None = None,
         on_sync: Callable[[float], None] | None = None,
         retain: Callable[[], float] | None = None,
+        on_exchange: ExchangeHook | None = None,
         trace: bool = False,
     ) -> None:
         self.adapters = _by_name(adapters)
@@ -60,7 +62,7 @@ class Scheduler:
         self.couplings = compile_couplings(couplings, self.adapters)
         self.progress, self.on_sync, self._retain = progress, on_sync, retain
         self.stats = RunStats(strategy.describe(), math.nan)
-        journal = Journal(self.stats, trace)
+        journal = Journal(self.stats, trace, on_exchange)
         self._journal = journal
         windowed = [c for c in self.couplings if isinstance(c.spec.trigger, Window)]
         states = [WindowState(c, c.spec.trigger, self._series(c)) for c in windowed]

@@ -154,19 +154,21 @@ class WindowExchanges:
         name = c.spec.target.variable
         steps = None
         if not isinstance(c.spec.transform, Flux):
-            c.target.set(name, c.value(value))
+            sent = c.value(value)
+            c.target.set(name, sent)
         elif rec is not None:
             steps = s.source_steps(t_ms, value, rec, self._strategy.pieces(span))
             piece_ms = span / len(steps)
-            c.target.set_series(
-                name, Series(s.t_last_ms, piece_ms, steps / piece_ms * c.write_factor)
-            )
+            flux = steps / piece_ms * c.write_factor
+            c.target.set_series(name, Series(s.t_last_ms, piece_ms, flux))
+            sent = float(np.mean(flux))
         else:
             steps = np.array([value - s.c_last])
-            c.target.set(name, c.value(value - s.c_last, span))
+            sent = c.value(value - s.c_last, span)
+            c.target.set(name, sent)
         self._bring(c.target, t_ms)
         s.exchanged(t_ms, value, steps)
-        self._journal.exchanged(c.label, t_ms)
+        self._journal.exchanged(c.label, t_ms, sent)
         return value
 
     def _sent(self, s: WindowState, t_ms: float, outputs: list[float] | None) -> list[float]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 
 import h5py
@@ -14,6 +15,7 @@ from conftest import ROOT, shared_path
 from timescales import Experiment
 from timescales.cli import main
 from timescales.results import Results
+from timescales.units import parse
 
 pytestmark = [pytest.mark.neuron, pytest.mark.roadrunner]
 
@@ -116,8 +118,6 @@ def test_a_model_without_calcium_fails_validation_listing_species(tmp_path: Path
     path.write_text(text)
     assert main(["validate", str(path)]) == 2
     err = capsys.readouterr().err
-    assert "bad.toml: biochemistry.set.ca_rest: a number (in the model's unit) or a quantity" in err
-    err = capsys.readouterr().err
     assert "biochemistry.calcium.species" in err
     assert "none calcium-like; species: AcCoA" in err
     assert "Traceback" not in err
@@ -164,6 +164,7 @@ def test_an_output_named_by_parameter_name_with_a_linear_unitless_rule(
     monkeypatch.setenv("TIMESCALES_MODEL_PATH", str(shared_path("sbml")))
     overrides = {
         "biochemistry.output.variable": "kon",  # parameter_0's name; it declares no unit
+        "biochemistry.output.rule": "linear",
         "biochemistry.output.scale": 2e-6,
         "biochemistry.output.offset": 0.0,
     }
@@ -230,3 +231,53 @@ def test_the_models_own_influx_parameter_takes_the_same_calcium_as_an_added_flux
     ]
     assert weights[0] > 1.05
     assert weights[0] == pytest.approx(weights[1], rel=1e-6)
+
+
+def _documented_datasets() -> dict[str, str]:
+    """Dataset path -> units, from the table of docs/results-format.md."""
+    text = (ROOT / "docs" / "results-format.md").read_text()
+    rows = re.findall(r"^\| `/([A-Za-z_/]+)` \| [^|]+ \| ([^|]+) \|", text, re.M)
+    return {path: units.strip() for path, units in rows}
+
+
+def _note(found: dict[str, h5py.Dataset], name: str, obj: object) -> None:
+    if isinstance(obj, h5py.Dataset):
+        found[name] = obj
+
+
+def test_a_results_file_is_what_the_docs_say(demo_run) -> None:
+    result, path = demo_run
+    documented = _documented_datasets()
+    written: dict[str, h5py.Dataset] = {}
+    with h5py.File(path, "r") as f:
+        f.visititems(lambda name, obj: _note(written, name, obj))
+        assert set(written) == set(documented)
+        for name, units in documented.items():
+            attrs = f[name].attrs
+            assert attrs["description"]
+            expected = units if units != "the model's" else "molecule / litre"  # AMPAR_P's
+            assert attrs["units"] == expected, name
+            parse(attrs["units"])
+        # every exchange of the run is a row, in the run's count
+        assert f["exchanges/time_ms"].shape == (result.stats.n_exchanges,)
+        units = json.loads(f["exchanges"].attrs["units_by_coupling"])
+        assert units == {"ca1": "molecules/s", "w1": "1"}
+    loaded = Results.open(path)
+    assert all(isinstance(s, str) for s in loaded.windows["coupling"])
+    assert all(isinstance(s, str) for s in loaded.cell["section"])
+    assert sorted(set(loaded.exchanges["coupling"])) == ["ca1", "w1"]
+
+
+def test_the_stored_experiment_is_the_one_that_ran(demo_run) -> None:
+    _, path = demo_run
+    loaded = Results.open(path)
+    assert loaded.experiment["experiment"]["duration_ms"] == 300.0
+    assert loaded.experiment["overrides"] == {
+        "experiment.duration_ms": 300.0,
+        "experiment.output": str(path.resolve()),
+    }
+    files = loaded.provenance["files"]
+    assert any(name.endswith("spine_network.xml") for name in files)
+    assert any(name.endswith("AMPA.mod") for name in files)
+    assert all(len(digest) == 64 for digest in files.values())
+    assert "pint" in loaded.provenance["packages"]

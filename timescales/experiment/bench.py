@@ -224,7 +224,10 @@ def check_reusable(
     earlier = Results.open(h5)
     if earlier.status != "complete":
         raise ConfigError("status", "a complete run", earlier.status, str(h5))
-    stored = {k: v for k, v in earlier.experiment.items() if k != "source"}
+    stored = {k: v for k, v in earlier.experiment.items() if k not in ("source", "overrides")}
+    # where a run wrote and how long it ran are its own; the end time is checked below
+    for key in ("output", "duration_ms"):
+        stored["experiment"][key] = getattr(base.experiment, key)
     try:
         got = ExperimentSpec.model_validate(stored).model_dump(mode="json")
     except ValidationError as exc:

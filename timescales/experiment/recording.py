@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 import sys
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,26 +25,41 @@ def calcium_coupling(spine: int) -> str:
     return f"ca{spine}"
 
 
+@dataclass(frozen=True)
+class BiochemOutputs:
+    """The biochemical side a recorder reads: instances by spine, their output variable (and
+    its unit in the model) and the output's equilibrium value."""
+
+    instances: list[Any]
+    spines: list[int]
+    variable: str
+    unit: str
+    baseline: float
+
+
 class Recorder:
-    """Pulls recorded NEURON samples and biochemical outputs at syncs and appends them."""
+    """Pulls recorded NEURON samples and biochemical outputs at syncs and appends them.
+
+    `stored` is the experiment that runs as the results file keeps it (`spec` with the run's
+    overrides); `files`, the model files whose hashes go into its provenance.
+    """
 
     def __init__(
         self,
-        experiment: Any,
+        spec: Any,
+        stored: dict[str, Any],
         neuron: Any,
-        instances: list[Any],
-        spines: list[int],
-        out_var: str,
-        baseline: float,
-        output: str | Path | None,
+        bio: BiochemOutputs,
+        output: Path,
         overwrite: bool,
+        files: list[Path],
     ) -> None:
-        spec = experiment.spec
+        instances, spines = bio.instances, bio.spines
         self.neuron = neuron
         self.instances = instances
         self.spines = spines
-        self.out_var = out_var
-        self.baseline = baseline
+        self.out_var = bio.variable
+        self.baseline = bio.baseline
         self.dt_ms = spec.record.interval_ms
         self.rec_spines = spec.recorded_spines(spines)
         ports = {port.number: port for port in neuron.model.spine_ports()}
@@ -52,14 +67,15 @@ class Recorder:
         self.names = [ports[j].calcium for j in self.rec_spines]
         if spec.record.soma_v and SOMA_V in neuron.model.recordable():
             self.names.insert(0, SOMA_V)
-        self.path = Path(output) if output is not None else spec.output_path()
+        self.path = output
         self.writer = ResultsWriter(
             self.path,
-            spec.to_dict(),
-            provenance(" ".join(sys.argv)),
+            stored,
+            provenance(" ".join(sys.argv), files),
             overwrite=overwrite,
             spines=self.rec_spines,
             biochem_spines=spines,
+            output_unit=bio.unit,
         )
         kept = [ports[j] for j in sorted(set(spines) | set(self.rec_spines))]
         self.writer.write_cell(
@@ -81,6 +97,10 @@ class Recorder:
         if t_ms - self.t_flushed_ms >= BLOCK_MS - 1e-9:
             self._note_biochem(t_ms)
             self._flush(t_ms)
+
+    def on_exchange(self, t_ms: float, coupling: str, value: float) -> None:
+        """Scheduler hook: every exchange goes to /exchanges."""
+        self.writer.add_exchange(t_ms, coupling, value)
 
     def retain(self) -> float:
         """The earliest time whose samples this recorder has not written yet."""

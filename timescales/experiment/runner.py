@@ -24,7 +24,7 @@ from ..registry import load_adapter
 from ..scheduler import RunStats, Scheduler
 from ..strategies import EventDriven, FixedInterval, Lockstep, ScheduledWindows, Strategy
 from ..units import factor, in_unit, per
-from .recording import Recorder, calcium_coupling
+from .recording import BiochemOutputs, Recorder, calcium_coupling
 
 BASELINE = "equilibrated"
 #: How often a clamped calcium species is set back to the cell's rest during equilibration.
@@ -76,9 +76,12 @@ def make_strategy(spec: Any, mode: str | None = None) -> Strategy:
 class Experiment:
     """An experiment built from a validated spec (see `timescales.experiment.load`)."""
 
-    def __init__(self, spec: Any, source: str = "") -> None:
+    def __init__(
+        self, spec: Any, source: str = "", overrides: dict[str, Any] | None = None
+    ) -> None:
         self.spec = spec
         self.source = source
+        self.overrides = dict(overrides or {})
         self._pool: Any = None
 
     @classmethod
@@ -86,7 +89,7 @@ class Experiment:
         """Load and validate an experiment file (`overrides` by dotted key, validated too)."""
         from .load import load_experiment
 
-        return cls(load_experiment(path, overrides=overrides or None), str(path))
+        return cls(load_experiment(path, overrides=overrides or None), str(path), overrides)
 
     # ------------------------------------------------------------------ building
     def _build_cell(self) -> Any:
@@ -285,6 +288,35 @@ class Experiment:
                 self._pool.close()
                 self._pool = None
 
+    def _stored(self, opts: RunOptions) -> tuple[dict[str, Any], Path]:
+        """The experiment as it runs (the run's options applied and listed) and its output."""
+        data = self.spec.to_dict()
+        overrides = dict(self.overrides)
+        output = Path(opts.output).resolve() if opts.output is not None else None
+        for key, value in (
+            ("experiment.duration_ms", opts.duration_ms),
+            ("experiment.output", str(output) if output else None),
+            ("coupling.mode", opts.mode),
+        ):
+            if value is not None:
+                table, name = key.split(".")
+                data[table][name] = value
+                overrides[key] = value
+        data["overrides"] = overrides
+        return data, output or self.spec.output_path()
+
+    def _model_files(self) -> list[Path]:
+        """The model files of the run: the biochemical model and the cell's (sha256 in the
+        results file's provenance)."""
+        from timescales.models import neuron as neuron_models
+        from timescales.models import sbml as sbml_models
+
+        files = sorted((Path(neuron_models.__file__).parent / "mod").glob("*.mod"))
+        if self.spec.biochemistry is not None:
+            files.insert(0, self.spec.model_path() or sbml_models.path(self.spec.model_name()))
+        cell = self.spec.source.parent / self.spec.cell.model
+        return [cell, *files] if cell.is_file() else files
+
     def _equilibrate(
         self, neuron: Any, model: Any
     ) -> tuple[list[int], list[Any], list[Coupling], str, float]:
@@ -308,9 +340,13 @@ class Experiment:
         t_end = spec.end_ms(opts.duration_ms)
         recorder = None
         if opts.record:
+            unit = model.variables()[out_var].unit if out_var else ""
+            bio = BiochemOutputs(instances, spines, out_var, unit, baseline)
+            stored, output = self._stored(opts)
             recorder = Recorder(
-                self, neuron, instances, spines, out_var, baseline, opts.output, opts.overwrite
+                spec, stored, neuron, bio, output, opts.overwrite, self._model_files()
             )
+            recorder.writer.write_exchange_units({c.label: c.target.unit for c in couplings})
         scheduler = Scheduler(
             [neuron, *instances],
             couplings,
@@ -318,6 +354,7 @@ class Experiment:
             progress=opts.progress,
             on_sync=recorder.on_sync if recorder else None,
             retain=recorder.retain if recorder else None,
+            on_exchange=recorder.on_exchange if recorder else None,
         )
         scheduler.capture(BASELINE)
         ports = ports_by_number(neuron.model)
