@@ -67,6 +67,17 @@ def pint_unit(neuron_unit: str) -> str:
     return re.sub(r"([A-Za-z])(\d+)", r"\1**\2", text)
 
 
+def _by_name(sections: Any) -> dict[str, Any]:
+    """Sections by their full names and, where unique, by their names inside their cell."""
+    full = {sec.name(): sec for sec in sections}
+    short: dict[str, list[Any]] = {}
+    for name, sec in full.items():
+        cell, dot, inner = name.partition("].")
+        if dot and "[" in cell and inner not in full:
+            short.setdefault(inner, []).append(sec)
+    return {**{k: v[0] for k, v in short.items() if len(v) == 1}, **full}
+
+
 class NameResolver:
     """Maps names to `Entry`s for the sections currently in NEURON."""
 
@@ -80,9 +91,13 @@ class NameResolver:
         self._sections.clear()
 
     def section(self, name: str) -> Any:
-        """The section called `name`; refreshes the index once when `name` is not in it."""
+        """The section called `name`; refreshes the index once when `name` is not in it.
+
+        A section of a cell object (`MSN[3].soma`) also goes by its name in the cell
+        (`soma`) while no other section has that name.
+        """
         if name not in self._sections:
-            self._sections = {sec.name(): sec for sec in self._h.allsec()}
+            self._sections = _by_name(self._h.allsec())
         try:
             return self._sections[name]
         except KeyError:

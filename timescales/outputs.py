@@ -30,10 +30,17 @@ class Outputs:
         self._journal = journal
         self._sent: dict[int, float] = {}
         self._early: dict[str, list[float]] = {}
+        #: Per source, the time and the source values (in the couplings' source units) of
+        #: its outputs when they were last read.
+        self.latest: dict[str, tuple[float, list[float]]] = {}
 
     def read(self, source: str) -> list[float]:
         """The values `source`'s outputs would send now."""
-        return [c.value(c.read()) for c in self.by_source.get(source, [])]
+        couplings = self.by_source.get(source, [])
+        raw = [c.read() for c in couplings]
+        if couplings:
+            self.latest[source] = (couplings[0].source.t_ms, raw)
+        return [c.value(r) for c, r in zip(couplings, raw, strict=True)]
 
     def send(self, source: str, values: list[float], t_ms: float) -> list[float]:
         """Send `values` (read when `source` was at `t_ms`) where they left the dead band."""

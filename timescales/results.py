@@ -237,6 +237,8 @@ class ResultsWriter:
         self._clipped = np.zeros(len(biochem_spines), dtype="i8")
         self._clipped_ds = stats.create_dataset("clipped_weights", data=self._clipped)
         self._output_unit = output_unit or "dimensionless"
+        self._recorded_biochem: dict[str, h5py.Dataset] = {}
+        self._samples: dict[str, h5py.Dataset] = {}
         _describe(f, self._output_unit)
         self._bio_rows: list[tuple[float, np.ndarray, np.ndarray]] = []
         self._last_flush = time.monotonic()
@@ -279,11 +281,13 @@ class ResultsWriter:
         output: np.ndarray,
         weight: np.ndarray,
         clipped: np.ndarray | None = None,
+        recorded: Mapping[str, np.ndarray] | None = None,
     ) -> None:
         """One sync point: biochemical output and weight per spine (NaN: no instance yet).
 
         `clipped` (bool per spine) marks weights that were clipped into the bounds;
-        their count per spine ends up in /stats/clipped_weights.
+        their count per spine ends up in /stats/clipped_weights. `recorded`: the values of
+        the model variables `record_biochem` named, per spine (NaN rows where not read).
         """
         self._check_open()
         j = self._output.shape[1]
@@ -296,7 +300,9 @@ class ResultsWriter:
             )
         if clipped is not None:
             self._clipped += np.asarray(clipped, dtype=bool).reshape(j)
-        self._bio_rows.append((float(t_ms), out, w))
+        nan = np.full(j, np.nan)
+        extra = {name: (recorded or {}).get(name, nan) for name in self._recorded_biochem}
+        self._bio_rows.append((float(t_ms), out, w, extra))
         waited = time.monotonic() - self._last_flush
         if len(self._bio_rows) >= _BIOCHEM_FLUSH_ROWS or waited > _BIOCHEM_FLUSH_S:
             self._write_biochem()
@@ -320,6 +326,28 @@ class ResultsWriter:
         group.create_dataset("head_volume_l", data=np.asarray(head_volume_l, dtype="f8"))
         _describe(self._file, self._output_unit)
         self._file.flush()
+
+    def record_biochem(self, units: Mapping[str, str]) -> None:
+        """Model variables (name -> unit) stored per spine at /biochem/recorded/<name>."""
+        j = self._output.shape[1]
+        for name, unit in units.items():
+            ds = _growing(self._file.require_group("biochem/recorded"), name, j, "f8")
+            ds.attrs["units"] = unit or "dimensionless"
+            ds.attrs["description"] = f"{name} of each spine's model, at /biochem/time_ms"
+            self._recorded_biochem[name] = ds
+
+    def record_samples(self, units: Mapping[str, str]) -> None:
+        """Cell variables (name -> unit) stored at /time_ms in /samples/<name>."""
+        for name, unit in units.items():
+            ds = _growing(self._file.require_group("samples"), name, None, "f8")
+            ds.attrs["units"] = unit or "dimensionless"
+            ds.attrs["description"] = f"{name} of the cell, at /time_ms"
+            self._samples[name] = ds
+
+    def append_recorded_samples(self, columns: Mapping[str, np.ndarray]) -> None:
+        """Values of the recorded cell variables for the rows `append_samples` just wrote."""
+        for name, values in columns.items():
+            _append(self._samples[name], np.asarray(values, dtype="f8"))
 
     def write_exchange_units(self, units: Mapping[str, str]) -> None:
         """The unit of each coupling's exchanged values (/exchanges attribute, JSON)."""
@@ -413,6 +441,8 @@ class ResultsWriter:
         _append(self._bio_time, np.array([r[0] for r in self._bio_rows]))
         _append(self._output, np.vstack([r[1] for r in self._bio_rows]))
         _append(self._weight, np.vstack([r[2] for r in self._bio_rows]))
+        for name, dataset in self._recorded_biochem.items():
+            _append(dataset, np.vstack([r[3][name] for r in self._bio_rows]))
         self._bio_rows.clear()
 
 

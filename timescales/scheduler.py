@@ -106,6 +106,10 @@ class Scheduler:
     def open_windows(self) -> int:
         return self._windows.open_count()
 
+    def latest_outputs(self) -> Mapping[str, tuple[float, list[float]]]:
+        """For each lazy adapter whose outputs were read: when, and their source values."""
+        return self._outputs.latest
+
     def run(self, until_ms: float) -> RunStats:
         """Advance everything to `until_ms`; returns the statistics of all runs so far."""
         t = self._start(until_ms)
@@ -121,9 +125,13 @@ class Scheduler:
                 )
             t = t_new
             self._sync(t, fired)
+            if self.on_sync is not None and t < until_ms - TIME_EPS_MS:
+                self.on_sync(t)
             if self.progress is not None:
                 self.progress(t, until_ms, self.open_windows())
         self._finish(t)
+        if self.on_sync is not None and self.stats.syncs:
+            self.on_sync(t)  # the last sync's, once the lazy adapters have caught up
         self.stats.wall_s += time.perf_counter() - start
         self.stats.t_end_ms = t
         self.stats.adapters = self._adapter_work()
@@ -193,8 +201,6 @@ class Scheduler:
                 then()
         self._catch_up(t)
         self._forget_samples(t)
-        if self.on_sync is not None:
-            self.on_sync(t)
 
     def _catch_up(self, t: float) -> None:
         """Bring lazy adapters that fell behind to `t` and send their outputs."""

@@ -281,3 +281,29 @@ def test_the_stored_experiment_is_the_one_that_ran(demo_run) -> None:
     assert any(name.endswith("AMPA.mod") for name in files)
     assert all(len(digest) == 64 for digest in files.values())
     assert "pint" in loaded.provenance["packages"]
+
+
+def test_biochem_rows_come_at_every_sync(demo_run) -> None:
+    result, path = demo_run
+    loaded = Results.open(path)
+    assert loaded.biochem_time_ms.shape == (result.stats.syncs,)
+    assert loaded.biochem_time_ms[-1] == pytest.approx(400.0)
+
+
+def test_recorded_model_and_cell_variables(tmp_path: Path) -> None:
+    overrides = {
+        "record.biochem": ["CaMKII", "AMPAR"],
+        "record.cell": ["dend3_1[1](0.5).v", "soma(0.5).ik"],
+    }
+    experiment = Experiment.from_file(EXAMPLES / "demo.toml", **overrides)
+    result = experiment.run(duration_ms=250.0, output=tmp_path / "r.h5")
+    with h5py.File(tmp_path / "r.h5", "r") as f:
+        syncs = result.stats.syncs
+        assert f["biochem/recorded/CaMKII"].shape == (syncs, 1)
+        assert f["biochem/recorded/AMPAR"].attrs["units"] == "molecule / litre"
+        assert np.all(f["biochem/recorded/CaMKII"][()] > 0)
+        v = f["samples/dend3_1[1](0.5).v"]
+        assert v.shape == f["time_ms"].shape
+        assert v.attrs["units"] == "mV"
+        assert -90.0 < float(v[0]) < -80.0  # the dendrite near rest at the start
+        assert f["samples/soma(0.5).ik"].attrs["units"] == "mA/cm**2"

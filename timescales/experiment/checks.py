@@ -319,6 +319,10 @@ def check_tables(t: Tables, base_dir: Path) -> list[Problem]:
         out += check_biochemistry(t.biochemistry, spines, base_dir)
     if t.coupling is not None:
         out += check_coupling(t.coupling)
+    if t.record is not None and t.record.biochem and t.biochemistry is None:
+        out.append(
+            Problem("record.biochem", "no model variables without [biochemistry]", t.record.biochem)
+        )
     if t.record is not None and spines is not None and not isinstance(t.record.spine_calcium, str):
         out += _spine_list("record.spine_calcium", t.record.spine_calcium, spines)
     return out

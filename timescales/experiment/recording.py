@@ -1,11 +1,18 @@
-"""Records a running experiment into its HDF5 file, block by block, as syncs happen."""
+"""Records a running experiment into its HDF5 file as syncs happen.
+
+At every sync: a /biochem row (each spine's output as the scheduler last read it, and the
+weights in the cell) and, every `record.biochem_interval_ms`, the model variables
+`record.biochem` names; every BLOCK_MS: the regular samples of the cell since the last
+block. Every exchange goes to /exchanges as it happens.
+"""
 
 from __future__ import annotations
 
 import json
 import math
 import sys
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -14,10 +21,12 @@ import numpy as np
 from ..results import ResultsWriter, provenance
 from ..scheduler import Scheduler
 
-#: Simulated time between two blocks appended to the results file.
+#: Simulated time between two blocks of regular samples appended to the results file.
 BLOCK_MS = 200.0
 #: The recordable variable stored as /soma_v_mV, where the cell offers it.
 SOMA_V = "soma.v"
+
+Latest = Callable[[], Mapping[str, tuple[float, list[float]]]]
 
 
 def calcium_coupling(spine: int) -> str:
@@ -25,23 +34,31 @@ def calcium_coupling(spine: int) -> str:
     return f"ca{spine}"
 
 
+def instance_label(spine: int) -> str:
+    """The label of a spine's biochemical instance."""
+    return f"spine{spine}"
+
+
 @dataclass(frozen=True)
 class BiochemOutputs:
     """The biochemical side a recorder reads: instances by spine, their output variable (and
-    its unit in the model) and the output's equilibrium value."""
+    its unit in the model), the output's equilibrium value, and the variables to record
+    (name as the experiment gives it -> (model variable, unit))."""
 
     instances: list[Any]
     spines: list[int]
     variable: str
     unit: str
     baseline: float
+    recorded: dict[str, tuple[str, str]] = field(default_factory=dict)
 
 
 class Recorder:
-    """Pulls recorded NEURON samples and biochemical outputs at syncs and appends them.
+    """Pulls recorded cell samples and biochemical outputs at syncs and appends them.
 
     `stored` is the experiment that runs as the results file keeps it (`spec` with the run's
-    overrides); `files`, the model files whose hashes go into its provenance.
+    overrides); `files`, the model files whose hashes go into its provenance. `latest` (set
+    once the scheduler exists) gives the outputs the scheduler last read.
     """
 
     def __init__(
@@ -54,19 +71,17 @@ class Recorder:
         overwrite: bool,
         files: list[Path],
     ) -> None:
-        instances, spines = bio.instances, bio.spines
         self.neuron = neuron
-        self.instances = instances
-        self.spines = spines
-        self.out_var = bio.variable
-        self.baseline = bio.baseline
+        self.bio = bio
         self.dt_ms = spec.record.interval_ms
-        self.rec_spines = spec.recorded_spines(spines)
+        self.biochem_interval_ms = spec.record.biochem_interval_ms
+        self.rec_spines = spec.recorded_spines(bio.spines)
         ports = {port.number: port for port in neuron.model.spine_ports()}
-        self.weights = [ports[j].weight for j in spines]
+        self.weights = [ports[j].weight for j in bio.spines]
         self.names = [ports[j].calcium for j in self.rec_spines]
         if spec.record.soma_v and SOMA_V in neuron.model.recordable():
             self.names.insert(0, SOMA_V)
+        self.cell_names = list(spec.record.cell)
         self.path = output
         self.writer = ResultsWriter(
             self.path,
@@ -74,10 +89,10 @@ class Recorder:
             provenance(" ".join(sys.argv), files),
             overwrite=overwrite,
             spines=self.rec_spines,
-            biochem_spines=spines,
+            biochem_spines=bio.spines,
             output_unit=bio.unit,
         )
-        kept = [ports[j] for j in sorted(set(spines) | set(self.rec_spines))]
+        kept = [ports[j] for j in sorted(set(bio.spines) | set(self.rec_spines))]
         self.writer.write_cell(
             spec.cell.model,
             [p.number for p in kept],
@@ -85,17 +100,21 @@ class Recorder:
             [p.x for p in kept],
             [p.head_volume_l for p in kept],
         )
+        self.writer.record_samples({n: neuron.variable(n).unit for n in self.cell_names})
+        self.writer.record_biochem({name: unit for name, (_, unit) in bio.recorded.items()})
+        self.latest: Latest = dict
         self.t_flushed_ms = self.next_sample_ms = neuron.t_ms
+        self._next_biochem_ms = neuron.t_ms
         self._bio_t: list[float] = []
         self._bio_out: list[np.ndarray] = []
         self._bio_w: list[np.ndarray] = []
-        if self.names:
-            neuron.record(self.names, self.dt_ms)
+        if self.names or self.cell_names:
+            neuron.record(self.names + self.cell_names, self.dt_ms)
 
     def on_sync(self, t_ms: float) -> None:
-        """Scheduler hook: note biochemical outputs; append a block when one is due."""
+        """Scheduler hook: a /biochem row; a block of samples when one is due."""
+        self._note_biochem(t_ms)
         if t_ms - self.t_flushed_ms >= BLOCK_MS - 1e-9:
-            self._note_biochem(t_ms)
             self._flush(t_ms)
 
     def on_exchange(self, t_ms: float, coupling: str, value: float) -> None:
@@ -107,25 +126,39 @@ class Recorder:
         return self.next_sample_ms
 
     def _note_biochem(self, t_ms: float) -> None:
-        out = np.array([inst.get(self.out_var) for inst in self.instances])
+        latest = self.latest()
+        out = np.array(
+            [latest[instance_label(j)][1][0] if instance_label(j) in latest else math.nan
+             for j in self.bio.spines]
+        )  # fmt: skip
         weights = np.array([self.neuron.get(name) for name in self.weights])
         self._bio_t.append(t_ms)
         self._bio_out.append(out)
         self._bio_w.append(weights)
-        self.writer.append_biochem(t_ms, out, weights)
+        self.writer.append_biochem(t_ms, out, weights, recorded=self._read_recorded(t_ms))
+
+    def _read_recorded(self, t_ms: float) -> dict[str, np.ndarray] | None:
+        """The model variables of `record.biochem` in every instance, when they are due."""
+        if not self.bio.recorded or t_ms < self._next_biochem_ms - 1e-9:
+            return None
+        self._next_biochem_ms = t_ms + self.biochem_interval_ms
+        variables = [variable for variable, _ in self.bio.recorded.values()]
+        values = np.array([inst.get_many(variables) for inst in self.bio.instances])
+        return {name: values[:, i] for i, name in enumerate(self.bio.recorded)}
 
     def _flush(self, t_ms: float) -> None:
         """Append the regular samples recorded since the last block."""
         grid = np.arange(self.next_sample_ms, t_ms + 1e-9, self.dt_ms)
-        if self.names and grid.size:
-            columns = []
-            for name in self.names:
+        names = self.names + self.cell_names
+        if names and grid.size:
+            columns = {}
+            for name in names:
                 rec = self.neuron.samples(name, float(grid[0]), t_ms)
-                columns.append(np.interp(grid, rec.t_ms, rec.values))
-            has_soma = self.names[0] == SOMA_V
-            soma = columns[0] if has_soma else np.full(grid.size, math.nan)
-            calcium = np.array(columns[1:] if has_soma else columns).reshape(-1, grid.size).T
-            self.writer.append_samples(grid, soma, calcium)
+                columns[name] = np.interp(grid, rec.t_ms, rec.values)
+            soma = columns.pop(SOMA_V) if SOMA_V in self.names else np.full(grid.size, math.nan)
+            calcium = [columns.pop(name) for name in self.names if name != SOMA_V]
+            self.writer.append_samples(grid, soma, np.array(calcium).reshape(-1, grid.size).T)
+            self.writer.append_recorded_samples(columns)
             self.next_sample_ms = float(grid[-1]) + self.dt_ms
         self.t_flushed_ms = t_ms
 
@@ -133,19 +166,20 @@ class Recorder:
         """Write the last block, the windows and the statistics; mark the file's status."""
         t = scheduler.t_ms
         if t > self.t_flushed_ms:
-            self._note_biochem(t)
             self._flush(t)
         stats = scheduler.stats
-        spine_of = {calcium_coupling(j): j for j in self.spines}
+        spine_of = {calcium_coupling(j): j for j in self.bio.spines}
         self.writer.write_windows([asdict(w) for w in stats.windows], spine_of)
         payload = {
             "strategy": stats.strategy,
+            "t_start_ms": stats.t_start_ms,
+            "t_end_ms": stats.t_end_ms,
             "wall_s": wall_s,
             "scheduler_wall_s": stats.wall_s,
             "syncs": stats.syncs,
             "exchanges": stats.exchanges,
             "adapters": {k: v.as_dict() for k, v in stats.adapters.items()},
-            "baseline": self.baseline,
+            "baseline": self.bio.baseline,
         }
         self.writer.write_stats(json.loads(json.dumps(payload)))
         self.writer.close(status)

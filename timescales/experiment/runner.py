@@ -24,7 +24,7 @@ from ..registry import load_adapter
 from ..scheduler import RunStats, Scheduler
 from ..strategies import EventDriven, FixedInterval, Lockstep, ScheduledWindows, Strategy
 from ..units import factor, in_unit, per
-from .recording import BiochemOutputs, Recorder, calcium_coupling
+from .recording import BiochemOutputs, Recorder, calcium_coupling, instance_label
 
 BASELINE = "equilibrated"
 #: How often a clamped calcium species is set back to the cell's rest during equilibration.
@@ -200,7 +200,7 @@ class Experiment:
             couplings.append(
                 Coupling(
                     Endpoint("neuron", port.calcium, "mM"),
-                    Endpoint(f"spine{j}", target_var, target_unit),
+                    Endpoint(instance_label(j), target_var, target_unit),
                     Copy() if clamp else Flux(volume),
                     window,
                     name=calcium_coupling(j),
@@ -208,7 +208,7 @@ class Experiment:
             )
             couplings.append(
                 Coupling(
-                    Endpoint(f"spine{j}", out_var, out_unit),
+                    Endpoint(instance_label(j), out_var, out_unit),
                     Endpoint("neuron", port.weight, "1"),
                     weight,
                     Deadband(rel_tol=out.deadband),
@@ -235,7 +235,7 @@ class Experiment:
         out_var = model.resolve(bio.output.variable)
         baseline = template.get(out_var)
         template.close()
-        labels = [f"spine{j}" for j in spines]
+        labels = [instance_label(j) for j in spines]
         instances, self._pool = simulator.instances(
             model, labels, tolerances, self.spec.coupling.workers
         )
@@ -341,7 +341,11 @@ class Experiment:
         recorder = None
         if opts.record:
             unit = model.variables()[out_var].unit if out_var else ""
-            bio = BiochemOutputs(instances, spines, out_var, unit, baseline)
+            recorded = {
+                name: (model.resolve(name), model.variables()[model.resolve(name)].unit)
+                for name in spec.record.biochem
+            }
+            bio = BiochemOutputs(instances, spines, out_var, unit, baseline, recorded)
             stored, output = self._stored(opts)
             recorder = Recorder(
                 spec, stored, neuron, bio, output, opts.overwrite, self._model_files()
@@ -356,6 +360,8 @@ class Experiment:
             retain=recorder.retain if recorder else None,
             on_exchange=recorder.on_exchange if recorder else None,
         )
+        if recorder is not None:
+            recorder.latest = scheduler.latest_outputs
         scheduler.capture(BASELINE)
         ports = ports_by_number(neuron.model)
         for j in spines:

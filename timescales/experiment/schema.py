@@ -341,6 +341,15 @@ class Record(Section):
         "instances",
         description="'instances', 'stimulated', 'none' or a list of spine numbers of the layout",
     )
+    cell: list[Annotated[str, Field(min_length=1)]] = Field(
+        [], description="a list of the cell's variables (e.g. 'soma(0.5).v'), at interval_ms"
+    )
+    biochem: list[Annotated[str, Field(min_length=1)]] = Field(
+        [], description="a list of model variable ids or names, read in every instance"
+    )
+    biochem_interval_ms: NonNegative = Field(
+        0.0, description="a number >= 0 (ms between reads of record.biochem; 0: every sync)"
+    )
 
 
 class ExperimentFile(Section):

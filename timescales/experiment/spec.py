@@ -121,6 +121,8 @@ class ExperimentSpec(ExperimentFile):
         names["biochemistry.output.variable"] = bio.output.variable
         for key in bio.set:
             names[f"biochemistry.set.{key}"] = key
+        for i, name in enumerate(self.record.biochem):
+            names[f"record.biochem[{i}]"] = name
         return names
 
     def check_model_names(
