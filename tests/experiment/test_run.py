@@ -307,3 +307,18 @@ def test_recorded_model_and_cell_variables(tmp_path: Path) -> None:
         assert v.attrs["units"] == "mV"
         assert -90.0 < float(v[0]) < -80.0  # the dendrite near rest at the start
         assert f["samples/soma(0.5).ik"].attrs["units"] == "mA/cm**2"
+
+
+def test_a_recorded_variable_given_by_parameter_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TIMESCALES_MODEL_PATH", str(shared_path("sbml")))
+    # 'total CaMKII' is parameter_27's name: 7e-5 in the file, a constant
+    experiment = Experiment.from_file(
+        EXAMPLES / "biomd183_swap.toml", **{"record.biochem": ["total CaMKII"]}
+    )
+    experiment.run(duration_ms=20.0, output=tmp_path / "t.h5")
+    with h5py.File(tmp_path / "t.h5", "r") as f:
+        values = f["biochem/recorded/total CaMKII"][()]
+    assert values.shape[1] == 1
+    assert np.all(values == pytest.approx(7e-5, rel=1e-12))

@@ -141,7 +141,9 @@ class Experiment:
         self.spec.check_model_names(
             _known_names(probe), str(source), {"biochemistry.calcium.species": species}
         )
-        reactions = tuple(n for n in calcium.switch_off if n in probe.reactions)
+        reactions = tuple(
+            probe.resolve(n) for n in calcium.switch_off if probe.resolve(n) in probe.reactions
+        )
         flux = {calcium.species: calcium.unit} if calcium.mode == "flux" else None
         return simulator.load_model(source, flux_inputs=flux, switches=reactions)
 
@@ -168,7 +170,8 @@ class Experiment:
     def _while_open(self, model: Any) -> tuple[tuple[str, float], ...]:
         names = []
         for name in self.spec.biochemistry.calcium.switch_off:
-            names.append(f"switch.{name}" if name in model.reactions else model.resolve(name))
+            ident = model.resolve(name)
+            names.append(f"switch.{ident}" if ident in model.reactions else ident)
         return tuple((n, 0.0) for n in names)
 
     def _couplings(
