@@ -19,6 +19,7 @@ declare is skipped, and a declared capability without its fixture fails.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 import pytest
@@ -37,6 +38,20 @@ def _require(adapter: Adapter, capability: str, fixture: object, name: str) -> N
         pytest.skip(f"{adapter.kind} does not declare {capability}")
     if fixture is None:
         pytest.fail(f"{adapter.kind} declares {capability}: override the `{name}` fixture")
+
+
+def _two_ways(
+    adapter: Adapter, changing: str, span_ms: float, other: Callable[[float], None]
+) -> tuple[float, float]:
+    """`changing` after one advance of `span_ms`, and after going back and taking `other`
+    (given the end time) instead."""
+    start = adapter.save_state()
+    t_end = adapter.t_ms + span_ms
+    adapter.advance(t_end)
+    once = adapter.get(changing)
+    adapter.restore_state(start)
+    other(t_end)
+    return once, adapter.get(changing)
 
 
 class AdapterContract:
@@ -82,16 +97,14 @@ class AdapterContract:
 
     def test_chunks_agree_with_one_advance(self, adapter: Adapter, changing: str | None) -> None:
         _require(adapter, "save_restore", changing, "changing")
-        assert changing is not None
-        start = adapter.save_state()
-        t_end = adapter.t_ms + self.span_ms
-        adapter.advance(t_end)
-        once = adapter.get(changing)
-        adapter.restore_state(start)
-        for k in range(1, 5):
-            adapter.advance(adapter.t_ms + self.span_ms / 4 if k < 4 else t_end)
-        assert adapter.t_ms == pytest.approx(t_end)
-        assert adapter.get(changing) == pytest.approx(once, rel=RTOL, abs=ATOL)
+
+        def in_chunks(t_end: float) -> None:
+            for k in range(1, 5):
+                adapter.advance(adapter.t_ms + self.span_ms / 4 if k < 4 else t_end)
+            assert adapter.t_ms == pytest.approx(t_end)
+
+        once, chunked = _two_ways(adapter, str(changing), self.span_ms, in_chunks)
+        assert chunked == pytest.approx(once, rel=RTOL, abs=ATOL)
 
     def test_watch_stops_early_without_overshoot(
         self, adapter: Adapter, watch_spec: tuple[str, float, str] | None
@@ -194,13 +207,11 @@ class AdapterContract:
     ) -> None:
         _require(adapter, "asynchronous", changing, "changing")
         _require(adapter, "save_restore", changing, "changing")
-        assert changing is not None
-        start = adapter.save_state()
-        t_end = adapter.t_ms + self.span_ms
-        adapter.advance(t_end)
-        blocking = adapter.get(changing)
-        adapter.restore_state(start)
-        adapter.post_advance(t_end)
-        assert adapter.t_ms == t_end
-        adapter.wait()
-        assert adapter.get(changing) == pytest.approx(blocking, rel=RTOL, abs=ATOL)
+
+        def posted(t_end: float) -> None:
+            adapter.post_advance(t_end)
+            assert adapter.t_ms == t_end
+            adapter.wait()
+
+        blocking, by_post = _two_ways(adapter, str(changing), self.span_ms, posted)
+        assert by_post == pytest.approx(blocking, rel=RTOL, abs=ATOL)
