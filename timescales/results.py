@@ -206,17 +206,40 @@ class ResultsWriter:
         f.attrs["experiment"] = json.dumps(_jsonable(spec_dict))
         f.attrs["provenance"] = json.dumps(_jsonable(provenance))
         f.attrs["status"] = "running"
+        self._create_samples(spines)
+        self._create_biochem(biochem_spines)
+        self._create_windows()
+        self._create_exchanges()
+        self._output_unit = output_unit or "dimensionless"
+        self._recorded_biochem: dict[str, h5py.Dataset] = {}
+        self._samples: dict[str, h5py.Dataset] = {}
+        _describe(f, self._output_unit)
+        self._last_flush = time.monotonic()
+        self.status = "running"
+        f.flush()
+
+    def _create_samples(self, spines: Sequence[int]) -> None:
+        f = self._file
         self._time = _growing(f, "time_ms", None, "f8")
         self._soma = _growing(f, "soma_v_mV", None, "f8")
         group = f.create_group("spines")
         group.create_dataset("numbers", data=np.asarray(spines, dtype="i8"))
         self._calcium = _growing(group, "calcium_mM", len(spines), "f8")
-        bio = f.create_group("biochem")
-        bio.create_dataset("spines", data=np.asarray(biochem_spines, dtype="i8"))
+
+    def _create_biochem(self, spines: Sequence[int]) -> None:
+        bio = self._file.create_group("biochem")
+        bio.create_dataset("spines", data=np.asarray(spines, dtype="i8"))
         self._bio_time = _growing(bio, "time_ms", None, "f8")
-        self._output = _growing(bio, "output", len(biochem_spines), "f8")
-        self._weight = _growing(bio, "weight", len(biochem_spines), "f8")
-        windows = f.create_group("windows")
+        self._output = _growing(bio, "output", len(spines), "f8")
+        self._weight = _growing(bio, "weight", len(spines), "f8")
+        self._bio_rows: list[tuple[float, np.ndarray, np.ndarray, dict]] = []
+        stats = self._file.create_group("stats")
+        stats.attrs["json"] = "{}"
+        self._clipped = np.zeros(len(spines), dtype="i8")
+        self._clipped_ds = stats.create_dataset("clipped_weights", data=self._clipped)
+
+    def _create_windows(self) -> None:
+        windows = self._file.create_group("windows")
         self._windows = {
             "spine": _growing(windows, "spine", None, "i8"),
             "coupling": _strings(windows, "coupling"),
@@ -225,25 +248,15 @@ class ResultsWriter:
             "exchanges": _growing(windows, "exchanges", None, "i8"),
             "delivered": _growing(windows, "delivered", None, "f8"),
         }
-        exchanges = f.create_group("exchanges")
+
+    def _create_exchanges(self) -> None:
+        exchanges = self._file.create_group("exchanges")
         self._exchanges = {
             "time_ms": _growing(exchanges, "time_ms", None, "f8"),
             "coupling": _strings(exchanges, "coupling"),
             "value": _growing(exchanges, "value", None, "f8"),
         }
         self._exchange_rows: list[tuple[float, str, float]] = []
-        stats = f.create_group("stats")
-        stats.attrs["json"] = "{}"
-        self._clipped = np.zeros(len(biochem_spines), dtype="i8")
-        self._clipped_ds = stats.create_dataset("clipped_weights", data=self._clipped)
-        self._output_unit = output_unit or "dimensionless"
-        self._recorded_biochem: dict[str, h5py.Dataset] = {}
-        self._samples: dict[str, h5py.Dataset] = {}
-        _describe(f, self._output_unit)
-        self._bio_rows: list[tuple[float, np.ndarray, np.ndarray]] = []
-        self._last_flush = time.monotonic()
-        self.status = "running"
-        f.flush()
 
     # ------------------------------------------------------------------ appends
     def append_samples(

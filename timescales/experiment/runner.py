@@ -18,15 +18,15 @@ from typing import Any
 import numpy as np
 
 from ..cell import Cell, SpinePort, load_cell_type
-from ..coupling import Copy, Coupling, Deadband, Endpoint, Flux, Ratio, Window
+from ..coupling import Coupling
 from ..errors import ConfigError
 from ..registry import load_adapter
 from ..scheduler import RunStats, Scheduler
 from ..strategies import EventDriven, FixedInterval, Lockstep, ScheduledWindows, Strategy
-from ..units import factor, in_unit, per
-from .recording import BiochemOutputs, Recorder, calcium_coupling, instance_label
+from ..units import factor, in_unit
+from .couplings import BASELINE, spine_couplings
+from .recording import BiochemOutputs, Recorder, instance_label
 
-BASELINE = "equilibrated"
 #: How often a clamped calcium species is set back to the cell's rest during equilibration.
 HOLD_MS = 1000.0
 
@@ -159,68 +159,6 @@ class Experiment:
             )
         return simulator
 
-    def _calcium_target(self, model: Any) -> tuple[str, str]:
-        calcium = self.spec.biochemistry.calcium
-        if calcium.mode == "flux":
-            return model.flux_parameter(calcium.species), calcium.unit
-        if calcium.mode == "parameter":
-            return model.resolve(calcium.parameter), calcium.unit
-        return model.resolve(calcium.species), calcium.unit
-
-    def _while_open(self, model: Any) -> tuple[tuple[str, float], ...]:
-        names = []
-        for name in self.spec.biochemistry.calcium.switch_off:
-            ident = model.resolve(name)
-            names.append(f"switch.{ident}" if ident in model.reactions else ident)
-        return tuple((n, 0.0) for n in names)
-
-    def _couplings(
-        self, model: Any, ports: list[SpinePort], rest_mM: dict[int, float]
-    ) -> list[Coupling]:
-        bio, cpl = self.spec.biochemistry, self.spec.coupling
-        target_var, target_unit = self._calcium_target(model)
-        out = bio.output
-        out_var = model.resolve(out.variable)
-        out_unit = model.variables()[out_var].unit
-        clamp = bio.calcium.mode == "clamp"
-        while_open = () if clamp else self._while_open(model)
-        if out.rule == "ratio":
-            weight: Ratio | Copy = Ratio(BASELINE, out.scale)
-        else:
-            weight = Copy(out.scale, per(out_unit), out.offset)
-        couplings = []
-        for port in ports:
-            j = port.number
-            volume = (
-                port.head_volume_l if bio.calcium.volume == "head" else float(bio.calcium.volume)
-            )
-            window = Window(
-                rest_mM[j] + cpl.threshold_mM,
-                hysteresis=cpl.hysteresis_mM,
-                settle_ms=cpl.settle_ms,
-                while_open=while_open,
-            )
-            couplings.append(
-                Coupling(
-                    Endpoint("neuron", port.calcium, "mM"),
-                    Endpoint(instance_label(j), target_var, target_unit),
-                    Copy() if clamp else Flux(volume),
-                    window,
-                    name=calcium_coupling(j),
-                )
-            )
-            couplings.append(
-                Coupling(
-                    Endpoint(instance_label(j), out_var, out_unit),
-                    Endpoint("neuron", port.weight, "1"),
-                    weight,
-                    Deadband(rel_tol=out.deadband),
-                    name=f"w{j}",
-                    bounds=tuple(out.bounds),  # type: ignore[arg-type]
-                )
-            )
-        return couplings
-
     def _biochemistry(
         self, model: Any, neuron: Any, spines: list[int], t_eq_ms: float
     ) -> tuple[list[Any], list[Coupling], str, float]:
@@ -245,7 +183,7 @@ class Experiment:
         for inst in instances:
             inst.initialize(t_eq_ms)
             inst.restore_state((t_eq_ms, state))
-        return instances, self._couplings(model, ports, rest), out_var, baseline
+        return instances, spine_couplings(self.spec, model, ports, rest), out_var, baseline
 
     def _equilibrate_template(self, model: Any, template: Any, rest_mM: float) -> None:
         """Set `[biochemistry.set]`, then run the equilibration. In clamp mode the calcium
@@ -343,12 +281,7 @@ class Experiment:
         t_end = spec.end_ms(opts.duration_ms)
         recorder = None
         if opts.record:
-            unit = model.variables()[out_var].unit if out_var else ""
-            recorded = {
-                name: (model.resolve(name), model.variables()[model.resolve(name)].unit)
-                for name in spec.record.biochem
-            }
-            bio = BiochemOutputs(instances, spines, out_var, unit, baseline, recorded)
+            bio = _outputs(model, spec, instances, spines, out_var, baseline)
             stored, output = self._stored(opts)
             recorder = Recorder(
                 spec, stored, neuron, bio, output, opts.overwrite, self._model_files()
@@ -387,13 +320,20 @@ class Experiment:
         )
         if recorder is not None and spines:
             result.biochem_time_ms, result.output, result.weight = recorder.biochem_arrays()
-        result.extra["wall_total_s"] = time.perf_counter() - wall0
-        result.extra["neuron_jumped_ms"] = getattr(neuron, "jumped_ms", 0.0)
-        result.extra["neuron_quiet_steps_ms"] = getattr(neuron, "coarse_ms", 0.0)
-        result.extra["clipped"] = {c.label: c.clipped for c in scheduler.couplings if c.clipped}
-        if self._pool is not None:
-            result.extra["worker_busy_s"] = self._pool.busy_s()
+        result.extra = self._extra(neuron, scheduler, wall0)
         return result
+
+    def _extra(self, neuron: Any, scheduler: Scheduler, wall0: float) -> dict[str, Any]:
+        """What a run measured besides its statistics."""
+        extra: dict[str, Any] = {
+            "wall_total_s": time.perf_counter() - wall0,
+            "neuron_jumped_ms": getattr(neuron, "jumped_ms", 0.0),
+            "neuron_quiet_steps_ms": getattr(neuron, "coarse_ms", 0.0),
+            "clipped": {c.label: c.clipped for c in scheduler.couplings if c.clipped},
+        }
+        if self._pool is not None:
+            extra["worker_busy_s"] = self._pool.busy_s()
+        return extra
 
 
 @dataclass(frozen=True)
@@ -406,6 +346,18 @@ class RunOptions:
     overwrite: bool
     progress: Callable[[float, float, int], None] | None
     record: bool
+
+
+def _outputs(
+    model: Any, spec: Any, instances: list[Any], spines: list[int], out_var: str, baseline: float
+) -> BiochemOutputs:
+    """What the recorder reads of the biochemistry, with the units of the model."""
+    unit = model.variables()[out_var].unit if out_var else ""
+    recorded = {}
+    for name in spec.record.biochem:
+        variable = model.resolve(name)
+        recorded[name] = (variable, model.variables()[variable].unit)
+    return BiochemOutputs(instances, spines, out_var, unit, baseline, recorded)
 
 
 def _check_built(cell: Cell, spec: Any) -> None:
