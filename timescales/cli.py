@@ -11,6 +11,7 @@ from . import __version__
 from .errors import TimescalesError
 
 EXIT_ERROR = 2
+EXIT_INTERRUPTED = 130
 
 
 def _lazy(module: str, function: str) -> Callable[[argparse.Namespace], int]:
@@ -93,20 +94,37 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _message(exc: BaseException) -> str:
+    """One line (or the problem lines of an experiment file) for an error a user can cause;
+    an internal error says how to see its traceback."""
+    if isinstance(exc, TimescalesError | ValueError):
+        return str(exc)
+    if isinstance(exc, UnicodeDecodeError):
+        return f"not a UTF-8 text file ({exc.reason} at byte {exc.start})"
+    if isinstance(exc, OSError):
+        where = f"{exc.filename}: " if exc.filename else ""
+        return f"{where}{exc.strerror or exc}"
+    return f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         return args.func(args)
-    except (TimescalesError, FileNotFoundError, ValueError) as exc:
+    except KeyboardInterrupt:
+        print(f"timescales {args.command}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # the reader of our output went away (`timescales validate F | head -3`)
+        sys.stdout = None  # type: ignore[assignment]
+        return EXIT_ERROR
+    except Exception as exc:
         if args.debug:
             raise
-        print(f"timescales {args.command}: error: {exc}", file=sys.stderr)
+        print(f"timescales {args.command}: error: {_message(exc)}", file=sys.stderr)
         return EXIT_ERROR
-    except KeyboardInterrupt:
-        print("timescales: interrupted", file=sys.stderr)
-        return 130
 
 
 if __name__ == "__main__":

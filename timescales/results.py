@@ -484,29 +484,40 @@ class Results:
     @classmethod
     def open(cls, path: str | Path) -> Results:
         """Read a results file (also one a killed run left with status "running")."""
-        with h5py.File(path, "r") as f:
-            fmt = f.attrs.get("format")
-            if fmt != FORMAT:
-                raise TimescalesError(f"{path}: not a {FORMAT} file (format {fmt!r})")
-            return cls(
-                path=Path(path),
-                status=str(f.attrs["status"]),
-                experiment=json.loads(f.attrs["experiment"]),
-                provenance=json.loads(f.attrs["provenance"]),
-                time_ms=f["time_ms"][()],
-                soma_v_mV=f["soma_v_mV"][()],
-                spines=f["spines/numbers"][()],
-                calcium_mM=f["spines/calcium_mM"][()],
-                biochem_time_ms=f["biochem/time_ms"][()],
-                biochem_spines=f["biochem/spines"][()],
-                output=f["biochem/output"][()],
-                weight=f["biochem/weight"][()],
-                windows=_columns(f, "windows"),
-                stats=json.loads(f["stats"].attrs["json"]),
-                exchanges=_columns(f, "exchanges"),
-                cell=_columns(f, "cell"),
-                clipped_weights=f["stats/clipped_weights"][()],
-            )
+        try:
+            with h5py.File(path, "r") as f:
+                return cls._read(Path(path), f)
+        except OSError as exc:
+            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise TimescalesError(f"{path}: not a readable results file ({first})") from None
+        except KeyError as exc:
+            raise TimescalesError(f"{path}: an incomplete results file (no {exc})") from None
+
+    @classmethod
+    def _read(cls, path: Path, f: h5py.File) -> Results:
+        """The contents of an open results file."""
+        fmt = f.attrs.get("format")
+        if fmt != FORMAT:
+            raise TimescalesError(f"{path}: not a {FORMAT} file (format {fmt!r})")
+        return cls(
+            path=path,
+            status=str(f.attrs["status"]),
+            experiment=json.loads(f.attrs["experiment"]),
+            provenance=json.loads(f.attrs["provenance"]),
+            time_ms=f["time_ms"][()],
+            soma_v_mV=f["soma_v_mV"][()],
+            spines=f["spines/numbers"][()],
+            calcium_mM=f["spines/calcium_mM"][()],
+            biochem_time_ms=f["biochem/time_ms"][()],
+            biochem_spines=f["biochem/spines"][()],
+            output=f["biochem/output"][()],
+            weight=f["biochem/weight"][()],
+            windows=_columns(f, "windows"),
+            stats=json.loads(f["stats"].attrs["json"]),
+            exchanges=_columns(f, "exchanges"),
+            cell=_columns(f, "cell"),
+            clipped_weights=f["stats/clipped_weights"][()],
+        )
 
     def stimulus_times_ms(self) -> dict[int, dict[str, list[float]]]:
         """Spine -> synapse -> input times, from the experiment stored in the file."""

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import signal
 import sys
 import time
+from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
 
 from tqdm import tqdm
 
+from ..errors import TimescalesError
 from .runner import Experiment, RunResult, summary_rows
 
 
@@ -64,16 +68,52 @@ def run_experiment(
             bar.close()
 
 
+@contextlib.contextmanager
+def _stop_signals_interrupt() -> Iterator[None]:
+    """SIGTERM and SIGHUP (a batch scheduler's stop, a closed terminal) end a run as Ctrl-C."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _report_interrupt(path: Path) -> None:
+    """Say how far an interrupted run got and where its results are."""
+    from ..results import Results
+
+    try:
+        results = Results.open(path)
+    except (OSError, KeyError, TimescalesError):
+        return
+    if results.status != "interrupted":
+        return
+    reached = results.time_ms
+    t = f"{reached[-1]:g} ms" if reached.size else "its start"
+    print(f"interrupted at t = {t}; results so far in {path} (status interrupted)", file=sys.stderr)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     experiment = Experiment.from_file(args.experiment)
-    result = run_experiment(
-        experiment,
-        output=args.output,
-        mode=args.strategy,
-        duration_ms=args.duration,
-        overwrite=args.overwrite,
-        show_progress=not args.no_progress and sys.stderr.isatty(),
-    )
+    path = Path(args.output) if args.output else experiment.spec.output_path()
+    try:
+        with _stop_signals_interrupt():
+            result = run_experiment(
+                experiment,
+                output=path,
+                mode=args.strategy,
+                duration_ms=args.duration,
+                overwrite=args.overwrite,
+                show_progress=not args.no_progress and sys.stderr.isatty(),
+            )
+    except KeyboardInterrupt:
+        _report_interrupt(path)
+        raise
     _print_summary(result)
     return 0
 

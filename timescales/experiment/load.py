@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from .checks import Tables, cell_spines, check_tables, model_path
-from .problems import ExperimentError, Problem, from_validation_error
+from .problems import ExperimentError, Problem, Shown, from_validation_error
 from .schema import Biochemistry, Cell, CouplingSpec, ExperimentInfo, Record, Stimulus
 from .spec import DEFAULT_CALCIUM_UNIT, ExperimentSpec
 
@@ -40,6 +40,11 @@ def load_experiment(path: str | Path, overrides: Mapping[str, Any] | None = None
         text = file.read_text(encoding="utf-8")
     except OSError as exc:
         raise ExperimentError([Problem("file", "a readable file", str(exc))], str(path)) from exc
+    except UnicodeDecodeError as exc:
+        got = Shown(f"bytes that are not UTF-8 at {exc.start} ({exc.reason})")
+        raise ExperimentError(
+            [Problem("file", "a UTF-8 text file (TOML)", got)], file.name
+        ) from exc
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

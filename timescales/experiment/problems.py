@@ -37,6 +37,10 @@ class Problem:
         return f"{source}: {self.path}: {self.allowed}, got {got}"
 
 
+#: Problems an error message lists before it counts the rest.
+MAX_LINES = 20
+
+
 class ExperimentError(ConfigError):
     """An invalid experiment file; the message has one line per problem."""
 
@@ -44,7 +48,10 @@ class ExperimentError(ConfigError):
         first = problems[0]
         super().__init__(first.path, first.allowed, first.got, source)
         self.problems = tuple(problems)
-        self.args = ("\n".join(p.line(source) for p in self.problems),)
+        lines = [p.line(source) for p in self.problems[:MAX_LINES]]
+        if len(self.problems) > MAX_LINES:
+            lines.append(f"{source}: and {len(self.problems) - MAX_LINES} more problems")
+        self.args = ("\n".join(lines),)
 
     def __str__(self) -> str:
         return str(self.args[0])

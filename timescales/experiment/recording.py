@@ -163,7 +163,14 @@ class Recorder:
         self.t_flushed_ms = t_ms
 
     def close(self, scheduler: Scheduler, status: str, wall_s: float) -> None:
-        """Write the last block, the windows and the statistics; mark the file's status."""
+        """Write the last block, the windows and the statistics; mark the file's status (the
+        file is closed with its status whatever goes wrong on the way)."""
+        try:
+            self._write_last(scheduler, wall_s)
+        finally:
+            self.writer.close(status)
+
+    def _write_last(self, scheduler: Scheduler, wall_s: float) -> None:
         t = scheduler.t_ms
         if t > self.t_flushed_ms:
             self._flush(t)
@@ -182,7 +189,6 @@ class Recorder:
             "baseline": self.bio.baseline,
         }
         self.writer.write_stats(json.loads(json.dumps(payload)))
-        self.writer.close(status)
 
     def biochem_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         return np.array(self._bio_t), np.array(self._bio_out), np.array(self._bio_w)

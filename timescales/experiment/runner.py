@@ -9,6 +9,7 @@ strategy, recorded into an HDF5 file as it goes.
 from __future__ import annotations
 
 import math
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -219,6 +220,7 @@ class Experiment:
         """Equilibrate, couple and run; `duration_ms` (counted from the experiment's start, after
         the equilibration) shortens the coupled period."""
         options = RunOptions(duration_ms, mode, output, overwrite, progress, record)
+        self._check_run(options)
         model = self.check()
         neuron = self._build_cell()
         try:
@@ -228,6 +230,28 @@ class Experiment:
             if self._pool is not None:
                 self._pool.close()
                 self._pool = None
+
+    def _check_run(self, opts: RunOptions) -> None:
+        """The run's options, checked before anything is built."""
+        spec, source = self.spec, self.spec.source.name
+        duration = opts.duration_ms
+        full = spec.experiment.duration_ms
+        if duration is not None and not (math.isfinite(duration) and 0 < duration <= full):
+            expected = f"a duration > 0 and at most the experiment's {full:g} ms"
+            raise ConfigError("duration_ms", expected, duration, source)
+        if not opts.record:
+            return
+        path = Path(opts.output if opts.output is not None else spec.output_path()).resolve()
+        if path == spec.source.resolve():
+            raise ConfigError(
+                "output", "a results file other than the experiment", str(path), source
+            )
+        if path.exists() and not opts.overwrite:
+            expected = "a path that does not exist yet (or --overwrite)"
+            raise ConfigError("output", expected, str(path), source)
+        folder = next(p for p in (path.parent, *path.parent.parents) if p.exists())
+        if not os.access(folder, os.W_OK):
+            raise ConfigError("output", "a path in a folder we may write to", str(path), source)
 
     def _stored(self, opts: RunOptions) -> tuple[dict[str, Any], Path]:
         """The experiment as it runs (the run's options applied and listed) and its output."""
