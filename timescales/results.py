@@ -26,6 +26,7 @@ from typing import Any
 
 import h5py
 import numpy as np
+from filelock import FileLock, Timeout
 
 from .errors import ConfigError, TimescalesError
 from .stimuli import merged_times
@@ -91,6 +92,12 @@ def provenance(
         "date_utc": datetime.now(UTC).isoformat(timespec="seconds"),
         "host": socket.gethostname(),
     }
+
+
+def writer_lock(path: Path) -> FileLock:
+    """The lock a writer of `path` holds (a file beside it), so a second run cannot truncate
+    a file the first is writing."""
+    return FileLock(path.with_name(f".{path.name}.lock"))
 
 
 def _git_commit() -> str | None:
@@ -200,6 +207,11 @@ class ResultsWriter:
                 "output", "a path that does not exist yet (or overwrite=True)", str(self.path)
             )
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = writer_lock(self.path)
+        try:
+            self._lock.acquire(timeout=0)
+        except Timeout:
+            raise ConfigError("output", "a file no other run is writing", str(self.path)) from None
         self._file = h5py.File(self.path, "w")
         f = self._file
         f.attrs["format"] = FORMAT
@@ -423,6 +435,7 @@ class ResultsWriter:
         self._file.attrs["status"] = status
         self.status = status
         self._file.close()
+        self._lock.release()
 
     def __enter__(self) -> ResultsWriter:
         return self

@@ -117,3 +117,23 @@ def test_a_stop_signal_ends_a_run_like_ctrl_c(tmp_path: Path, stop: signal.Signa
     with h5py.File(out, "r") as f:
         assert f.attrs["status"] == "interrupted"
         assert f["time_ms"].shape[0] > 0
+
+
+@pytest.mark.neuron
+@pytest.mark.roadrunner
+def test_a_second_writer_of_a_file_being_written_is_refused(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "shared.h5"
+    first = subprocess.Popen(
+        [sys.executable, "-m", "timescales", "run", str(DEMO), "-o", str(out), "--no-progress"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 120
+    while not out.exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert main(["run", str(DEMO), "-o", str(out), "--overwrite"]) == 2
+    assert "output: expected a file no other run is writing" in _one_line(capsys)
+    os.kill(first.pid, signal.SIGTERM)
+    first.communicate(timeout=120)
+    with h5py.File(out, "r") as f:  # the first run's file, intact
+        assert f.attrs["status"] == "interrupted"
+        assert f["time_ms"].shape[0] == f["spines/calcium_mM"].shape[0]

@@ -162,11 +162,12 @@ class Recorder:
             self.next_sample_ms = float(grid[-1]) + self.dt_ms
         self.t_flushed_ms = t_ms
 
-    def close(self, scheduler: Scheduler, status: str, wall_s: float) -> None:
-        """Write the last block, the windows and the statistics; mark the file's status (the
-        file is closed with its status whatever goes wrong on the way)."""
+    def close(self, scheduler: Scheduler | None, status: str, wall_s: float) -> None:
+        """Write the last block, the windows and the statistics (when the run started); mark
+        the file's status (the file is closed with it whatever goes wrong on the way)."""
         try:
-            self._write_last(scheduler, wall_s)
+            if scheduler is not None:
+                self._write_last(scheduler, wall_s)
         finally:
             self.writer.close(status)
 

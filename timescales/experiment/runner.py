@@ -17,11 +17,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from filelock import Timeout
 
 from ..cell import Cell, SpinePort, load_cell_type
 from ..coupling import Coupling
 from ..errors import ConfigError
 from ..registry import load_adapter
+from ..results import writer_lock
 from ..scheduler import RunStats, Scheduler
 from ..strategies import EventDriven, FixedInterval, Lockstep, ScheduledWindows, Strategy
 from ..units import factor, in_unit
@@ -249,6 +251,8 @@ class Experiment:
         if path.exists() and not opts.overwrite:
             expected = "a path that does not exist yet (or --overwrite)"
             raise ConfigError("output", expected, str(path), source)
+        if _locked(path):
+            raise ConfigError("output", "a file no other run is writing", str(path), source)
         folder = next(p for p in (path.parent, *path.parent.parents) if p.exists())
         if not os.access(folder, os.W_OK):
             raise ConfigError("output", "a path in a folder we may write to", str(path), source)
@@ -310,24 +314,13 @@ class Experiment:
             recorder = Recorder(
                 spec, stored, neuron, bio, output, opts.overwrite, self._model_files()
             )
-            recorder.writer.write_exchange_units({c.label: c.target.unit for c in couplings})
-        scheduler = Scheduler(
-            [neuron, *instances],
-            couplings,
-            make_strategy(spec, opts.mode),
-            progress=opts.progress,
-            on_sync=recorder.on_sync if recorder else None,
-            retain=recorder.retain if recorder else None,
-            on_exchange=recorder.on_exchange if recorder else None,
-        )
-        if recorder is not None:
-            recorder.latest = scheduler.latest_outputs
-        scheduler.capture(BASELINE)
-        ports = ports_by_number(neuron.model)
-        for j in spines:
-            neuron.set(ports[j].weight, 1.0)
-        status = "interrupted"
-        try:
+        status, scheduler = "interrupted", None
+        try:  # from here on, whatever stops the run, the results file is closed
+            scheduler = _scheduler(spec, opts, [neuron, *instances], couplings, recorder)
+            scheduler.capture(BASELINE)
+            ports = ports_by_number(neuron.model)
+            for j in spines:
+                neuron.set(ports[j].weight, 1.0)
             stats = scheduler.run(t_end)
             status = "complete"
         finally:
@@ -370,6 +363,40 @@ class RunOptions:
     overwrite: bool
     progress: Callable[[float, float, int], None] | None
     record: bool
+
+
+def _locked(path: Path) -> bool:
+    """Whether another process holds the writer's lock of `path`."""
+    lock = writer_lock(path)
+    if not path.parent.exists():
+        return False
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        return True
+    lock.release()
+    return False
+
+
+def _scheduler(
+    spec: Any, opts: RunOptions, adapters: list[Any], couplings: list[Coupling], recorder: Any
+) -> Scheduler:
+    """The run's scheduler, with the recorder's hooks."""
+    scheduler = Scheduler(
+        adapters,
+        couplings,
+        make_strategy(spec, opts.mode),
+        progress=opts.progress,
+        on_sync=recorder.on_sync if recorder else None,
+        retain=recorder.retain if recorder else None,
+        on_exchange=recorder.on_exchange if recorder else None,
+    )
+    if recorder is not None:
+        recorder.latest = scheduler.latest_outputs
+        recorder.writer.write_exchange_units(
+            {c.label: c.spec.target.unit for c in scheduler.couplings}
+        )
+    return scheduler
 
 
 def _outputs(
