@@ -137,3 +137,12 @@ def test_a_file_cell_takes_no_layout_and_one_placement(tmp_path: Path) -> None:
     )
     with pytest.raises(ExperimentError, match="either 'at' or 'sections' with 'density_per_um'"):
         load_experiment(path)
+
+
+def test_an_installed_builder_by_module_and_function(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.syspath_prepend(str(CELLS))
+    path = _experiment(tmp_path, "ball_and_stick:build", "dend")
+    result = Experiment.from_file(path).run(output=tmp_path / "out.h5")
+    assert result.final_weights()[1] > 1.05
