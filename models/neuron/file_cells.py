@@ -14,6 +14,7 @@ from __future__ import annotations
 import fnmatch
 import importlib
 import importlib.util
+import math
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import ModuleType
@@ -40,7 +41,8 @@ KEY_OF = {".py": "build", ".hoc": "template", ".swc": "biophysics"}
 #: Ra 100 ohm cm, cm 1 uF/cm2; "hh" adds NEURON's hh (its defaults) to the soma.
 PASSIVE = {"g": 1e-4, "e": -70.0}
 RA_OHM_CM, CM_UF_PER_CM2 = 100.0, 1.0
-#: Longest segment of an SWC section (nseg is the odd number that keeps segments below it).
+#: Longest segment of an SWC section: nseg is the smallest odd number that keeps segments
+#: no longer than this.
 SEGMENT_UM = 40.0
 
 
@@ -200,7 +202,7 @@ def _swc(h: Any, path: Path) -> Any:
 
 def _biophysics(sections: list[Any], biophysics: str, base_dir: Path) -> None:
     for sec in sections:
-        sec.nseg = 1 + 2 * int(sec.L / (2 * SEGMENT_UM))
+        sec.nseg = odd_segments(sec.L, SEGMENT_UM)
         sec.Ra, sec.cm = RA_OHM_CM, CM_UF_PER_CM2
     if biophysics in ("passive", "hh"):
         for sec in sections:
@@ -212,6 +214,12 @@ def _biophysics(sections: list[Any], biophysics: str, base_dir: Path) -> None:
         return
     file, function = biophysics.rsplit(":", 1)
     getattr(_module_from_file(base_dir / file), function)(sections)
+
+
+def odd_segments(length_um: float, longest_um: float) -> int:
+    """The smallest odd number of segments no longer than `longest_um` (odd: a node at 0.5)."""
+    n = max(1, math.ceil(length_um / longest_um))
+    return n if n % 2 else n + 1
 
 
 def _geometry(kit: Mapping[str, Any]) -> dict[str, float]:

@@ -85,8 +85,9 @@ for seed in (1, 1, 2):
     cell = FILE_CELLS.build({"model": swc.name, "spines": kit, "biophysics": "passive"}, swc.parent)
     apical = sum(s.L for s in cell.sections if s.name().startswith("apic"))
     sites = [[p.section, p.x] for p in cell.spine_ports()]
+    segments = [[s.L, s.nseg] for s in cell.sections]
     out.setdefault("runs", []).append({"apical_um": apical, "sites": sites,
-                                        "sections": len(cell.sections)})
+                                        "sections": len(cell.sections), "segments": segments})
 print(json.dumps(out))
 """
 
@@ -105,6 +106,11 @@ def test_density_placement_follows_the_seed_and_the_density() -> None:
     mean = first["apical_um"] * 0.05
     for run in (first, other):
         assert abs(len(run["sites"]) - mean) < 4 * math.sqrt(mean)
+    # each SWC section gets the fewest odd segments no longer than 40 um
+    for length_um, nseg in first["segments"]:
+        assert nseg % 2 == 1
+        assert length_um / nseg <= 40.0
+        assert nseg == 1 or length_um / (nseg - 2) > 40.0
 
 
 @pytest.mark.parametrize(
