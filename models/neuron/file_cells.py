@@ -87,7 +87,7 @@ class FileCell(SpinyCell):
             for site, parent in sites
         ]
         super().__init__(h, spines, "cell")
-        self.soma = next((s for s in sections if "soma" in s.name()), sections[0])
+        self.soma = next((s for s in sections if is_soma(s.name())), sections[0])
 
     def recordable(self) -> dict[str, str]:
         """The membrane potential of the soma (or of the first section if none is named so)."""
@@ -108,6 +108,8 @@ def _source_problems(options: Mapping[str, Any], base_dir: Path) -> Problems:
     out: Problems = []
     if suffix in KEY_OF and not (base_dir / model).is_file():
         out.append(("cell.model", "an existing file", str(base_dir / model)))
+    if suffix not in KEY_OF and not _installed(model):
+        out.append(("cell.model", "'module:function' of an installed module", model))
     for suffix_of, key in KEY_OF.items():
         wanted = suffix == suffix_of or (key == "build" and suffix not in KEY_OF)
         if options.get(key) is not None and not wanted:
@@ -130,11 +132,12 @@ def _kit_problems(kit: Any) -> Problems:
     if not isinstance(kit, Mapping):
         return [("cell.spines", "a [cell.spines] table (this cell has no spines of its own)", kit)]
     out: Problems = []
-    by_density = kit.get("sections") is not None or kit.get("density_per_um") is not None
-    if (kit.get("at") is not None) == by_density:
-        out.append(("cell.spines", "either 'at' or 'sections' with 'density_per_um'", dict(kit)))
-    elif by_density and (kit.get("sections") is None or kit.get("density_per_um") is None):
-        out.append(("cell.spines", "'sections' and 'density_per_um' together", dict(kit)))
+    given = {key: value for key, value in kit.items() if value is not None}
+    by_density = "sections" in given or "density_per_um" in given
+    if ("at" in given) == by_density:
+        out.append(("cell.spines", "either 'at' or 'sections' with 'density_per_um'", given))
+    elif by_density and not ("sections" in given and "density_per_um" in given):
+        out.append(("cell.spines", "'sections' and 'density_per_um' together", given))
     if kit.get("kind", "msn") != "msn":
         out.append(("cell.spines.kind", "'msn' (the study's spine)", kit["kind"]))
     return out
@@ -167,11 +170,26 @@ def _builder(model: str, name: str | None, base_dir: Path) -> Callable[[], Any]:
         function = name or "build"
     else:
         module_name, function = model.rsplit(":", 1)
-        module = importlib.import_module(module_name)
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError as exc:
+            raise ModelError(f"{model}: cannot import {module_name!r} ({exc})") from exc
     builder = getattr(module, function, None)
     if not callable(builder):
         raise ModelError(f"{model}: no function {function!r} to build the cell")
     return builder
+
+
+def _installed(model: str) -> bool:
+    """Whether the top-level package of a 'module:function' model is installed (looked up,
+    not imported: its package may start a simulator)."""
+    package = model.rsplit(":", 1)[0].split(".")[0]
+    return bool(package) and importlib.util.find_spec(package) is not None
+
+
+def is_soma(section_name: str) -> bool:
+    """Whether a section is a soma: its name, after any template instance, starts with soma."""
+    return section_name.rsplit(".", 1)[-1].startswith("soma")
 
 
 def _module_from_file(path: Path) -> ModuleType:
@@ -209,7 +227,7 @@ def _biophysics(sections: list[Any], biophysics: str, base_dir: Path) -> None:
             sec.insert("pas")
             for seg in sec:
                 seg.pas.g, seg.pas.e = PASSIVE["g"], PASSIVE["e"]
-            if biophysics == "hh" and "soma" in sec.name():
+            if biophysics == "hh" and is_soma(sec.name()):
                 sec.insert("hh")
         return
     file, function = biophysics.rsplit(":", 1)

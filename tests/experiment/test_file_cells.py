@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +15,7 @@ import pytest
 
 from conftest import ROOT
 from timescales import Experiment
+from timescales.cli import main
 from timescales.experiment import ExperimentError, load_experiment
 
 CELLS = Path(__file__).with_name("cells")
@@ -113,36 +115,70 @@ def test_density_placement_follows_the_seed_and_the_density() -> None:
         assert nseg == 1 or length_um / (nseg - 2) > 40.0
 
 
+def _validate(path: Path, capsys: pytest.CaptureFixture[str]) -> str:
+    """The one line `timescales validate` prints for a file with one problem."""
+    assert main(["validate", str(path)]) == 2
+    [line] = capsys.readouterr().err.splitlines()
+    return line
+
+
 @pytest.mark.parametrize(
     ("model", "extra", "expected"),
     [
         ("missing.py", "", "cell.model: an existing file"),
+        ("missing.swc", "", "cell.model: an existing file"),
+        ("no_such_package.cells:build", "", "cell.model: 'module:function' of an installed"),
         ("ball_and_stick.hoc", "", "cell.template: the name of the template to instantiate"),
         ("ball_and_stick.py", 'template = "X"\n', "cell.template: no 'template' for this model"),
+        (str(PYRAMIDAL), 'template = "X"\n', "cell.template: no 'template' for this model"),
+        (
+            "ball_and_stick.hoc",
+            'template = "BallStick"\nbuild = "make"\n',
+            "cell.build: no 'build' for this model (only for .py)",
+        ),
+        (str(PYRAMIDAL), 'build = "make"\n', "cell.build: no 'build' for this model"),
+        ("ball_and_stick.py", 'biophysics = "hh"\n', "cell.biophysics: no 'biophysics'"),
+        (str(PYRAMIDAL), 'biophysics = "missing.py:f"\n', "cell.biophysics: 'passive', 'hh'"),
     ],
 )
-def test_validation_names_the_key(tmp_path: Path, model: str, extra: str, expected: str) -> None:
+def test_validation_names_the_file_and_key(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], model: str, extra: str, expected: str
+) -> None:
     path = _experiment(tmp_path, model, "dend", extra)
-    with pytest.raises(ExperimentError, match=expected.replace(".", r"\.")):
+    with pytest.raises(ExperimentError, match=re.escape(expected)):
         load_experiment(path)
+    assert f"{path.name}: {expected}" in _validate(path, capsys)
 
 
-def test_a_file_cell_takes_no_layout_and_one_placement(tmp_path: Path) -> None:
+KIT = '[cell.spines]\nat = [["dend", 0.3], ["dend", 0.7]]'
+
+
+@pytest.mark.parametrize(
+    ("spines", "expected"),
+    [
+        ('spines = "two"', "cell.spines: a [cell.spines] table (this cell has no spines"),
+        ("spines = [1, 2]", "cell.spines: a [cell.spines] table (this cell has no spines"),
+        ("[cell.spines]\nseed = 3", "cell.spines: either 'at' or 'sections' with"),
+        (
+            KIT + '\nsections = ["d*"]\ndensity_per_um = 0.1',
+            "cell.spines: either 'at' or 'sections' with 'density_per_um'",
+        ),
+        (
+            '[cell.spines]\nsections = ["d*"]',
+            "cell.spines: 'sections' and 'density_per_um' together",
+        ),
+        (
+            "[cell.spines]\ndensity_per_um = 0.1",
+            "cell.spines: 'sections' and 'density_per_um' together",
+        ),
+    ],
+)
+def test_a_file_cell_takes_a_spine_kit_with_one_placement(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], spines: str, expected: str
+) -> None:
     path = _experiment(tmp_path, "ball_and_stick.py", "dend")
-    text = path.read_text()
-    path.write_text(text.replace('[cell.spines]\nat = [["dend", 0.3], ["dend", 0.7]]', ""))
-    path.write_text(
-        path.read_text().replace("v_init_mV = -65.0\n", 'v_init_mV = -65.0\nspines = "two"\n')
-    )
-    with pytest.raises(ExperimentError, match=r"cell\.spines: a \[cell\.spines\] table"):
-        load_experiment(path)
-    path.write_text(
-        text.replace(
-            'at = [["dend", 0.3], ["dend", 0.7]]', 'at = [["dend", 0.3]]\nsections = ["d*"]'
-        )
-    )
-    with pytest.raises(ExperimentError, match="either 'at' or 'sections' with 'density_per_um'"):
-        load_experiment(path)
+    path.write_text(path.read_text().replace(KIT, spines))
+    assert f"{path.name}: {expected}" in _validate(path, capsys)
 
 
 def test_an_installed_builder_by_module_and_function(
