@@ -16,7 +16,7 @@ import pytest
 from conftest import ROOT
 from timescales import Experiment
 from timescales.cli import main
-from timescales.experiment import ExperimentError, load_experiment
+from timescales.experiment import ExperimentError, load_experiment, validate_file
 
 CELLS = Path(__file__).with_name("cells")
 PYRAMIDAL = ROOT / "examples" / "pyramidal.swc"
@@ -188,3 +188,10 @@ def test_an_installed_builder_by_module_and_function(
     path = _experiment(tmp_path, "ball_and_stick:build", "dend")
     result = Experiment.from_file(path).run(output=tmp_path / "out.h5")
     assert result.final_weights()[1] > 1.05
+
+
+def test_validate_describes_the_spine_kit(tmp_path: Path) -> None:
+    listed = validate_file(_experiment(tmp_path, "ball_and_stick.py", "dend"))
+    assert "cell: ball_and_stick.py, 2 msn spines at listed places," in listed
+    by_density = validate_file(ROOT / "examples" / "pyramidal_spines.toml")
+    assert "msn spines on apic* at 0.02 per um (seed 1; placed when built)" in by_density

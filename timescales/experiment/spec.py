@@ -15,7 +15,7 @@ from typing import Any
 from ..errors import ConfigError, close_matches
 from .checks import merged_times, stimulus_times
 from .problems import ExperimentError, Problem
-from .schema import BUNDLED_MODELS, ExperimentFile
+from .schema import BUNDLED_MODELS, ExperimentFile, SpineKit
 
 Spines = Sequence[int] | None
 
@@ -188,13 +188,16 @@ class ExperimentSpec(ExperimentFile):
 
     def _describe_spines(self) -> str:
         spines = self.cell.spines
-        layout = (
-            spines
-            if isinstance(spines, str)
-            else "list"
-            if isinstance(spines, tuple)
-            else "cell.spines"
-        )
+        if isinstance(spines, SpineKit):
+            if spines.at is not None:
+                return f"{len(spines.at)} {spines.kind} spines at listed places"
+            return (
+                f"{spines.kind} spines on {', '.join(spines.sections or ())} at "
+                f"{spines.density_per_um} per um (seed {spines.seed}; placed when built)"
+            )
+        if spines is None:
+            return "no spines"
+        layout = spines if isinstance(spines, str) else "list"
         if self._spine_numbers is None:
             return f"layout {layout} (spines placed when the cell is built)"
         return f"layout {layout} ({len(self._spine_numbers)} spines)"
