@@ -260,15 +260,18 @@ def _sites(sections: list[Any], kit: Mapping[str, Any]) -> list[tuple[SpineSite,
     return [(SpineSite(n, sec.name(), x), sec) for n, (sec, x) in enumerate(places, start=1)]
 
 
+def matches(section_name: str, patterns: list[str]) -> bool:
+    """Whether a section name is one of `patterns` or matches one as a shell-style glob (so
+    "apic[3]" names that section, though in a glob [3] is a character class)."""
+    return any(section_name == p or fnmatch.fnmatchcase(section_name, p) for p in patterns)
+
+
 def place_by_density(
     sections: list[Any], patterns: list[str], density_per_um: float, seed: int
 ) -> list[tuple[Any, float]]:
     """Spine places on the sections whose names match `patterns`, in name order: a Poisson
     number of spines (mean length x density) per section at uniform positions, from `seed`."""
-    chosen = sorted(
-        (s for s in sections if any(fnmatch.fnmatchcase(s.name(), p) for p in patterns)),
-        key=lambda s: s.name(),
-    )
+    chosen = sorted((s for s in sections if matches(s.name(), patterns)), key=lambda s: s.name())
     if not chosen:
         known = ", ".join(sorted(s.name() for s in sections)[:12])
         raise ModelError(f"cell.spines.sections: {patterns} match no section of the cell ({known})")

@@ -117,7 +117,7 @@ class SpineKit(Section):
         None, min_length=1, description="a non-empty list of [section name, position 0..1] pairs"
     )
     sections: list[Annotated[str, Field(min_length=1)]] | None = Field(
-        None, min_length=1, description="a non-empty list of section name patterns (globs)"
+        None, min_length=1, description="a non-empty list of section names or glob patterns"
     )
     density_per_um: Positive | None = Field(None, description="a number > 0 (spines per um)")
     seed: int = Field(0, ge=0, description="an integer >= 0")
