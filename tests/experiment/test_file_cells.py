@@ -195,3 +195,14 @@ def test_validate_describes_the_spine_kit(tmp_path: Path) -> None:
     assert "cell: ball_and_stick.py, 2 msn spines at listed places," in listed
     by_density = validate_file(ROOT / "examples" / "pyramidal_spines.toml")
     assert "msn spines on apic* at 0.02 per um (seed 1; placed when built)" in by_density
+
+
+def test_the_pyramidal_example_potentiates_its_five_stimulated_spines(tmp_path: Path) -> None:
+    path = ROOT / "examples" / "pyramidal_spines.toml"
+    result = Experiment.from_file(path).run(output=tmp_path / "pyramidal.h5")
+    stimulated = [3, 12, 24, 36, 48]
+    assert result.spines.tolist() == stimulated
+    assert result.weight[0] == pytest.approx([1.0] * 5, abs=1e-3)  # within the dead band
+    assert all(weight > 1.05 for weight in result.weight[-1])
+    with h5py.File(tmp_path / "pyramidal.h5", "r") as f:
+        assert all(name.startswith("apic[") for name in f["cell/section"].asstr()[()])
