@@ -21,16 +21,25 @@ os.environ["PYTHONSAFEPATH"] = "1"
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("TIMESCALES_SHARED", ROOT.parent / "shared"))
 
-#: marker -> (module it needs, package that installs it)
-SIMULATORS = {"neuron": ("neuron", "neuron"), "roadrunner": ("roadrunner", "libroadrunner")}
+#: marker -> the modules its tests import, each with the package that installs it (RoadRunner
+#: tests load their models through python-libsbml, and from Antimony text)
+SIMULATORS = {
+    "neuron": {"neuron": "neuron"},
+    "roadrunner": {
+        "roadrunner": "libroadrunner",
+        "libsbml": "python-libsbml",
+        "antimony": "antimony",
+    },
+}
 
 
 def missing(marker: str) -> str | None:
     """Why tests marked `marker` cannot run here, or None when they can."""
-    module, package = SIMULATORS[marker]
-    if importlib.util.find_spec(module) is None:
-        return f"{module} is not installed (pip install {package})"
-    return None
+    absent = {m: p for m, p in SIMULATORS[marker].items() if importlib.util.find_spec(m) is None}
+    if not absent:
+        return None
+    verb = "is" if len(absent) == 1 else "are"
+    return f"{', '.join(absent)} {verb} not installed (pip install {' '.join(absent.values())})"
 
 
 def skip_module_without(marker: str) -> None:

@@ -7,14 +7,27 @@ import sys
 
 import pytest
 
+from conftest import ROOT
 from timescales import available_adapters, load_adapter
 from timescales.cli import main
+
+SIMULATOR_MODULES = "{'neuron', 'roadrunner', 'libsbml', 'antimony'}"
 
 
 def test_core_import_loads_no_simulator() -> None:
     code = (
         "import sys, timescales, timescales.cli, timescales.scheduler;"
         "assert 'neuron' not in sys.modules and 'roadrunner' not in sys.modules, sys.modules"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd="/")
+
+
+def test_test_setup_and_contract_suite_load_no_simulator() -> None:
+    """The core tests run where no simulator is installed: their shared setup imports none."""
+    code = (
+        f"import sys; sys.path.insert(0, {str(ROOT / 'tests')!r});"
+        "import conftest, timescales.testing.conformance;"
+        f"assert not {SIMULATOR_MODULES} & set(sys.modules), sorted(sys.modules)"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd="/")
 

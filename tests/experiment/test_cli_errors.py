@@ -86,7 +86,9 @@ def test_a_long_list_of_problems_is_capped(tmp_path: Path, capsys) -> None:
     assert lines[-1] == "many.toml: and 180 more problems"
 
 
+@pytest.mark.roadrunner
 def test_output_closed_early_ends_quietly(tmp_path: Path) -> None:
+    """Validating the demo loads its SBML model, hence the marker."""
     done = subprocess.run(
         f"{sys.executable} -m timescales validate {DEMO} | head -1",
         shell=True, capture_output=True, text=True, timeout=120,
