@@ -396,6 +396,7 @@ class Adapter(_Checks, ABC):
     def samples(self, name: str, t0_ms: float, t1_ms: float) -> Samples:
         """Recorded values of `name` on the record grid from `t0_ms` to `t1_ms` inclusive."""
         self._check_ready()
+        self._require("records", "do not record")
         if not (t0_ms <= t1_ms <= self._t_ms + TIME_EPS_MS):
             raise AdapterError(
                 f"{self.label}: samples of {name} need t0 <= t1 <= t_ms, "
@@ -405,8 +406,9 @@ class Adapter(_Checks, ABC):
 
     def forget_before(self, t_ms: float) -> None:
         """Drop recorded samples older than `t_ms` (bounds memory on long runs)."""
-        if self.capabilities.records:
-            self._forget_before(float(t_ms))
+        self._check_ready()
+        self._require("records", "do not record")
+        self._forget_before(float(t_ms))
 
     def next_event_time(self) -> float:
         """Earliest known future discontinuity (ms), e.g. a stimulus; math.inf if none."""
