@@ -1,6 +1,6 @@
 """Cost of many RoadRunner instances of one model (one per spine): creation, memory, exchange.
 
-Usage: python benchmarks/roadrunner_instances.py --n 1504 --out DIR [--model PATH]
+Usage: python benchmarks/roadrunner_instances.py --n 1504 --out DIR [--model PATH_OR_ID]
 
 Each configuration (JIT backend MCJIT or LLJIT; eager or lazy creation) runs in its own
 process, since RoadRunner's compile cache and backend are per process. Measured per config:
@@ -28,7 +28,8 @@ from pathlib import Path
 import numpy as np
 import psutil
 
-DEFAULT_MODEL = Path(__file__).resolve().parents[2] / "shared" / "sbml" / "BIOMD0000000183.xml"
+#: The study's published calmodulin/CaMKII model, found or downloaded as experiments find it.
+DEFAULT_MODEL = "biomodels:BIOMD0000000183"
 CONFIGS = (("mcjit", "eager"), ("lljit", "eager"), ("lljit", "lazy"))
 FIELDS = (
     "backend",
@@ -171,11 +172,26 @@ def series_costs(model_path: Path, window_ms: float = 20.0) -> list[dict[str, ob
     return rows
 
 
+def model_file(text: str) -> Path:
+    """The SBML file `--model` names: a path, or a BioModels id resolved to its file."""
+    from timescales import biomodels
+    from timescales.errors import ModelError
+
+    if not biomodels.is_biomodels(text):
+        return Path(text)
+    try:
+        return biomodels.resolve(text)
+    except ModelError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=1504)
     parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--model", type=Path, default=DEFAULT_MODEL)
+    parser.add_argument(
+        "--model", type=model_file, default=DEFAULT_MODEL, help="SBML file or biomodels:<id>"
+    )
     parser.add_argument("--eager-max", type=int, default=100, help="eager instances created")
     parser.add_argument(
         "--worker", nargs=2, metavar=("BACKEND", "CREATION"), help=argparse.SUPPRESS

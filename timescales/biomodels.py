@@ -1,32 +1,35 @@
 """Published models by BioModels id: `model = "biomodels:BIOMD0000000183"` in an experiment.
 
 The file is looked up in the folders of `TIMESCALES_MODEL_PATH` (os.pathsep-separated),
-then in the user cache, and otherwise downloaded from BioModels into the cache (written
-to a temporary file and renamed, so a broken download leaves nothing behind). A model is
-thus named once and found in any clone or install, without a copy in the repository.
+then in the BioModels folder of the timescales cache, and otherwise downloaded from
+BioModels into that folder (written to a temporary file and renamed, so a broken download
+leaves nothing behind). A model is thus named once and found in any clone or install,
+without a copy in the repository.
 """
 
 from __future__ import annotations
 
+import http.client
 import os
 import re
 import tempfile
-import urllib.error
 import urllib.request
 from pathlib import Path
 
-import platformdirs
-
+from .cache import CACHE_ENV, cache_root
 from .errors import ModelError
 
 PREFIX = "biomodels:"
 PATH_VAR = "TIMESCALES_MODEL_PATH"
-ID = re.compile(r"^(BIOMD|MODEL)\d{10}$")
+#: Curated BioModels ids, whose main file is `<id>_url.xml`.
+ID = re.compile(r"^BIOMD\d{10}$")
+#: BioModels' download service for a model's main SBML file.
 URL = "https://www.ebi.ac.uk/biomodels/model/download/{id}?filename={id}_url.xml"
 TIMEOUT_S = 60.0
 
 
 def is_biomodels(model: str) -> bool:
+    """Whether a model name is a BioModels id (`biomodels:<id>`)."""
     return model.startswith(PREFIX)
 
 
@@ -39,13 +42,18 @@ def model_id(model: str) -> str:
 
 
 def cache_dir() -> Path:
-    return Path(platformdirs.user_cache_dir("timescales")) / "biomodels"
+    """Where downloaded BioModels files are kept: `biomodels` in the timescales cache."""
+    return cache_root() / "biomodels"
+
+
+def search_path() -> list[Path]:
+    """The folders searched before the cache: those of TIMESCALES_MODEL_PATH, in order."""
+    return [Path(p) for p in os.environ.get(PATH_VAR, "").split(os.pathsep) if p]
 
 
 def find(ident: str) -> Path | None:
     """The model's file in TIMESCALES_MODEL_PATH or the cache, if there."""
-    folders = [Path(p) for p in os.environ.get(PATH_VAR, "").split(os.pathsep) if p]
-    for folder in [*folders, cache_dir()]:
+    for folder in [*search_path(), cache_dir()]:
         for name in (f"{ident}.xml", f"{ident}_url.xml"):
             if (folder / name).is_file():
                 return folder / name
@@ -53,23 +61,41 @@ def find(ident: str) -> Path | None:
 
 
 def fetch(ident: str) -> Path:
-    """Download the model into the cache (atomically); errors name the id and the way out."""
+    """Download the model into the cache; errors name the id, the URL and the way out."""
     url = URL.format(id=ident)
-    target = cache_dir() / f"{ident}.xml"
     try:
         with urllib.request.urlopen(url, timeout=TIMEOUT_S) as response:
             data = response.read()
-    except (urllib.error.URLError, OSError) as exc:
+    except (OSError, http.client.HTTPException) as exc:
+        reason = " ".join(str(exc).split()) or type(exc).__name__
         raise ModelError(
             f"biomodels:{ident}: not in {PATH_VAR} or {cache_dir()}, and the download from "
-            f"{url} failed ({exc}); put {ident}.xml in a folder listed in {PATH_VAR}"
+            f"{url} failed ({reason}); put {ident}.xml in a folder listed in {PATH_VAR}"
         ) from None
     if b"<sbml" not in data[:4096]:
         raise ModelError(f"biomodels:{ident}: {url} did not return an SBML file")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=target.parent, suffix=".part", delete=False) as tmp:
-        tmp.write(data)
-    Path(tmp.name).replace(target)
+    return _store(cache_dir() / f"{ident}.xml", data)
+
+
+def _store(target: Path, data: bytes) -> Path:
+    """Write `data` to `target` through a temporary file beside it, renamed into place, so
+    no reader ever sees a partial file."""
+    part: Path | None = None
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(
+            dir=target.parent, prefix=f".{target.name}.", suffix=".part", delete=False
+        ) as tmp:
+            part = Path(tmp.name)
+            tmp.write(data)
+        part.replace(target)
+    except OSError as exc:
+        if part is not None:
+            part.unlink(missing_ok=True)
+        raise ModelError(
+            f"{target}: the downloaded model cannot be written ({exc.strerror or exc}); "
+            f"set {CACHE_ENV} to a writable folder"
+        ) from None
     return target
 
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import ctypes.util
+import os
 import platform
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from . import __version__
+from . import __version__, biomodels
 from .cell import available_cells
 from .errors import ModelError
 from .registry import available_adapters
@@ -24,8 +25,8 @@ def _version(package: str) -> str:
 
 
 def installation() -> str:
-    """Versions, registered adapters and cells, the mechanism cache and MPI, without importing
-    NEURON."""
+    """Versions, registered adapters and cells, the caches, where BioModels files are looked
+    for, and MPI, without importing NEURON."""
     from timescales.adapters._nrnivmodl import cache_root
 
     lines = [f"timescales {__version__} (Python {platform.python_version()}, {platform.machine()})"]
@@ -35,18 +36,26 @@ def installation() -> str:
     lines.append("cells (entry points 'timescales.cells'):")
     lines += [f"  {name:<15} {ep.value}" for name, ep in sorted(available_cells().items())]
     lines.append(f"mechanism cache: {cache_root()}")
+    lines.append(f"BioModels cache: {biomodels.cache_dir()}")
+    folders = os.pathsep.join(map(str, biomodels.search_path())) or "not set"
+    lines.append(f"{biomodels.PATH_VAR}: {folders}")
     mpi = ctypes.util.find_library("mpi")
     lines.append(f"MPI library:     {mpi or 'none found'}; mpi4py {_version('mpi4py')}")
     return "\n".join(lines)
 
 
 def model_report(name_or_path: str) -> str:
-    """Species with units, reactions, candidate calcium species and coupling needs of a model."""
+    """Species with units, reactions, candidate calcium species and coupling needs of a model:
+    a bundled one, a file, or `biomodels:<id>` (found or downloaded as an experiment would)."""
     from timescales.adapters.roadrunner import SBMLModel
     from timescales.models import sbml
 
-    bundled = name_or_path in sbml.names()
-    source = sbml.path(name_or_path) if bundled else Path(name_or_path)
+    if biomodels.is_biomodels(name_or_path):
+        source = biomodels.resolve(name_or_path)
+    elif name_or_path in sbml.names():
+        source = sbml.path(name_or_path)
+    else:
+        source = Path(name_or_path)
     desc = SBMLModel.load(source).describe()
     lines = [f"model {desc['model_id']} ({desc['source']}), time unit {desc['time_unit']}"]
     try:

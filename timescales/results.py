@@ -54,7 +54,7 @@ LAYOUT: dict[str, tuple[str, str]] = {
     "windows/open_ms": ("ms", "when the window opened"),
     "windows/close_ms": ("ms", "when it closed (NaN: open at the end)"),
     "windows/exchanges": ("dimensionless", "exchanges inside the window"),
-    "windows/delivered": ("mM", "net change of the source sent through a flux"),
+    "windows/delivered": ("mM", "source change sent through a flux, last exchange - opening"),
     "exchanges/time_ms": ("ms", "time of each exchange"),
     "exchanges/coupling": ("dimensionless", "label of its coupling"),
     "exchanges/value": (
@@ -387,7 +387,9 @@ class ResultsWriter:
     ) -> None:
         """Append windows (WindowRecord-like objects or dicts).
 
-        A record without `spine` gets `spine_of[its coupling label]`, else -1.
+        A record without `spine` gets `spine_of[its coupling label]`, else -1. `delivered`
+        is stored as given, declared in mM: the source unit of an experiment's calcium
+        couplings (docs/results-format.md).
         """
         self._check_open()
         if not windows:

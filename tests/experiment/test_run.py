@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import re
@@ -12,7 +13,7 @@ import numpy as np
 import pytest
 
 from conftest import ROOT, shared_path
-from timescales import Experiment
+from timescales import Experiment, biomodels
 from timescales.cli import main
 from timescales.results import Results
 from timescales.units import parse
@@ -126,15 +127,26 @@ def test_a_model_without_calcium_fails_validation_listing_species(tmp_path: Path
 def test_biomodels_file_couples_through_the_experiment_file_alone(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("TIMESCALES_MODEL_PATH", str(shared_path("sbml")))
+    # the example names its model by id; with an empty cache and no network it is the file
+    # in the folder TIMESCALES_MODEL_PATH lists
+    model = shared_path("sbml", "BIOMD0000000183.xml")
+    monkeypatch.setenv("TIMESCALES_MODEL_PATH", str(model.parent))
+    monkeypatch.setenv("TIMESCALES_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(biomodels.urllib.request, "urlopen", _no_network)
     experiment = Experiment.from_file(EXAMPLES / "biomd183_swap.toml")
     result = experiment.run(duration_ms=450.0, output=tmp_path / "b.h5")
+    files = Results.open(tmp_path / "b.h5").provenance["files"]
+    assert files[str(model)] == hashlib.sha256(model.read_bytes()).hexdigest()
     assert FIRST_ARRIVAL_MS < result.stats.windows[0].open_ms < FIRST_ARRIVAL_MS + 2.0
     # the inputs bind calmodulin to CaMKII: the model's CaMKIIbar rises above its rest, and
     # the weight follows the ratio rule of the file, w = CaMKIIbar / its resting value
     ratio = result.output[-1, 0] / result.output_baseline[0]
     assert ratio > 1.02
     assert result.weight[-1, 0] == pytest.approx(ratio, rel=2e-3)  # dead band 1e-3
+
+
+def _no_network(url: str, timeout: float) -> None:
+    raise AssertionError(f"no download expected, got {url}")
 
 
 def test_windows_name_their_spine(demo_run) -> None:

@@ -240,7 +240,7 @@ def check_model(model: str, base_dir: Path) -> list[Problem]:
         try:
             biomodels.resolve(model)
         except ModelError as exc:
-            return [Problem(path, "a BioModels model that can be found or downloaded", str(exc))]
+            return [Problem(path, "a BioModels model that can be found or downloaded", Shown(exc))]
         return []
     if Path(model).suffix.lower() not in MODEL_SUFFIXES:
         close = close_matches(model, BUNDLED_MODELS, n=1)
