@@ -99,8 +99,14 @@ class _Snapshot:
 
 @dataclass(frozen=True, slots=True)
 class _PointerGroup:
-    """A PtrVector over several variables, its buffer, and the bound calls (looked up once)."""
+    """A PtrVector over several variables, its buffer, and the bound calls (looked up once).
 
+    `names` is the list it was made for; `event_only`: every one of them acts only at the
+    next input (writing them does not delay quiet steps).
+    """
+
+    names: list[str]
+    event_only: bool
     pointers: Any
     buffer: Any
     view: np.ndarray
@@ -184,6 +190,8 @@ class NeuronAdapter(Adapter):
         self._entries: dict[str, Entry] = self._model_entries()
         self._native = NativeWatches(self._h)
         self._ptr_cache: dict[tuple[str, ...], _PointerGroup] = {}
+        self._read: _PointerGroup | None = None
+        self._written: _PointerGroup | None = None
         self._checks: dict[tuple[object, ...], SteppedCheck] = {}
         self._stderr = StderrTrap()
         self._rest = RestProbe(self._h, self._stderr, try_cvode=stepping.rest_check == "cvode")
@@ -340,24 +348,34 @@ class NeuronAdapter(Adapter):
             self._h.cvode.re_init()
 
     def _get_many(self, names: list[str]) -> Sequence[float]:
-        group = self._pointers(names)
+        group = self._read
+        if group is None or group.names != names:
+            group = self._read = self._pointers(names)
         if group is None:
             return [self._entry(n).get() for n in names]
         group.gather(group.buffer)
         return group.view.copy()
 
     def _set_many(self, names: list[str], values: np.ndarray) -> None:
-        group = self._pointers(names)
+        group = self._written
+        if group is None or group.names != names:
+            group = self._written = self._pointers(names)
         if group is None:
             for n, v in zip(names, values, strict=True):
                 self._entry(n).set(float(v))
+            event_only = all(self._entry(n).event_only for n in names)
         else:
             group.view[:] = values
             group.scatter(group.buffer)
-        self._after_external_change(all(self._entry(n).event_only for n in names))
+            event_only = group.event_only
+        self._after_external_change(event_only)
 
     def _pointers(self, names: list[str]) -> _PointerGroup | None:
-        """The cached pointer group of `names`, or None if one of them has no pointer."""
+        """The cached pointer group of `names`, or None if one of them has no pointer.
+
+        `_get_many` and `_set_many` first compare `names` with the list they used last: for a
+        long list that costs a fraction of hashing a tuple of it.
+        """
         key = tuple(names)
         cached = self._ptr_cache.get(key)
         if cached is not None:
@@ -371,7 +389,10 @@ class NeuronAdapter(Adapter):
         buffer = self._h.Vector(len(entries))
         if len(self._ptr_cache) >= _PTR_CACHE_SIZE:
             self._ptr_cache.pop(next(iter(self._ptr_cache)))
-        group = _PointerGroup(ptrs, buffer, buffer.as_numpy(), ptrs.gather, ptrs.scatter)
+        event_only = all(e.event_only for e in entries)
+        group = _PointerGroup(
+            list(key), event_only, ptrs, buffer, buffer.as_numpy(), ptrs.gather, ptrs.scatter
+        )
         self._ptr_cache[key] = group
         return group
 
@@ -731,6 +752,7 @@ class NeuronAdapter(Adapter):
         self._stderr.close()
         self._checks.clear()
         self._ptr_cache.clear()
+        self._read = self._written = None
         # Freeing Dt-recording Vectors is safe here only because the next adapter's
         # initialize() calls finitialize (which empties the event queue) before any run.
         self._recordings.clear()

@@ -384,6 +384,32 @@ def test_bulk_get_and_set(ball: NeuronAdapter) -> None:
     assert ball.get_many(names) == pytest.approx(values + 1.0, abs=0)
 
 
+def test_bulk_access_follows_each_list_of_names(ball: NeuronAdapter) -> None:
+    """Lists used in turn, reordered, sharing a prefix, changed in place by the caller or
+    holding a variable without a pointer each reach exactly their own variables."""
+    ball.advance(8.0)
+    soma, dend = ball.model.soma, ball.model.dend
+    ball.register("soma.m", getter=lambda: soma(0.5).m_hh)
+    raw = {
+        "soma(0.5).v": lambda: soma(0.5).v,
+        "soma(0.5).m_hh": lambda: soma(0.5).m_hh,
+        "soma.m": lambda: soma(0.5).m_hh,
+        **{f"dend({x}).v": (lambda x=x: dend(x).v) for x in (0.05, 0.5, 0.95)},
+    }
+    three = ["dend(0.05).v", "dend(0.5).v", "dend(0.95).v"]
+    lists = [three, three[::-1], three[:2], [*three, "soma(0.5).m_hh"], [*three, "soma.m"]]
+    for names in [*lists, *lists]:
+        assert ball.get_many(names).tolist() == [raw[n]() for n in names]
+    names = list(three)
+    ball.get_many(names)
+    names[0] = "soma(0.5).v"
+    assert ball.get_many(names).tolist() == [raw[n]() for n in names]
+    for k, names in enumerate([three, three[::-1], three[:2], three]):
+        values = -70.0 - k - np.arange(len(names))
+        ball.set_many(names, values)
+        assert [raw[n]() for n in names] == values.tolist()
+
+
 def test_save_restore_replays_the_same_trajectory(ball: NeuronAdapter) -> None:
     ball.record(["soma(0.5).v"], 0.1)
     ball.advance(3.0)
@@ -666,14 +692,23 @@ def test_no_quiet_steps_while_a_window_reads_the_model() -> None:
         adapter.close()
 
 
-def test_setting_a_state_delays_quiet_steps_but_a_weight_does_not() -> None:
+@pytest.mark.parametrize("bulk", [False, True], ids=["set", "set_many"])
+def test_setting_a_state_delays_quiet_steps_but_a_weight_does_not(bulk: bool) -> None:
     adapter = open_adapter(_two_bursts, **QUIET)
+
+    def write(names: list[str], values: list[float]) -> None:
+        if bulk:
+            adapter.set_many(names, values)
+        else:
+            for name, value in zip(names, values, strict=True):
+                adapter.set(name, value)
+
     try:
         adapter.advance(200.0)
-        adapter.set("spine1.weight", 1.5)
+        write(["spine1.weight", "spine2.weight"], [1.5, 1.2])
         adapter.advance(250.0)
         assert adapter.coarse_ms == pytest.approx(250 - 141)  # last input arrived at 41 ms
-        adapter.set(f"{adapter.model.soma.name()}(0.5).v", -80.0)
+        write(["spine1.weight", f"{adapter.model.soma.name()}(0.5).v"], [1.4, -80.0])
         adapter.advance(300.0)
         assert adapter.coarse_ms == pytest.approx(250 - 141)
     finally:
