@@ -71,7 +71,8 @@ def open_adapter(
     """An initialized adapter; `celsius` is set each time (h.celsius is process-wide)."""
     adapter = NeuronAdapter(
         build,
-        stepping=Stepping(dt_ms=DT_MS, **stepping),
+        dt_ms=DT_MS,
+        stepping=Stepping(**stepping),
         v_init_mV=v_init_mV,
         celsius=celsius,
         mod_dir=mod_dir,
@@ -355,7 +356,7 @@ def test_quiet_jump_for_a_model_cvode_refuses() -> None:
         assert adapter.max_rate_per_ms() is None
         adapter.advance(settle_ms, [Watch("soma.v", 0.0)])
         adapter.advance(settle_ms + quiet_ms, [Watch("soma.v", 0.0)])
-        assert adapter.jumped_ms >= quiet_ms - adapter.jump_min_ms
+        assert adapter.jumped_ms >= quiet_ms - adapter.stepping.jump_min_ms
         np.testing.assert_allclose(adapter.get_many(names), expected, atol=rest_tol * quiet_ms)
     finally:
         adapter.close()
@@ -715,10 +716,30 @@ def test_setting_a_state_delays_quiet_steps_but_a_weight_does_not(bulk: bool) ->
         adapter.close()
 
 
-def test_stepping_refuses_settings_that_cannot_run() -> None:
-    with pytest.raises(AdapterError, match=r"dt_ms must be > 0, got 0"):
-        Stepping(dt_ms=0.0)
-    with pytest.raises(AdapterError, match=r"quiet_dt_ms must be >= dt_ms, got 0\.01"):
-        Stepping(quiet_dt_ms=0.01)
-    with pytest.raises(AdapterError, match="rest_check must be 'cvode' or 'step'"):
-        Stepping(rest_check="guess")  # type: ignore[arg-type]
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("record_dt_ms", 0.0, r"record_dt_ms must be a finite number > 0, got 0\.0"),
+        ("rest_tol_per_ms", -1e-6, r"rest_tol_per_ms must be a finite number > 0, got -1e-06"),
+        ("jump_min_ms", math.inf, r"jump_min_ms must be a finite number > 0, got inf"),
+        ("quiet_dt_ms", math.nan, r"quiet_dt_ms must be a finite number > 0, got nan"),
+        ("quiet_after_ms", -1.0, r"quiet_after_ms must be a finite number >= 0, got -1\.0"),
+        ("rest_check", "guess", "rest_check must be 'cvode' or 'step', got 'guess'"),
+    ],
+)
+def test_stepping_refuses_settings_that_cannot_run(field: str, value: object, message: str) -> None:
+    with pytest.raises(AdapterError, match=message):
+        Stepping(**{field: value})  # type: ignore[arg-type]
+
+
+def test_steps_neuron_cannot_take_are_refused_before_anything_is_built() -> None:
+    before = {sec.name() for sec in h.allsec()}
+    with pytest.raises(AdapterError, match=r"cell: dt_ms must be a finite number > 0, got 0\.0"):
+        NeuronAdapter(BallAndStick, label="cell", dt_ms=0.0)
+    quiet = Stepping(quiet_dt_ms=0.01)
+    with pytest.raises(AdapterError, match=r"quiet_dt_ms=0\.01 must be >= dt_ms=0\.025"):
+        NeuronAdapter(BallAndStick, stepping=quiet)
+    assert {sec.name() for sec in h.allsec()} == before
+    adapter = NeuronAdapter(BallAndStick, dt_ms=0.01, stepping=quiet)
+    assert adapter.dt_ms == 0.01
+    adapter.close()
