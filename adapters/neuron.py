@@ -47,7 +47,7 @@ from timescales.errors import AdapterError, ModelError
 
 from ._imports import import_neuron
 from ._neuron_names import Entry, NameResolver, entry_from_model_var
-from ._neuron_record import Recording, samples_of
+from ._neuron_record import Recordings, samples_of
 from ._neuron_rest import STEP_TOL, QuietSteps, RestJump, RestProbe, Segment
 from ._neuron_watch import Armed, NativeWatches, StderrTrap, SteppedCheck, split
 
@@ -205,7 +205,7 @@ class NeuronAdapter(Adapter):
             self._jump = RestJump(
                 self._h, self.dt_ms, stepping.rest_tol_per_ms, stepping.jump_min_ms
             )
-        self._recordings: dict[str, Recording] = {}
+        self._recordings = Recordings(self._h)
 
     @classmethod
     def for_cell(cls, build: Callable[[], object], options: Mapping[str, Any]) -> NeuronAdapter:
@@ -352,9 +352,7 @@ class NeuronAdapter(Adapter):
             h.frecord_init()
             if self.stepping.cvode:
                 h.cvode.re_init()
-        for rec in self._recordings.values():
-            rec.archive = []
-            rec.live_t0_ms = t0_ms
+        self._recordings.initialized(t0_ms)
         self._native.disarm()
         if self._jump is not None:
             self._jump.recheck()
@@ -652,34 +650,15 @@ class NeuronAdapter(Adapter):
 
     # ------------------------------------------------------------ recording
     def _record(self, names: list[str], dt_ms: float) -> None:
-        """Record `names` every `record_dt_ms` (or `dt_ms`), rounded to whole steps.
-
-        A variable asked for by several callers is recorded at the finest interval asked.
-        A coarser earlier recording's Vector is reused, not dropped: NEURON 9 crashes in
-        `frecord_init` once a Vector that recorded with a Dt is freed mid-run. Its samples
-        before now are dropped (they lie on the coarser grid).
-        """
-        requested = self.stepping.record_dt_ms or dt_ms
-        every = max(1, round(requested / self.dt_ms)) * self.dt_ms
-        t = float(self._h.t)
-        for rec in self._recordings.values():
-            rec.archive_live(until_ms=t)
+        """Record `names` every `record_dt_ms` (or `dt_ms`), rounded to whole steps; a
+        variable asked for by several callers is recorded at the finest interval asked."""
+        refs = {}
         for name in names:
-            entry = self._entry(name)
-            if entry.ref is None:
+            refs[name] = self._entry(name).ref
+            if refs[name] is None:
                 raise AdapterError(f"{self.label}: {name!r} has no NEURON pointer to record")
-            old = self._recordings.get(name)
-            if old is not None and old.dt_ms <= every + 1e-12:
-                continue
-            vec = self._h.Vector() if old is None else old.vector
-            vec.record(entry.ref, every)
-            self._recordings[name] = Recording(name, every, vec)
-        self._restart_recordings(t)
-
-    def _restart_recordings(self, t: float) -> None:
-        self._h.frecord_init()
-        for rec in self._recordings.values():
-            rec.live_t0_ms = t
+        requested = self.stepping.record_dt_ms or dt_ms
+        self._recordings.add(refs, max(1, round(requested / self.dt_ms)) * self.dt_ms)
 
     def _samples(self, name: str, t0_ms: float, t1_ms: float) -> Samples:
         rec = self._recordings.get(name)
@@ -694,8 +673,7 @@ class NeuronAdapter(Adapter):
         return Series(rec.t0_ms, rec.dt_ms, values)
 
     def _forget_before(self, t_ms: float) -> None:
-        for rec in self._recordings.values():
-            rec.forget_before(t_ms)
+        self._recordings.forget_before(t_ms)
 
     # ------------------------------------------------------------ save / restore
     def _save_state(self) -> object:
@@ -704,12 +682,7 @@ class NeuronAdapter(Adapter):
         state.save()
         if sentinel:
             self._native.attach_sentinel()
-        t = float(self._h.t)
-        archives = {}
-        for name, rec in self._recordings.items():
-            rec.archive_live(until_ms=t)
-            archives[name] = list(rec.archive)
-        self._restart_recordings(t)
+        archives = self._recordings.save()
         return _Snapshot(state, frozenset(self._native.netcons), archives)
 
     def _restore_state(self, state: object, t_ms: float) -> None:
@@ -724,11 +697,7 @@ class NeuronAdapter(Adapter):
         if self.stepping.cvode:
             self._h.cvode.re_init()
         self._native.disarm()
-        t = float(self._h.t)
-        for name, rec in self._recordings.items():
-            rec.vector.resize(0)
-            rec.archive = list(state.archives.get(name, []))
-        self._restart_recordings(t)
+        self._recordings.restore(state.archives)
         self._after_external_change()
 
     # ------------------------------------------------------------ close

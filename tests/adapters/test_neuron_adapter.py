@@ -499,6 +499,24 @@ def test_a_finer_record_request_replaces_a_coarser_one(ball: NeuronAdapter) -> N
     assert np.array_equal(rec.values, v_ref[steps])
 
 
+def test_a_record_request_with_a_pointerless_name_changes_nothing(ball: NeuronAdapter) -> None:
+    soma = ball.model.soma
+    ball.register("soma.m", getter=lambda: soma(0.5).m_hh)
+    ball.record(["soma(0.5).v"], 1.0)
+    ball.advance(5.0)
+    with pytest.raises(AdapterError, match=r"'soma\.m' has no NEURON pointer to record"):
+        ball.record(["soma(0.5).v", "dend(0.5).v", "soma.m"], 0.1)
+    ball.advance(12.0)
+    rec = ball.samples("soma(0.5).v", 0.0, 12.0)
+    assert rec.dt_ms == 1.0
+    t_ref, v_ref = ball.model.trace()  # not restarted: the request was refused as a whole
+    steps = np.rint(rec.t_ms / DT_MS).astype(int)
+    assert np.allclose(t_ref[steps], rec.t_ms, rtol=0, atol=1e-9)
+    assert np.array_equal(rec.values, v_ref[steps])
+    with pytest.raises(AdapterError, match=r"'dend\(0\.5\)\.v' is not recorded"):
+        ball.samples("dend(0.5).v", 5.0, 12.0)
+
+
 # ------------------------------------------------------------------ names, lifecycle
 def test_unknown_section_names_the_closest(ball: NeuronAdapter) -> None:
     with pytest.raises(UnknownNameError, match="closest: soma") as err:
