@@ -243,6 +243,31 @@ def test_post_advance_returns_before_the_work_is_done(
     assert value == local.get("x")
 
 
+def test_wait_returns_once_the_posted_work_is_done_and_raises_its_error(
+    slow_pool: RoadRunnerPool, oscillator: SBMLModel
+) -> None:
+    model, pool = oscillator, slow_pool
+    flux = model.flux_parameter("x")
+    proxy = pool.adapters(["waited"], lazy=False)[0]
+    proxy.initialize(0.0)
+    proxy.set_series(flux, Series(0.0, 1.0, np.zeros(10_000)))
+    pool.sync()
+    busy_before = pool.busy_s()
+    proxy.post_advance(10_000.0)
+    proxy.wait()
+    assert pool.busy_s() > busy_before, "wait returned before the advance was done"
+    assert proxy.stats.n_get == 0
+    local = RoadRunnerAdapter(model, "ref", lazy=False)
+    local.initialize(0.0)
+    local.set_series(flux, Series(0.0, 1.0, np.zeros(10_000)))
+    local.advance(10_000.0)
+    assert proxy.get("x") == local.get("x")
+    proxy.set_series("w", Series(proxy.t_ms, 1.0, np.ones(3)))
+    proxy.post_advance(proxy.t_ms + 3.0)
+    with pytest.raises(AdapterError, match="only flux inputs take a series"):
+        proxy.wait()
+
+
 def test_stats_report_worker_compute_time(pool: RoadRunnerPool) -> None:
     proxy = pool.adapters(["timed"])[0]
     proxy.initialize(0.0)
