@@ -79,6 +79,73 @@ class Recording:
             self.live_t0_ms += k * self.dt_ms
 
 
+class Recordings:
+    """The recorded variables of one adapter, by name (each in its own `Recording`)."""
+
+    def __init__(self, h: Any) -> None:
+        self._h = h
+        self._by_name: dict[str, Recording] = {}
+
+    def get(self, name: str) -> Recording | None:
+        return self._by_name.get(name)
+
+    def add(self, refs: dict[str, Any], every_ms: float) -> None:
+        """Record each pointer of `refs` (by name) every `every_ms` from now on.
+
+        A variable asked for again keeps the finer of its two intervals. A coarser earlier
+        recording's Vector is reused, not dropped: NEURON 9 crashes in `frecord_init` once a
+        Vector that recorded with a Dt is freed mid-run. Its samples before now are dropped
+        (they lie on the coarser grid).
+        """
+        t = float(self._h.t)
+        for rec in self._by_name.values():
+            rec.archive_live(until_ms=t)
+        for name, ref in refs.items():
+            old = self._by_name.get(name)
+            if old is not None and old.dt_ms <= every_ms + 1e-12:
+                continue
+            vec = self._h.Vector() if old is None else old.vector
+            vec.record(ref, every_ms)
+            self._by_name[name] = Recording(name, every_ms, vec)
+        self.restart(t)
+
+    def restart(self, t_ms: float) -> None:
+        """Start NEURON's recording anew at `t_ms` (it empties every live vector)."""
+        self._h.frecord_init()
+        for rec in self._by_name.values():
+            rec.live_t0_ms = t_ms
+
+    def initialized(self, t0_ms: float) -> None:
+        """The model was initialized at `t0_ms`: earlier samples are gone."""
+        for rec in self._by_name.values():
+            rec.archive = []
+            rec.live_t0_ms = t0_ms
+
+    def forget_before(self, t_ms: float) -> None:
+        for rec in self._by_name.values():
+            rec.forget_before(t_ms)
+
+    def save(self) -> dict[str, list[_Segment]]:
+        """Every sample so far, archived, for a saved state (recording goes on)."""
+        t = float(self._h.t)
+        archives = {}
+        for name, rec in self._by_name.items():
+            rec.archive_live(until_ms=t)
+            archives[name] = list(rec.archive)
+        self.restart(t)
+        return archives
+
+    def restore(self, archives: dict[str, list[_Segment]]) -> None:
+        """Return to the samples `save` returned (NEURON's clock is already back)."""
+        for name, rec in self._by_name.items():
+            rec.vector.resize(0)
+            rec.archive = list(archives.get(name, []))
+        self.restart(float(self._h.t))
+
+    def clear(self) -> None:
+        self._by_name.clear()
+
+
 def samples_of(rec: Recording, t0_ms: float, t1_ms: float, now_ms: float, now: float) -> Samples:
     """Values of `rec` at `t0 + i*Dt` up to `t1` (inclusive), interpolating missing grid points.
 

@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from multiprocessing.connection import Connection
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -67,20 +67,6 @@ STATES_ID = -2
 
 Message = tuple[int, int, Op, tuple[Any, ...]]
 
-#: What each operation on an instance does to its adapter (NEW and RESTORE need the worker).
-RUN: dict[Op, Callable[[RoadRunnerAdapter, tuple[Any, ...]], Any]] = {
-    Op.INIT: lambda a, args: a.initialize(args[0]),
-    Op.SET: lambda a, args: a.set(*args),
-    Op.SET_MANY: lambda a, args: a.set_many(*args),
-    Op.SERIES: lambda a, args: a.set_series(args[0], Series(*args[1:])),
-    Op.ADVANCE: lambda a, args: a.advance(args[0]),
-    Op.GET: lambda a, args: a.get(args[0]),
-    Op.GET_MANY: lambda a, args: np.asarray(a.get_many(args[0])),
-    Op.SAVE: lambda a, args: a.save_state(),
-    Op.WAIT: lambda a, args: None,
-    Op.CLOSE: lambda a, args: a.close(),
-}
-
 
 @dataclass(frozen=True, slots=True)
 class RemoteError:
@@ -117,7 +103,7 @@ class Shared:
         self.current.value = text.encode()[: CURRENT_BYTES - 1]
 
 
-def describe(label: str, code: str, args: Sequence[Any]) -> str:
+def describe(label: str, code: Op, args: Sequence[Any]) -> str:
     """A one-line description of an operation, for error messages."""
     if code == Op.ADVANCE:
         return f"advance {label} to {args[0]} ms"
@@ -252,7 +238,7 @@ class Worker:
             return
         self._timed(inst, op[2], op[3])
 
-    def _timed(self, inst: _Instance, code: str, args: tuple[Any, ...]) -> Any:
+    def _timed(self, inst: _Instance, code: Op, args: tuple[Any, ...]) -> Any:
         text = describe(inst.label, code, args)
         self.shared.mark(text)
         start, start_cpu = time.perf_counter(), time.thread_time()
@@ -274,24 +260,70 @@ class Worker:
             self.shared.cpu_s.value += time.thread_time() - start_cpu
             self.shared.mark("")
 
-    def _execute(self, inst: _Instance, code: str, args: tuple[Any, ...]) -> Any:
-        try:
-            op = Op(code)
-        except ValueError:
-            raise AdapterError(f"{inst.label}: the worker has no operation {code!r}") from None
-        if op is Op.NEW:
-            label, lazy = args
-            inst.adapter = RoadRunnerAdapter(
-                self.model, label, lazy=lazy, integrator_tolerances=self.tolerances
-            )
-            return None
-        assert inst.adapter is not None
-        if op is Op.RESTORE:
-            t_ms, token = args
-            return inst.adapter.restore_state((t_ms, self.states[token]))
-        if op not in RUN:
-            raise AdapterError(f"{inst.label}: {op!r} is not an operation on an instance")
-        return RUN[op](inst.adapter, args)
+    def _execute(self, inst: _Instance, code: Op, args: tuple[Any, ...]) -> Any:
+        """Run one operation through `OPERATIONS`; an unknown one is an error the parent gets
+        at the instance's next blocking call, by name."""
+        operation = self.OPERATIONS.get(code)
+        if operation is None:
+            raise AdapterError(f"{inst.label}: the worker has no operation {code!r}")
+        return operation(self, inst, args)
+
+    # ------------------------------------------------------ operations on an instance
+    def _new(self, inst: _Instance, args: tuple[Any, ...]) -> None:
+        label, lazy = args
+        inst.adapter = RoadRunnerAdapter(
+            self.model, label, lazy=lazy, integrator_tolerances=self.tolerances
+        )
+
+    def _init(self, inst: _Instance, args: tuple[Any, ...]) -> None:
+        _adapter(inst).initialize(args[0])
+
+    def _set(self, inst: _Instance, args: tuple[Any, ...]) -> None:
+        _adapter(inst).set(*args)
+
+    def _set_many(self, inst: _Instance, args: tuple[Any, ...]) -> None:
+        _adapter(inst).set_many(*args)
+
+    def _series(self, inst: _Instance, args: tuple[Any, ...]) -> None:
+        _adapter(inst).set_series(args[0], Series(*args[1:]))
+
+    def _restore(self, inst: _Instance, args: tuple[Any, ...]) -> None:
+        t_ms, token = args
+        _adapter(inst).restore_state((t_ms, self.states[token]))
+
+    def _advance(self, inst: _Instance, args: tuple[Any, ...]) -> None:
+        _adapter(inst).advance(args[0])
+
+    def _get(self, inst: _Instance, args: tuple[Any, ...]) -> float:
+        return _adapter(inst).get(args[0])
+
+    def _get_many(self, inst: _Instance, args: tuple[Any, ...]) -> np.ndarray:
+        return np.asarray(_adapter(inst).get_many(args[0]))
+
+    def _save(self, inst: _Instance, args: tuple[Any, ...]) -> object:
+        return _adapter(inst).save_state()
+
+    def _wait(self, inst: _Instance, args: tuple[Any, ...]) -> None:
+        """Nothing: the reply itself says that the instance's earlier operations are done."""
+
+    def _close(self, inst: _Instance, args: tuple[Any, ...]) -> None:
+        _adapter(inst).close()
+
+    #: The method that runs each operation on an instance.
+    OPERATIONS: ClassVar[dict[Op, Callable[[Worker, _Instance, tuple[Any, ...]], Any]]] = {
+        Op.NEW: _new,
+        Op.INIT: _init,
+        Op.SET: _set,
+        Op.SET_MANY: _set_many,
+        Op.SERIES: _series,
+        Op.RESTORE: _restore,
+        Op.ADVANCE: _advance,
+        Op.GET: _get,
+        Op.GET_MANY: _get_many,
+        Op.SAVE: _save,
+        Op.WAIT: _wait,
+        Op.CLOSE: _close,
+    }
 
     @staticmethod
     def _t_ms(inst: _Instance) -> float:
@@ -311,6 +343,13 @@ class Worker:
             )
         inst.error, inst.dropped = None, 0
         return error
+
+
+def _adapter(inst: _Instance) -> RoadRunnerAdapter:
+    """The instance's adapter; an error when its creation failed."""
+    if inst.adapter is None:
+        raise AdapterError(f"{inst.label}: the instance was not created (its creation failed)")
+    return inst.adapter
 
 
 def serve(

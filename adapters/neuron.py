@@ -47,45 +47,55 @@ from timescales.errors import AdapterError, ModelError
 
 from ._imports import import_neuron
 from ._neuron_names import Entry, NameResolver, entry_from_model_var
-from ._neuron_record import Recording, samples_of
-from ._neuron_rest import RestProbe
+from ._neuron_record import Recordings, samples_of
+from ._neuron_rest import STEP_TOL, QuietSteps, RestJump, RestProbe, Segment
 from ._neuron_watch import Armed, NativeWatches, StderrTrap, SteppedCheck, split
 
 Build = Callable[[], object] | str | Path | None
-_STEP_TOL = 1e-6  # fraction of a step below which a remainder counts as zero
 _PTR_CACHE_SIZE = 64
 _CHECK_CACHE_SIZE = 16
 
 
 @dataclass(frozen=True, slots=True)
 class Stepping:
-    """How a NeuronAdapter integrates (see the module docstring for each mechanism).
+    """How a NeuronAdapter integrates besides its fixed step `dt_ms` (the module docstring
+    describes each mechanism); the defaults are regular steps with the jump over rest."""
 
-    `dt_ms`: the fixed step; `cvode`: NEURON's variable-step solver instead;
-    `record_dt_ms`: overrides the interval callers ask `record` for; `rest_tol_per_ms`,
-    `jump_min_ms`, `rest_check`: the jump over quiet periods (None: never jump);
-    `quiet_dt_ms`, `quiet_after_ms`: the longer steps while nobody reads the model (None:
-    regular steps throughout).
-    """
-
-    dt_ms: float = 0.025
+    #: NEURON's variable-step solver (CVode) instead of fixed steps; watches are then
+    #: checked every `dt_ms`.
     cvode: bool = False
+    #: The interval every `record` call gets instead of the one it asks for (None: as
+    #: asked); rounded to whole steps either way.
     record_dt_ms: float | None = None
+    #: The jump over rest happens when no state changes faster than this, each in its own
+    #: unit per ms (None: never jump).
     rest_tol_per_ms: float | None = 1e-6
+    #: The shortest stretch worth a rest check, and how long (model time) a failed check
+    #: waits before the next.
     jump_min_ms: float = 5.0
+    #: How the rates of change are found: from CVode's right-hand side ("cvode"; one
+    #: regular step for a model CVode refuses) or always over one regular step ("step").
     rest_check: Literal["cvode", "step"] = "cvode"
+    #: The longer step while no window reads the model and no input came for
+    #: `quiet_after_ms` (None: regular steps throughout); at least the adapter's `dt_ms`.
     quiet_dt_ms: float | None = None
+    #: How long after an input, initialization, restore or change from outside quiet steps
+    #: wait.
     quiet_after_ms: float = 100.0
 
     def __post_init__(self) -> None:
-        if not self.dt_ms > 0:
-            raise AdapterError(f"Stepping.dt_ms must be > 0, got {self.dt_ms!r}")
+        for name in ("record_dt_ms", "rest_tol_per_ms", "quiet_dt_ms", "jump_min_ms"):
+            value = getattr(self, name)
+            if value is not None and not (math.isfinite(value) and value > 0):
+                raise AdapterError(f"Stepping.{name} must be a finite number > 0, got {value!r}")
+        if not (math.isfinite(self.quiet_after_ms) and self.quiet_after_ms >= 0):
+            raise AdapterError(
+                f"Stepping.quiet_after_ms must be a finite number >= 0, got {self.quiet_after_ms!r}"
+            )
         if self.rest_check not in ("cvode", "step"):
             raise AdapterError(
                 f"Stepping.rest_check must be 'cvode' or 'step', got {self.rest_check!r}"
             )
-        if self.quiet_dt_ms is not None and not self.quiet_dt_ms >= self.dt_ms:
-            raise AdapterError(f"Stepping.quiet_dt_ms must be >= dt_ms, got {self.quiet_dt_ms!r}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,8 +109,14 @@ class _Snapshot:
 
 @dataclass(frozen=True, slots=True)
 class _PointerGroup:
-    """A PtrVector over several variables, its buffer, and the bound calls (looked up once)."""
+    """A PtrVector over several variables, its buffer, and the bound calls (looked up once).
 
+    `names` is the list it was made for; `event_only`: every one of them acts only at the
+    next input (writing them does not delay quiet steps).
+    """
+
+    names: list[str]
+    event_only: bool
     pointers: Any
     buffer: Any
     view: np.ndarray
@@ -138,6 +154,7 @@ class NeuronAdapter(Adapter):
         build: Build = None,
         *,
         label: str = "neuron",
+        dt_ms: float = 0.025,
         stepping: Stepping = Stepping(),
         celsius: float | None = None,
         v_init_mV: float | None = None,
@@ -147,27 +164,21 @@ class NeuronAdapter(Adapter):
 
         `build`: None (use the sections already in NEURON), a callable returning the model
         object (kept as `self.model`; its `timescales_variables()` and `next_input_ms(t_ms)`
-        are used when present) or a .hoc file. `celsius`/`v_init_mV` None keep NEURON's
-        current temperature and the membrane potentials the model set.
+        are used when present) or a .hoc file. `dt_ms` is the fixed step; `stepping` the
+        other integration options. `celsius`/`v_init_mV` None keep NEURON's current
+        temperature and the membrane potentials the model set.
         """
         super().__init__(label)
+        _check_steps(self.label, dt_ms, stepping)
         self._claim_process()
-        self.dt_ms = float(stepping.dt_ms)
-        self.cvode = stepping.cvode
+        self.dt_ms = float(dt_ms)
+        self.stepping = stepping
         self.celsius = celsius
         self.v_init_mV = v_init_mV
-        self.record_dt_ms = stepping.record_dt_ms
-        self.rest_tol_per_ms = stepping.rest_tol_per_ms
-        self.jump_min_ms = stepping.jump_min_ms
-        self.n_jumps = 0
-        self.jumped_ms = 0.0
-        self._no_rest_check_before_ms = -math.inf
-        self.quiet_dt_ms = stepping.quiet_dt_ms
-        self.quiet_after_ms = float(stepping.quiet_after_ms)
-        self.coarse_ms = 0.0
         self._step_ms = self.dt_ms
-        self._quiet_from_ms = math.inf
-        self._input_seen_ms = math.inf
+        self._quiet: QuietSteps | None = None
+        if stepping.quiet_dt_ms is not None:
+            self._quiet = QuietSteps(self.dt_ms, stepping.quiet_dt_ms, stepping.quiet_after_ms)
         self._h = self._load(mod_dir)
         self._sections_before = set(self._h.allsec())
         try:
@@ -184,20 +195,46 @@ class NeuronAdapter(Adapter):
         self._entries: dict[str, Entry] = self._model_entries()
         self._native = NativeWatches(self._h)
         self._ptr_cache: dict[tuple[str, ...], _PointerGroup] = {}
+        self._read: _PointerGroup | None = None
+        self._written: _PointerGroup | None = None
         self._checks: dict[tuple[object, ...], SteppedCheck] = {}
         self._stderr = StderrTrap()
         self._rest = RestProbe(self._h, self._stderr, try_cvode=stepping.rest_check == "cvode")
-        self._recordings: dict[str, Recording] = {}
+        self._jump: RestJump | None = None
+        if stepping.rest_tol_per_ms is not None:
+            self._jump = RestJump(
+                self._h, self.dt_ms, stepping.rest_tol_per_ms, stepping.jump_min_ms
+            )
+        self._recordings = Recordings(self._h)
 
     @classmethod
     def for_cell(cls, build: Callable[[], object], options: Mapping[str, Any]) -> NeuronAdapter:
         """The adapter an experiment's `[cell]` table asks for (`options`: the table's data)."""
         stepping = Stepping(
-            dt_ms=options["dt_ms"],
-            quiet_dt_ms=options["quiet_dt_ms"] or None,
-            quiet_after_ms=options["quiet_after_ms"],
+            quiet_dt_ms=options["quiet_dt_ms"] or None, quiet_after_ms=options["quiet_after_ms"]
         )
-        return cls(build, label="neuron", stepping=stepping, v_init_mV=options["v_init_mV"])
+        return cls(
+            build,
+            label="neuron",
+            dt_ms=options["dt_ms"],
+            stepping=stepping,
+            v_init_mV=options["v_init_mV"],
+        )
+
+    @property
+    def n_jumps(self) -> int:
+        """How many stretches at rest the adapter jumped over."""
+        return self._jump.n_jumps if self._jump is not None else 0
+
+    @property
+    def jumped_ms(self) -> float:
+        """Model time jumped over (ms)."""
+        return self._jump.jumped_ms if self._jump is not None else 0.0
+
+    @property
+    def coarse_ms(self) -> float:
+        """Model time integrated with quiet steps (ms)."""
+        return self._quiet.coarse_ms if self._quiet is not None else 0.0
 
     # ------------------------------------------------------------ construction
     def _claim_process(self) -> None:
@@ -304,7 +341,7 @@ class NeuronAdapter(Adapter):
         h.dt = self.dt_ms
         if self.celsius is not None:
             h.celsius = self.celsius
-        h.cvode.active(1 if self.cvode else 0)
+        h.cvode.active(1 if self.stepping.cvode else 0)
         self._pc.set_maxstep(10)
         if self.v_init_mV is None:
             h.finitialize()
@@ -313,14 +350,14 @@ class NeuronAdapter(Adapter):
         if t0_ms != 0.0:
             h.t = t0_ms
             h.frecord_init()
-            if self.cvode:
+            if self.stepping.cvode:
                 h.cvode.re_init()
-        for rec in self._recordings.values():
-            rec.archive = []
-            rec.live_t0_ms = t0_ms
+        self._recordings.initialized(t0_ms)
         self._native.disarm()
-        self._no_rest_check_before_ms = -math.inf
-        self._quiet_from_ms = t0_ms + self.quiet_after_ms
+        if self._jump is not None:
+            self._jump.recheck()
+        if self._quiet is not None:
+            self._quiet.restart(t0_ms)
 
     def _get(self, name: str) -> float:
         return self._entry(name).get()
@@ -333,31 +370,42 @@ class NeuronAdapter(Adapter):
     def _after_external_change(self, event_only: bool = False) -> None:
         """Rest checks start afresh; quiet steps wait `quiet_after_ms` unless only values that
         act at the next input (NetCon weights) changed."""
-        self._no_rest_check_before_ms = -math.inf
-        if not event_only:
-            self._quiet_from_ms = float(self._h.t) + self.quiet_after_ms
-        if self.cvode:
+        if self._jump is not None:
+            self._jump.recheck()
+        if self._quiet is not None and not event_only:
+            self._quiet.restart(float(self._h.t))
+        if self.stepping.cvode:
             self._h.cvode.re_init()
 
     def _get_many(self, names: list[str]) -> Sequence[float]:
-        group = self._pointers(names)
+        group = self._read
+        if group is None or group.names != names:
+            group = self._read = self._pointers(names)
         if group is None:
             return [self._entry(n).get() for n in names]
         group.gather(group.buffer)
         return group.view.copy()
 
     def _set_many(self, names: list[str], values: np.ndarray) -> None:
-        group = self._pointers(names)
+        group = self._written
+        if group is None or group.names != names:
+            group = self._written = self._pointers(names)
         if group is None:
             for n, v in zip(names, values, strict=True):
                 self._entry(n).set(float(v))
+            event_only = all(self._entry(n).event_only for n in names)
         else:
             group.view[:] = values
             group.scatter(group.buffer)
-        self._after_external_change(all(self._entry(n).event_only for n in names))
+            event_only = group.event_only
+        self._after_external_change(event_only)
 
     def _pointers(self, names: list[str]) -> _PointerGroup | None:
-        """The cached pointer group of `names`, or None if one of them has no pointer."""
+        """The cached pointer group of `names`, or None if one of them has no pointer.
+
+        `_get_many` and `_set_many` first compare `names` with the list they used last: for a
+        long list that costs a fraction of hashing a tuple of it.
+        """
         key = tuple(names)
         cached = self._ptr_cache.get(key)
         if cached is not None:
@@ -371,34 +419,36 @@ class NeuronAdapter(Adapter):
         buffer = self._h.Vector(len(entries))
         if len(self._ptr_cache) >= _PTR_CACHE_SIZE:
             self._ptr_cache.pop(next(iter(self._ptr_cache)))
-        group = _PointerGroup(ptrs, buffer, buffer.as_numpy(), ptrs.gather, ptrs.scatter)
+        event_only = all(e.event_only for e in entries)
+        group = _PointerGroup(
+            list(key), event_only, ptrs, buffer, buffer.as_numpy(), ptrs.gather, ptrs.scatter
+        )
         self._ptr_cache[key] = group
         return group
 
     # ---------------------------------------------------------------- advance
     def _advance(self, until_ms: float, watches: tuple[Watch, ...]) -> Reached:
         armed = [Armed(w, self._entry(w.variable)) for w in watches]
-        if self.cvode:
+        if self.stepping.cvode:
             return self._advance_cvode(until_ms, armed)
         self._step_ms = self.dt_ms
         self._h.dt = self.dt_ms
         fired = self._jump_if_quiet(until_ms, armed)
         if fired:
             return self._finish(until_ms, fired, watches)
-        while float(self._h.t) < until_ms - _STEP_TOL * self.dt_ms:
-            target, coarse = self._next_segment(until_ms)
-            self._step_ms = self.quiet_dt_ms if coarse else self.dt_ms
+        while float(self._h.t) < until_ms - STEP_TOL * self.dt_ms:
+            segment = self._next_segment(until_ms)
+            self._step_ms = segment.step_ms
             self._h.dt = self._step_ms
             t0 = float(self._h.t)
             try:
-                fired = self._steps(target, armed)
+                fired = self._steps(segment.end_ms, armed)
             finally:
                 self._step_ms = self.dt_ms
                 self._h.dt = self.dt_ms
-            if coarse:
-                self.coarse_ms += float(self._h.t) - t0
-            else:
-                self._note_inputs(t0, float(self._h.t))
+            if self._quiet is not None:
+                next_input = getattr(self.model, "next_input_ms", None)
+                self._quiet.ran(segment, t0, float(self._h.t), next_input)
             if fired:
                 return self._finish(until_ms, fired, watches)
         return self._finish(until_ms, [], watches)
@@ -424,51 +474,19 @@ class NeuronAdapter(Adapter):
         # The last step is checked here: NEURON checks its thresholds only in the next step.
         return self._steps_checked(until_ms, native)
 
-    def _next_segment(self, until_ms: float) -> tuple[float, bool]:
-        """Where the next run of steps ends, and whether it may use the quiet step.
-
-        Quiet steps need `quiet_dt_ms`, no open window reading this adapter (`observed`),
-        `quiet_after_ms` since the last input or external change, and end one regular step
-        before the next input. Regular steps run until the
-        quiet step may start again (past the next input when one comes first).
-        """
-        t = float(self._h.t)
-        if self.quiet_dt_ms is None:
-            return until_ms, False
-        t_input = self._input_seen_ms = self._next_event_time()
-        if self.observed:
-            return until_ms, False
-        if t >= self._quiet_from_ms - _STEP_TOL * self.dt_ms:
-            end = min(until_ms, t_input - self.dt_ms)
-            n = math.floor((end - t) / self.quiet_dt_ms + _STEP_TOL)
-            if n >= 1:
-                return t + n * self.quiet_dt_ms, True
-        quiet = t >= self._quiet_from_ms - _STEP_TOL * self.dt_ms
-        resume = t_input + self.quiet_after_ms if quiet else self._quiet_from_ms
-        return min(until_ms, max(resume, t + self.dt_ms)), False
-
-    def _note_inputs(self, t0_ms: float, t1_ms: float) -> None:
-        """Delay quiet steps after the inputs that arrived in (t0, t1] (walked when the model
-        lists its inputs; otherwise the end of the run counts as the last input)."""
-        if self.quiet_dt_ms is None:
-            return
-        next_input = getattr(self.model, "next_input_ms", None)
-        last = None
-        if next_input is not None:
-            x = float(next_input(t0_ms))
-            while x <= t1_ms + 1e-9:
-                last, x = x, float(next_input(x))
-        elif self._input_seen_ms <= t1_ms:
-            last = t1_ms
-        if last is not None:
-            self._quiet_from_ms = max(self._quiet_from_ms, last + self.quiet_after_ms)
+    def _next_segment(self, until_ms: float) -> Segment:
+        """The next run of steps: regular ones to `until_ms` unless quiet steps are on."""
+        if self._quiet is None:
+            return Segment(until_ms, self.dt_ms, False)
+        t_input = self._next_event_time()
+        return self._quiet.segment(float(self._h.t), until_ms, t_input, self.observed)
 
     def _steps_to(self, until_ms: float) -> tuple[int, float]:
         """Whole steps to `until_ms` and the remainder (0 when `until_ms` is on the grid)."""
         span = until_ms - float(self._h.t)
-        n = max(0, math.floor(span / self._step_ms + _STEP_TOL))
+        n = max(0, math.floor(span / self._step_ms + STEP_TOL))
         rest = span - n * self._step_ms
-        return n, (rest if rest > _STEP_TOL * self._step_ms else 0.0)
+        return n, (rest if rest > STEP_TOL * self._step_ms else 0.0)
 
     def _steps_unchecked(self, until_ms: float) -> list[Watch]:
         n, rest = self._steps_to(until_ms)
@@ -540,7 +558,7 @@ class NeuronAdapter(Adapter):
 
     def _finish(self, until_ms: float, fired: list[Watch], watches: Sequence[Watch]) -> Reached:
         t = float(self._h.t)
-        if abs(t - until_ms) <= _STEP_TOL * self.dt_ms:
+        if abs(t - until_ms) <= STEP_TOL * self.dt_ms:
             t = until_ms
         names = {id(w) for w in fired}
         return Reached(min(t, until_ms), tuple(w for w in watches if id(w) in names))
@@ -553,7 +571,7 @@ class NeuronAdapter(Adapter):
             return self._finish(until_ms, [], watches)
         check = self._check(armed)
         before = check.values()
-        while float(self._h.t) < until_ms - _STEP_TOL * self.dt_ms:
+        while float(self._h.t) < until_ms - STEP_TOL * self.dt_ms:
             self._pc.psolve(min(until_ms, float(self._h.t) + self.dt_ms))
             after = check.values()
             crossed = check.crossed(before, after)
@@ -564,36 +582,24 @@ class NeuronAdapter(Adapter):
 
     # ------------------------------------------------------------ quiet periods
     def _jump_if_quiet(self, until_ms: float, armed: Sequence[Armed]) -> list[Watch]:
-        """Set h.t forward over a quiet stretch (criterion in the module docstring).
+        """Set h.t forward over a stretch at rest (`RestJump`; criterion in the module docstring).
 
         Returns the watches that fired in the trial step taken when CVode cannot evaluate the
         model's rates (then the stop is at the end of that step).
         """
+        jump = self._jump
+        if jump is None:
+            return []
         t = float(self._h.t)
-        if (
-            self.rest_tol_per_ms is None
-            or t < self._no_rest_check_before_ms
-            or until_ms - t < self.jump_min_ms
-        ):
-            return []
-        n, _ = self._steps_to(min(until_ms, self._next_event_time() - self.dt_ms))
-        if n * self.dt_ms < self.jump_min_ms:
-            return []
-        drift = self.rest_tol_per_ms * n * self.dt_ms
-        if any(abs(a.entry.get() - a.watch.level) <= drift for a in armed):
+        n = jump.steps(until_ms, self._next_event_time)
+        if not n or jump.near_a_level(n, armed):
             return []
         rate = self._rest.cvode_rate_per_ms(self.dt_ms)
         if rate is None:
             fired, rate = self._trial_step(armed)
             if fired:
                 return fired
-        if rate > self.rest_tol_per_ms:
-            self._no_rest_check_before_ms = float(self._h.t) + self.jump_min_ms
-            return []
-        span = t + n * self.dt_ms - float(self._h.t)
-        self._h.t = t + n * self.dt_ms
-        self.n_jumps += 1
-        self.jumped_ms += span
+        jump.jump(t, n, rate)
         return []
 
     def _trial_step(self, armed: Sequence[Armed]) -> tuple[list[Watch], float]:
@@ -644,34 +650,15 @@ class NeuronAdapter(Adapter):
 
     # ------------------------------------------------------------ recording
     def _record(self, names: list[str], dt_ms: float) -> None:
-        """Record `names` every `record_dt_ms` (or `dt_ms`), rounded to whole steps.
-
-        A variable asked for by several callers is recorded at the finest interval asked.
-        A coarser earlier recording's Vector is reused, not dropped: NEURON 9 crashes in
-        `frecord_init` once a Vector that recorded with a Dt is freed mid-run. Its samples
-        before now are dropped (they lie on the coarser grid).
-        """
-        requested = self.record_dt_ms or dt_ms
-        every = max(1, round(requested / self.dt_ms)) * self.dt_ms
-        t = float(self._h.t)
-        for rec in self._recordings.values():
-            rec.archive_live(until_ms=t)
+        """Record `names` every `record_dt_ms` (or `dt_ms`), rounded to whole steps; a
+        variable asked for by several callers is recorded at the finest interval asked."""
+        refs = {}
         for name in names:
-            entry = self._entry(name)
-            if entry.ref is None:
+            refs[name] = self._entry(name).ref
+            if refs[name] is None:
                 raise AdapterError(f"{self.label}: {name!r} has no NEURON pointer to record")
-            old = self._recordings.get(name)
-            if old is not None and old.dt_ms <= every + 1e-12:
-                continue
-            vec = self._h.Vector() if old is None else old.vector
-            vec.record(entry.ref, every)
-            self._recordings[name] = Recording(name, every, vec)
-        self._restart_recordings(t)
-
-    def _restart_recordings(self, t: float) -> None:
-        self._h.frecord_init()
-        for rec in self._recordings.values():
-            rec.live_t0_ms = t
+        requested = self.stepping.record_dt_ms or dt_ms
+        self._recordings.add(refs, max(1, round(requested / self.dt_ms)) * self.dt_ms)
 
     def _samples(self, name: str, t0_ms: float, t1_ms: float) -> Samples:
         rec = self._recordings.get(name)
@@ -686,8 +673,7 @@ class NeuronAdapter(Adapter):
         return Series(rec.t0_ms, rec.dt_ms, values)
 
     def _forget_before(self, t_ms: float) -> None:
-        for rec in self._recordings.values():
-            rec.forget_before(t_ms)
+        self._recordings.forget_before(t_ms)
 
     # ------------------------------------------------------------ save / restore
     def _save_state(self) -> object:
@@ -696,12 +682,7 @@ class NeuronAdapter(Adapter):
         state.save()
         if sentinel:
             self._native.attach_sentinel()
-        t = float(self._h.t)
-        archives = {}
-        for name, rec in self._recordings.items():
-            rec.archive_live(until_ms=t)
-            archives[name] = list(rec.archive)
-        self._restart_recordings(t)
+        archives = self._recordings.save()
         return _Snapshot(state, frozenset(self._native.netcons), archives)
 
     def _restore_state(self, state: object, t_ms: float) -> None:
@@ -713,14 +694,10 @@ class NeuronAdapter(Adapter):
         if sentinel:
             self._native.attach_sentinel()
         self._h.dt = self.dt_ms
-        if self.cvode:
+        if self.stepping.cvode:
             self._h.cvode.re_init()
         self._native.disarm()
-        t = float(self._h.t)
-        for name, rec in self._recordings.items():
-            rec.vector.resize(0)
-            rec.archive = list(state.archives.get(name, []))
-        self._restart_recordings(t)
+        self._recordings.restore(state.archives)
         self._after_external_change()
 
     # ------------------------------------------------------------ close
@@ -731,6 +708,7 @@ class NeuronAdapter(Adapter):
         self._stderr.close()
         self._checks.clear()
         self._ptr_cache.clear()
+        self._read = self._written = None
         # Freeing Dt-recording Vectors is safe here only because the next adapter's
         # initialize() calls finitialize (which empties the event queue) before any run.
         self._recordings.clear()
@@ -741,6 +719,16 @@ class NeuronAdapter(Adapter):
         self._delete_new_sections()
         if NeuronAdapter._live is not None and NeuronAdapter._live() is self:
             NeuronAdapter._live = None
+
+
+def _check_steps(label: str, dt_ms: float, stepping: Stepping) -> None:
+    """The fixed step and the quiet step must be steps NEURON can take."""
+    if not (math.isfinite(dt_ms) and dt_ms > 0):
+        raise AdapterError(f"{label}: dt_ms must be a finite number > 0, got {dt_ms!r}")
+    if stepping.quiet_dt_ms is not None and not stepping.quiet_dt_ms >= dt_ms:
+        raise AdapterError(
+            f"{label}: stepping.quiet_dt_ms={stepping.quiet_dt_ms!r} must be >= dt_ms={dt_ms!r}"
+        )
 
 
 @dataclass(frozen=True, slots=True)

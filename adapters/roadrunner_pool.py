@@ -31,7 +31,7 @@ from timescales.adapter import Adapter, Capabilities, Reached, Series, Variable,
 from timescales.errors import AdapterError
 
 from ._imports import import_roadrunner
-from ._pool_worker import STATES_ID, Op, RemoteError, Shared, describe, serve
+from ._pool_worker import STATES_ID, Message, Op, RemoteError, Shared, describe, serve
 from .sbml_model import SBMLModel
 
 __all__ = ["RemoteRoadRunnerAdapter", "RoadRunnerPool"]
@@ -87,7 +87,7 @@ class _Link:
         self.conn, self.child_conn = ctx.Pipe(duplex=True)
         self.shared = Shared.create(ctx)
         self.process: Any = None
-        self.batch: list[tuple[int, int, str, tuple[Any, ...]]] = []
+        self.batch: list[Message] = []
         self.seq = 0
         self.last_sent = "nothing"
         self.dead: AdapterError | None = None
@@ -100,7 +100,7 @@ class _Link:
         pid = self.process.pid if self.process is not None else "?"
         return f"roadrunner pool worker {self.index} (pid {pid})"
 
-    def post(self, inst_id: int, code: str, args: tuple[Any, ...], label: str) -> int:
+    def post(self, inst_id: int, code: Op, args: tuple[Any, ...], label: str) -> int:
         self.check()
         self.seq += 1
         self.batch.append((self.seq, inst_id, code, args))
@@ -135,7 +135,7 @@ class _Link:
         self.states[id(state)] = (token, state)
         return token
 
-    def request(self, inst_id: int, code: str, args: tuple[Any, ...], label: str) -> tuple:
+    def request(self, inst_id: int, code: Op, args: tuple[Any, ...], label: str) -> tuple:
         """Send a blocking operation and wait for its reply."""
         seq = self.post(inst_id, code, args, label)
         self.flush()
@@ -259,10 +259,10 @@ class RemoteRoadRunnerAdapter(Adapter):
         self.stats.n_get += 1
 
     # ------------------------------------------------------------------ internals
-    def _post(self, code: str, *args: Any) -> None:
+    def _post(self, code: Op, *args: Any) -> None:
         self._link.post(self._id, code, args, self.label)
 
-    def _request(self, code: str, *args: Any) -> Any:
+    def _request(self, code: Op, *args: Any) -> Any:
         self.raise_pending()
         _, value, error, wall_s, t_ms = self._link.request(self._id, code, args, self.label)
         self.absorb(wall_s, t_ms, error)
@@ -452,7 +452,7 @@ class RoadRunnerPool:
             exc.add_note(f"while closing the RoadRunner pool: {pool_error!r}")
 
     # ------------------------------------------------------------------ internals
-    def _barrier(self, code: str) -> None:
+    def _barrier(self, code: Op) -> None:
         """Send `code` to every live worker, then collect the reports (workers run meanwhile)."""
         failures: list[AdapterError] = []
         sent: list[tuple[_Link, int]] = []

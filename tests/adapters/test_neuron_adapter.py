@@ -71,7 +71,8 @@ def open_adapter(
     """An initialized adapter; `celsius` is set each time (h.celsius is process-wide)."""
     adapter = NeuronAdapter(
         build,
-        stepping=Stepping(dt_ms=DT_MS, **stepping),
+        dt_ms=DT_MS,
+        stepping=Stepping(**stepping),
         v_init_mV=v_init_mV,
         celsius=celsius,
         mod_dir=mod_dir,
@@ -355,7 +356,7 @@ def test_quiet_jump_for_a_model_cvode_refuses() -> None:
         assert adapter.max_rate_per_ms() is None
         adapter.advance(settle_ms, [Watch("soma.v", 0.0)])
         adapter.advance(settle_ms + quiet_ms, [Watch("soma.v", 0.0)])
-        assert adapter.jumped_ms >= quiet_ms - adapter.jump_min_ms
+        assert adapter.jumped_ms >= quiet_ms - adapter.stepping.jump_min_ms
         np.testing.assert_allclose(adapter.get_many(names), expected, atol=rest_tol * quiet_ms)
     finally:
         adapter.close()
@@ -382,6 +383,32 @@ def test_bulk_get_and_set(ball: NeuronAdapter) -> None:
     assert [ball.get(n) for n in names] == pytest.approx(values, abs=0)
     ball.set_many(names, values + 1.0)
     assert ball.get_many(names) == pytest.approx(values + 1.0, abs=0)
+
+
+def test_bulk_access_follows_each_list_of_names(ball: NeuronAdapter) -> None:
+    """Lists used in turn, reordered, sharing a prefix, changed in place by the caller or
+    holding a variable without a pointer each reach exactly their own variables."""
+    ball.advance(8.0)
+    soma, dend = ball.model.soma, ball.model.dend
+    ball.register("soma.m", getter=lambda: soma(0.5).m_hh)
+    raw = {
+        "soma(0.5).v": lambda: soma(0.5).v,
+        "soma(0.5).m_hh": lambda: soma(0.5).m_hh,
+        "soma.m": lambda: soma(0.5).m_hh,
+        **{f"dend({x}).v": (lambda x=x: dend(x).v) for x in (0.05, 0.5, 0.95)},
+    }
+    three = ["dend(0.05).v", "dend(0.5).v", "dend(0.95).v"]
+    lists = [three, three[::-1], three[:2], [*three, "soma(0.5).m_hh"], [*three, "soma.m"]]
+    for names in [*lists, *lists]:
+        assert ball.get_many(names).tolist() == [raw[n]() for n in names]
+    names = list(three)
+    ball.get_many(names)
+    names[0] = "soma(0.5).v"
+    assert ball.get_many(names).tolist() == [raw[n]() for n in names]
+    for k, names in enumerate([three, three[::-1], three[:2], three]):
+        values = -70.0 - k - np.arange(len(names))
+        ball.set_many(names, values)
+        assert [raw[n]() for n in names] == values.tolist()
 
 
 def test_save_restore_replays_the_same_trajectory(ball: NeuronAdapter) -> None:
@@ -470,6 +497,24 @@ def test_a_finer_record_request_replaces_a_coarser_one(ball: NeuronAdapter) -> N
     steps = np.searchsorted(t_ref, rec.t_ms - 1e-9)
     assert np.allclose(t_ref[steps], rec.t_ms, rtol=0, atol=1e-9)
     assert np.array_equal(rec.values, v_ref[steps])
+
+
+def test_a_record_request_with_a_pointerless_name_changes_nothing(ball: NeuronAdapter) -> None:
+    soma = ball.model.soma
+    ball.register("soma.m", getter=lambda: soma(0.5).m_hh)
+    ball.record(["soma(0.5).v"], 1.0)
+    ball.advance(5.0)
+    with pytest.raises(AdapterError, match=r"'soma\.m' has no NEURON pointer to record"):
+        ball.record(["soma(0.5).v", "dend(0.5).v", "soma.m"], 0.1)
+    ball.advance(12.0)
+    rec = ball.samples("soma(0.5).v", 0.0, 12.0)
+    assert rec.dt_ms == 1.0
+    t_ref, v_ref = ball.model.trace()  # not restarted: the request was refused as a whole
+    steps = np.rint(rec.t_ms / DT_MS).astype(int)
+    assert np.allclose(t_ref[steps], rec.t_ms, rtol=0, atol=1e-9)
+    assert np.array_equal(rec.values, v_ref[steps])
+    with pytest.raises(AdapterError, match=r"'dend\(0\.5\)\.v' is not recorded"):
+        ball.samples("dend(0.5).v", 5.0, 12.0)
 
 
 # ------------------------------------------------------------------ names, lifecycle
@@ -666,24 +711,53 @@ def test_no_quiet_steps_while_a_window_reads_the_model() -> None:
         adapter.close()
 
 
-def test_setting_a_state_delays_quiet_steps_but_a_weight_does_not() -> None:
+@pytest.mark.parametrize("bulk", [False, True], ids=["set", "set_many"])
+def test_setting_a_state_delays_quiet_steps_but_a_weight_does_not(bulk: bool) -> None:
     adapter = open_adapter(_two_bursts, **QUIET)
+
+    def write(names: list[str], values: list[float]) -> None:
+        if bulk:
+            adapter.set_many(names, values)
+        else:
+            for name, value in zip(names, values, strict=True):
+                adapter.set(name, value)
+
     try:
         adapter.advance(200.0)
-        adapter.set("spine1.weight", 1.5)
+        write(["spine1.weight", "spine2.weight"], [1.5, 1.2])
         adapter.advance(250.0)
         assert adapter.coarse_ms == pytest.approx(250 - 141)  # last input arrived at 41 ms
-        adapter.set(f"{adapter.model.soma.name()}(0.5).v", -80.0)
+        write(["spine1.weight", f"{adapter.model.soma.name()}(0.5).v"], [1.4, -80.0])
         adapter.advance(300.0)
         assert adapter.coarse_ms == pytest.approx(250 - 141)
     finally:
         adapter.close()
 
 
-def test_stepping_refuses_settings_that_cannot_run() -> None:
-    with pytest.raises(AdapterError, match=r"dt_ms must be > 0, got 0"):
-        Stepping(dt_ms=0.0)
-    with pytest.raises(AdapterError, match=r"quiet_dt_ms must be >= dt_ms, got 0\.01"):
-        Stepping(quiet_dt_ms=0.01)
-    with pytest.raises(AdapterError, match="rest_check must be 'cvode' or 'step'"):
-        Stepping(rest_check="guess")  # type: ignore[arg-type]
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("record_dt_ms", 0.0, r"record_dt_ms must be a finite number > 0, got 0\.0"),
+        ("rest_tol_per_ms", -1e-6, r"rest_tol_per_ms must be a finite number > 0, got -1e-06"),
+        ("jump_min_ms", math.inf, r"jump_min_ms must be a finite number > 0, got inf"),
+        ("quiet_dt_ms", math.nan, r"quiet_dt_ms must be a finite number > 0, got nan"),
+        ("quiet_after_ms", -1.0, r"quiet_after_ms must be a finite number >= 0, got -1\.0"),
+        ("rest_check", "guess", "rest_check must be 'cvode' or 'step', got 'guess'"),
+    ],
+)
+def test_stepping_refuses_settings_that_cannot_run(field: str, value: object, message: str) -> None:
+    with pytest.raises(AdapterError, match=message):
+        Stepping(**{field: value})  # type: ignore[arg-type]
+
+
+def test_steps_neuron_cannot_take_are_refused_before_anything_is_built() -> None:
+    before = {sec.name() for sec in h.allsec()}
+    with pytest.raises(AdapterError, match=r"cell: dt_ms must be a finite number > 0, got 0\.0"):
+        NeuronAdapter(BallAndStick, label="cell", dt_ms=0.0)
+    quiet = Stepping(quiet_dt_ms=0.01)
+    with pytest.raises(AdapterError, match=r"quiet_dt_ms=0\.01 must be >= dt_ms=0\.025"):
+        NeuronAdapter(BallAndStick, stepping=quiet)
+    assert {sec.name() for sec in h.allsec()} == before
+    adapter = NeuronAdapter(BallAndStick, dt_ms=0.01, stepping=quiet)
+    assert adapter.dt_ms == 0.01
+    adapter.close()

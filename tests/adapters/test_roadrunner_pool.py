@@ -121,7 +121,8 @@ def test_proxy_declares_roadrunner_kind_and_answers_variables_locally(
 
 # --------------------------------------------------------------------- equality
 def _drive(adapters: list[Adapter], flux: str) -> list[np.ndarray]:
-    """The same sequence of operations on every adapter; all variables read at the end."""
+    """The same sequence of operations on every adapter, advances posted (proxies run them
+    side by side); all variables read at the end."""
     names = list(adapters[0].variables())
     for a in adapters:
         a.initialize(0.0)
@@ -130,14 +131,14 @@ def _drive(adapters: list[Adapter], flux: str) -> list[np.ndarray]:
         for i, a in enumerate(adapters):
             values = np.linspace(0.0, 4.0 * (i + 1), 7) * (k % 3)
             a.set_series(flux, Series(a.t_ms, 1.5, values))
-            a.advance(a.t_ms + 12.0)
+            a.post_advance(a.t_ms + 12.0)
             if k == 2:
                 a.set("k", 2.0 + i)
                 saved.append(a.save_state())
     for a, state in zip(adapters, saved, strict=True):
-        a.advance(a.t_ms + 5.0)
+        a.post_advance(a.t_ms + 5.0)
         a.restore_state(state)
-        a.advance(a.t_ms + 7.0)
+        a.post_advance(a.t_ms + 7.0)
     return [a.get_many(names) for a in adapters]
 
 
@@ -192,7 +193,7 @@ def test_get_all_reads_every_proxy_after_its_queued_work(
     for i, p in enumerate(proxies):
         p.initialize(0.0)
         p.set("S", 1.0 + i)
-        p.advance(20.0)
+        p.post_advance(20.0)
     values = pool.get_all(proxies, ["S", "k"])
     assert values.shape == (4, 2)
     expected = [(1.0 + i) * np.exp(-3 * 0.02) for i in range(4)]
@@ -241,6 +242,31 @@ def test_post_advance_returns_before_the_work_is_done(
     local.set_series(model.flux_parameter("x"), Series(0.0, 1.0, np.zeros(10_000)))
     local.advance(10_000.0)
     assert value == local.get("x")
+
+
+def test_wait_returns_once_the_posted_work_is_done_and_raises_its_error(
+    slow_pool: RoadRunnerPool, oscillator: SBMLModel
+) -> None:
+    model, pool = oscillator, slow_pool
+    flux = model.flux_parameter("x")
+    proxy = pool.adapters(["waited"], lazy=False)[0]
+    proxy.initialize(0.0)
+    proxy.set_series(flux, Series(0.0, 1.0, np.zeros(10_000)))
+    pool.sync()
+    busy_before = pool.busy_s()
+    proxy.post_advance(10_000.0)
+    proxy.wait()
+    assert pool.busy_s() > busy_before, "wait returned before the advance was done"
+    assert proxy.stats.n_get == 0
+    local = RoadRunnerAdapter(model, "ref", lazy=False)
+    local.initialize(0.0)
+    local.set_series(flux, Series(0.0, 1.0, np.zeros(10_000)))
+    local.advance(10_000.0)
+    assert proxy.get("x") == local.get("x")
+    proxy.set_series("w", Series(proxy.t_ms, 1.0, np.ones(3)))
+    proxy.post_advance(proxy.t_ms + 3.0)
+    with pytest.raises(AdapterError, match="only flux inputs take a series"):
+        proxy.wait()
 
 
 def test_stats_report_worker_compute_time(pool: RoadRunnerPool) -> None:
