@@ -70,7 +70,9 @@ def _add_model_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "info", help="versions and adapters; with MODEL: what an SBML model offers for coupling"
     )
-    p.add_argument("model", nargs="?", help="bundled model name or SBML/Antimony file")
+    p.add_argument(
+        "model", nargs="?", help="bundled model name, SBML/Antimony file or COMBINE archive"
+    )
     p.set_defaults(func=_lazy("timescales.info", "cmd_info"))
 
     p = sub.add_parser("sbml-suite", help="run one SBML Test Suite case through the adapter")

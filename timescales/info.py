@@ -8,7 +8,7 @@ import platform
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from . import __version__
+from . import __version__, combine
 from .cell import available_cells
 from .errors import ModelError
 from .registry import available_adapters
@@ -41,14 +41,22 @@ def installation() -> str:
 
 
 def model_report(name_or_path: str) -> str:
-    """Species with units, reactions, candidate calcium species and coupling needs of a model."""
+    """Species with units, reactions, candidate calcium species and coupling needs of a model;
+    for a COMBINE archive, its entries and the SED-ML changes applied first."""
     from timescales.adapters.roadrunner import SBMLModel
     from timescales.models import sbml
 
-    bundled = name_or_path in sbml.names()
-    source = sbml.path(name_or_path) if bundled else Path(name_or_path)
+    lines = []
+    if combine.is_archive(name_or_path):
+        archive = combine.read(name_or_path)
+        lines += combine.describe(archive)
+        source = archive.file()
+    elif name_or_path in sbml.names():
+        source = sbml.path(name_or_path)
+    else:
+        source = Path(name_or_path)
     desc = SBMLModel.load(source).describe()
-    lines = [f"model {desc['model_id']} ({desc['source']}), time unit {desc['time_unit']}"]
+    lines.append(f"model {desc['model_id']} ({desc['source']}), time unit {desc['time_unit']}")
     try:
         lines.append(str(sbml.describe(source)))
     except ModelError:
