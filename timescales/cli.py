@@ -46,9 +46,12 @@ def _add_experiment_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("experiment")
     p.set_defaults(func=_lazy("timescales.experiment.commands", "cmd_validate"))
 
-    p = sub.add_parser("plot", help="write PNG figures from a results file")
+    p = sub.add_parser("plot", help="write the figures of a results file (PNG, SVG or PDF)")
     p.add_argument("results")
     p.add_argument("-o", "--out-dir", default=None, help="folder for the figures")
+    p.add_argument(
+        "--format", choices=("png", "svg", "pdf"), default="png", help="file format (png)"
+    )
     p.set_defaults(func=_lazy("timescales.experiment.commands", "cmd_plot"))
 
     p = sub.add_parser("demo", help="run the bundled two-spine demo into ./timescales-demo/")

@@ -131,7 +131,7 @@ def cmd_plot(args: argparse.Namespace) -> int:
     from ..plots import plot_results
 
     out_dir = Path(args.out_dir) if args.out_dir else Path(args.results).with_suffix("")
-    for path in plot_results(args.results, out_dir):
+    for path in plot_results(args.results, out_dir, args.format):
         print(path)
     return 0
 
