@@ -54,6 +54,12 @@ def _add_experiment_commands(sub: argparse._SubParsersAction) -> None:
     )
     p.set_defaults(func=_lazy("timescales.experiment.commands", "cmd_plot"))
 
+    p = sub.add_parser("export", help="write a results file in another format (NWB)")
+    p.add_argument("results", help="results file (HDF5)")
+    p.add_argument("--nwb", required=True, metavar="OUT.nwb", help="NWB file to write")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing file")
+    p.set_defaults(func=_lazy("timescales.experiment.commands", "cmd_export"))
+
     p = sub.add_parser("demo", help="run the bundled two-spine demo into ./timescales-demo/")
     p.add_argument("--out-dir", default="timescales-demo")
     p.add_argument("--duration", type=float, metavar="MS", help="shorten the demo")

@@ -1,4 +1,4 @@
-"""The experiment subcommands of the CLI: run, validate, plot, demo."""
+"""The experiment subcommands of the CLI: run, validate, plot, export, demo."""
 
 from __future__ import annotations
 
@@ -133,6 +133,13 @@ def cmd_plot(args: argparse.Namespace) -> int:
     out_dir = Path(args.out_dir) if args.out_dir else Path(args.results).with_suffix("")
     for path in plot_results(args.results, out_dir, args.format):
         print(path)
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from ..nwb import export_nwb
+
+    print(export_nwb(args.results, args.nwb, overwrite=args.overwrite))
     return 0
 
 
