@@ -33,7 +33,6 @@ import numpy as np
 from . import __version__
 from .errors import ConfigError
 from .optional import require
-from .plot_panels import end_ms
 from .results import Results
 
 MS = 1e-3
@@ -202,7 +201,7 @@ def _inputs(pynwb: Any, nwbfile: Any, r: Results) -> None:
         for spine, by_synapse in r.stimulus_times_ms().items()
         for synapse, times in by_synapse.items()
         for t in times
-        if t <= end_ms(r)
+        if t <= r.reached_ms()
     )
     if not rows:
         return
@@ -244,7 +243,7 @@ def _windows(nwbfile: Any, r: Results) -> None:
         ("closed", "whether it closed before the end (else it stops at the end)"),
     ]:
         table.add_column(column, doc)
-    end = end_ms(r)
+    end = r.reached_ms()
     for i in range(w["open_ms"].size):
         closed = bool(np.isfinite(w["close_ms"][i]))
         table.add_interval(

@@ -29,17 +29,9 @@ def inputs_of(r: Results, spine: int) -> list[float]:
     return sorted({t for times in by_synapse.values() for t in times})
 
 
-def end_ms(r: Results) -> float:
-    """The last time the file reached (ms): its last sample, sync or window opening."""
-    times = [a[-1] for a in (r.time_ms, r.biochem_time_ms) if a.size]
-    opened = r.windows.get("open_ms", np.zeros(0))
-    times += [float(np.nanmax(opened))] if opened.size else []
-    return float(max(times)) if times else float("nan")
-
-
 def windows_of(r: Results, spine: int) -> list[tuple[float, float]]:
     """(open, close) of the spine's windows in ms, a window open at the end closed there."""
-    w, end = r.windows, end_ms(r)
+    w, end = r.windows, r.reached_ms()
     return [
         (float(t0), float(t1) if np.isfinite(t1) else end)
         for s, t0, t1 in zip(w["spine"], w["open_ms"], w["close_ms"], strict=True)
@@ -152,7 +144,7 @@ def weight_spines(r: Results) -> list[int]:
 def exchange_raster(ax: Axes, r: Results, couplings: list[str]) -> None:
     """A row per coupling, a tick at each of its exchanges, its windows shaded behind."""
     w = r.windows
-    end = end_ms(r)
+    end = r.reached_ms()
     for row, coupling in enumerate(couplings):
         for t0, t1 in zip(
             w["open_ms"][w["coupling"] == coupling],
@@ -182,7 +174,7 @@ def interval_panel(ax: Axes, r: Results, couplings: list[str]) -> None:
     the adaptive interval of each windowed coupling; dotted, the event strategy's shortest
     and longest interval."""
     w = r.windows
-    end = end_ms(r)
+    end = r.reached_ms()
     for k, coupling in enumerate(couplings):
         times = exchange_times(r, coupling)
         mine = w["coupling"] == coupling

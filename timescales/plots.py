@@ -213,7 +213,7 @@ def _window_bars(r: Results) -> Figure:
     spines = sorted({int(s) for s in w["spine"]})
     fig = _figure(0.3 * len(spines) + 1.2)
     ax = fig.add_subplot()
-    end = panels.end_ms(r)
+    end = r.reached_ms()
     for row, spine in enumerate(spines):
         mask = w["spine"] == spine
         close = np.where(np.isfinite(w["close_ms"][mask]), w["close_ms"][mask], end)

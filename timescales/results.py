@@ -542,6 +542,14 @@ class Results:
         """Spine -> synapse -> input times, from the experiment stored in the file."""
         return merged_times(self.experiment.get("stimulus", []))
 
+    def reached_ms(self) -> float:
+        """The last time the file reached (ms): its last sample, sync or window opening (NaN
+        for a file with none); a window still open at the end is open until then."""
+        times = [float(a[-1]) for a in (self.time_ms, self.biochem_time_ms) if a.size]
+        opened = self.windows.get("open_ms", np.zeros(0))
+        times += [float(np.nanmax(opened))] if opened.size else []
+        return max(times) if times else math.nan
+
     def final_weights(self) -> dict[int, float]:
         """The last recorded weight of every spine that has a biochemical model."""
         if self.weight.shape[0] == 0:
