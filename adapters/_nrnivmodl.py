@@ -18,21 +18,18 @@ import tempfile
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-import platformdirs
 from filelock import FileLock
 
+from timescales import cache as timescales_cache
 from timescales.errors import ModelError
 
-CACHE_ENV = "TIMESCALES_CACHE"
 _LIBRARY_NAME = "libnrnmech.so"
 _loaded: dict[Path, Path] = {}
 
 
 def cache_root() -> Path:
-    """The directory holding compiled mechanisms: $TIMESCALES_CACHE or the user cache dir."""
-    override = os.environ.get(CACHE_ENV)
-    base = Path(override) if override else Path(platformdirs.user_cache_dir("timescales"))
-    return base / "nrnivmodl"
+    """The directory holding compiled mechanisms: `nrnivmodl` under timescales' cache root."""
+    return timescales_cache.cache_root() / "nrnivmodl"
 
 
 def _neuron_version() -> str:

@@ -33,13 +33,13 @@ class MinuteProgress:
         self.start = time.perf_counter()
         self.last = 0.0
 
-    def __call__(self, t_ms: float, end_ms: float, n_open: int) -> None:
+    def __call__(self, t_ms: float, end_ms: float, n_open: int, exchanges: int) -> None:
         now = time.perf_counter() - self.start
         if now - self.last >= 60.0:
             self.last = now
             print(
                 f"{now:7.0f} s  t = {t_ms:8.1f} / {end_ms:.0f} ms  open windows {n_open}  "
-                f"peak {self.memory.peak_mb:.0f} MB",
+                f"exchanges {exchanges}  peak {self.memory.peak_mb:.0f} MB",
                 flush=True,
             )
 

@@ -46,10 +46,19 @@ def _add_experiment_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("experiment")
     p.set_defaults(func=_lazy("timescales.experiment.commands", "cmd_validate"))
 
-    p = sub.add_parser("plot", help="write PNG figures from a results file")
+    p = sub.add_parser("plot", help="write the figures of a results file (PNG, SVG or PDF)")
     p.add_argument("results")
     p.add_argument("-o", "--out-dir", default=None, help="folder for the figures")
+    p.add_argument(
+        "--format", choices=("png", "svg", "pdf"), default="png", help="file format (png)"
+    )
     p.set_defaults(func=_lazy("timescales.experiment.commands", "cmd_plot"))
+
+    p = sub.add_parser("export", help="write a results file in another format (NWB)")
+    p.add_argument("results", help="results file (HDF5)")
+    p.add_argument("--nwb", required=True, metavar="OUT.nwb", help="NWB file to write")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing file")
+    p.set_defaults(func=_lazy("timescales.experiment.commands", "cmd_export"))
 
     p = sub.add_parser("demo", help="run the bundled two-spine demo into ./timescales-demo/")
     p.add_argument("--out-dir", default="timescales-demo")
@@ -71,7 +80,9 @@ def _add_model_commands(sub: argparse._SubParsersAction) -> None:
         "info", help="versions and adapters; with MODEL: what an SBML model offers for coupling"
     )
     p.add_argument(
-        "model", nargs="?", help="bundled model name, SBML/Antimony file or biomodels:<id>"
+        "model",
+        nargs="?",
+        help="bundled model name, SBML/Antimony file, biomodels:<id> or COMBINE archive",
     )
     p.set_defaults(func=_lazy("timescales.info", "cmd_info"))
 

@@ -54,6 +54,15 @@ class ModelError(TimescalesError):
     """A model file or object that cannot be loaded (invalid SBML, missing mechanism, ...)."""
 
 
+class ArchiveError(ModelError):
+    """A COMBINE archive, or an entry of it, that gives no model: where (the archive, `#` the
+    entry), what was expected there and what was found."""
+
+    def __init__(self, where: str, expected: str, got: str) -> None:
+        self.where, self.expected, self.got = where, expected, got
+        super().__init__(f"{where}: expected {expected}, got {got}")
+
+
 def close_matches(name: str, candidates: Iterable[str], n: int = 5) -> list[str]:
     """The candidates closest to `name`, best first (used in error messages)."""
     return difflib.get_close_matches(name, list(candidates), n=n, cutoff=0.5)

@@ -9,7 +9,7 @@ import platform
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from . import __version__, biomodels
+from . import __version__, biomodels, combine
 from .cell import available_cells
 from .errors import ModelError
 from .registry import available_adapters
@@ -46,18 +46,24 @@ def installation() -> str:
 
 def model_report(name_or_path: str) -> str:
     """Species with units, reactions, candidate calcium species and coupling needs of a model:
-    a bundled one, a file, or `biomodels:<id>` (found or downloaded as an experiment would)."""
+    a bundled one, a file, `biomodels:<id>` (found or downloaded as an experiment would), or a
+    COMBINE archive (its entries and the SED-ML changes applied first)."""
     from timescales.adapters.roadrunner import SBMLModel
     from timescales.models import sbml
 
+    lines = []
     if biomodels.is_biomodels(name_or_path):
         source = biomodels.resolve(name_or_path)
+    elif combine.is_archive(name_or_path):
+        archive = combine.read(name_or_path)
+        lines += combine.describe(archive)
+        source = archive.file()
     elif name_or_path in sbml.names():
         source = sbml.path(name_or_path)
     else:
         source = Path(name_or_path)
     desc = SBMLModel.load(source).describe()
-    lines = [f"model {desc['model_id']} ({desc['source']}), time unit {desc['time_unit']}"]
+    lines.append(f"model {desc['model_id']} ({desc['source']}), time unit {desc['time_unit']}")
     try:
         lines.append(str(sbml.describe(source)))
     except ModelError:

@@ -495,6 +495,8 @@ class Results:
     clipped_weights: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype="i8"))
     exchanges: dict[str, np.ndarray] = field(default_factory=dict)
     cell: dict[str, np.ndarray] = field(default_factory=dict)
+    output_unit: str = "dimensionless"
+    exchange_units: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def open(cls, path: str | Path) -> Results:
@@ -532,8 +534,45 @@ class Results:
             exchanges=_columns(f, "exchanges"),
             cell=_columns(f, "cell"),
             clipped_weights=f["stats/clipped_weights"][()],
+            output_unit=str(f["biochem/output"].attrs.get("units", "dimensionless")),
+            exchange_units=json.loads(f["exchanges"].attrs.get("units_by_coupling", "{}"))
+            if "exchanges" in f
+            else {},
         )
 
     def stimulus_times_ms(self) -> dict[int, dict[str, list[float]]]:
         """Spine -> synapse -> input times, from the experiment stored in the file."""
         return merged_times(self.experiment.get("stimulus", []))
+
+    def reached_ms(self) -> float:
+        """The last time the file reached (ms): its last sample, sync or window opening (NaN
+        for a file with none); a window still open at the end is open until then."""
+        times = [float(a[-1]) for a in (self.time_ms, self.biochem_time_ms) if a.size]
+        opened = self.windows.get("open_ms", np.zeros(0))
+        times += [float(np.nanmax(opened))] if opened.size else []
+        return max(times) if times else math.nan
+
+    def final_weights(self) -> dict[int, float]:
+        """The last recorded weight of every spine that has a biochemical model."""
+        if self.weight.shape[0] == 0:
+            return {}
+        return {int(s): float(self.weight[-1, i]) for i, s in enumerate(self.biochem_spines)}
+
+    def to_xarray(self) -> Any:
+        """One xarray Dataset with coordinates time, sync_time and spine, units as attributes
+        (needs xarray; `timescales.notebook.to_xarray`)."""
+        from .notebook import to_xarray
+
+        return to_xarray(self)
+
+    def windows_frame(self) -> Any:
+        """The coupled windows as a pandas DataFrame, one row each (needs pandas)."""
+        from .notebook import windows_frame
+
+        return windows_frame(self)
+
+    def _repr_html_(self) -> str:
+        """Jupyter's view: experiment, status, spines, windows, exchanges, final weights."""
+        from .notebook import html_summary
+
+        return html_summary(self)

@@ -30,7 +30,7 @@ from .windows import WindowState
 
 __all__ = ["MAX_STALLS", "ProgressHook", "RunStats", "Scheduler", "WindowRecord"]
 
-ProgressHook = Callable[[float, float, int], None]
+ProgressHook = Callable[[float, float, int, int], None]
 
 #: Consecutive syncs without progress after which a run is stopped with an error.
 MAX_STALLS = 100
@@ -39,7 +39,7 @@ MAX_STALLS = 100
 class Scheduler:
     """Runs adapters coupled by `couplings` under a synchronization `strategy`.
 
-    `progress(t_ms, until_ms, open_windows)` and `on_sync(t_ms)` are called after every
+    `progress(t_ms, until_ms, open_windows, exchanges)` and `on_sync(t_ms)` are called after every
     sync, `on_exchange(t_ms, coupling, value)` at every exchange; `retain()` returns the
     earliest time whose recorded samples a caller still needs (the scheduler lets sources
     forget older samples).
@@ -128,7 +128,7 @@ class Scheduler:
             if self.on_sync is not None and t < until_ms - TIME_EPS_MS:
                 self.on_sync(t)
             if self.progress is not None:
-                self.progress(t, until_ms, self.open_windows())
+                self.progress(t, until_ms, self.open_windows(), self.stats.n_exchanges)
         self._finish(t)
         if self.on_sync is not None and self.stats.syncs:
             self.on_sync(t)  # the last sync's, once the lazy adapters have caught up

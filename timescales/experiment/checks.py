@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .. import biomodels
+from .. import biomodels, combine
 from ..cell import CellType, load_cell_type
-from ..errors import ConfigError, ModelError, UnitError, close_matches
+from ..errors import ArchiveError, ConfigError, ModelError, UnitError, close_matches
 from ..registry import available_adapters
 from ..stimuli import input_times
 from ..stimuli import merged_times as merge
@@ -235,6 +235,12 @@ def model_path(model: str, base_dir: Path) -> Path | None:
 def check_model(model: str, base_dir: Path) -> list[Problem]:
     path = "biochemistry.model"
     if model in BUNDLED_MODELS:
+        return []
+    if combine.is_archive(model):
+        try:
+            combine.read(combine.absolute(model, base_dir))
+        except ArchiveError as exc:
+            return [Problem(path, exc.expected, Shown(f"{exc.where}: {exc.got}"))]
         return []
     if biomodels.is_biomodels(model):
         try:

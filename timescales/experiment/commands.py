@@ -1,4 +1,4 @@
-"""The experiment subcommands of the CLI: run, validate, plot, demo."""
+"""The experiment subcommands of the CLI: run, validate, plot, export, demo."""
 
 from __future__ import annotations
 
@@ -6,36 +6,13 @@ import argparse
 import contextlib
 import signal
 import sys
-import time
 from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
 
-from tqdm import tqdm
-
 from ..errors import TimescalesError
+from .progress import progress_hook
 from .runner import Experiment, RunResult, summary_rows
-
-
-class ProgressBar:
-    """A tqdm bar over simulated time: speed, ETA and the number of open windows."""
-
-    def __init__(self, total_ms: float, start_ms: float) -> None:
-        self.start_ms = start_ms
-        self.bar = tqdm(total=round(total_ms), unit="ms", desc="simulated", file=sys.stderr)
-        self._last_wall = 0.0
-
-    def __call__(self, t_ms: float, until_ms: float, open_windows: int) -> None:
-        now = time.monotonic()
-        if now - self._last_wall < 0.2 and t_ms < until_ms:
-            return
-        self._last_wall = now
-        self.bar.n = round(t_ms - self.start_ms)
-        self.bar.set_postfix(windows=open_windows, refresh=False)
-        self.bar.refresh()
-
-    def close(self) -> None:
-        self.bar.close()
 
 
 def _print_summary(result: RunResult) -> None:
@@ -56,16 +33,18 @@ def run_experiment(
     overwrite: bool,
     show_progress: bool,
 ) -> RunResult:
+    """Run with a progress bar on a terminal, or a log line per simulated second elsewhere
+    (unless `show_progress` is off)."""
     spec = experiment.spec
-    duration = spec.experiment.duration_ms if duration_ms is None else duration_ms
-    bar = ProgressBar(duration, spec.cell.equilibration_ms) if show_progress else None
+    start = spec.cell.equilibration_ms
+    hook = progress_hook(start, spec.end_ms(duration_ms), show_progress)
     try:
         return experiment.run(
-            duration_ms=duration_ms, mode=mode, output=output, overwrite=overwrite, progress=bar
+            duration_ms=duration_ms, mode=mode, output=output, overwrite=overwrite, progress=hook
         )
     finally:
-        if bar is not None:
-            bar.close()
+        if hook is not None:
+            hook.close()
 
 
 @contextlib.contextmanager
@@ -109,7 +88,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                 mode=args.strategy,
                 duration_ms=args.duration,
                 overwrite=args.overwrite,
-                show_progress=not args.no_progress and sys.stderr.isatty(),
+                show_progress=not args.no_progress,
             )
     except KeyboardInterrupt:
         _report_interrupt(path)
@@ -131,8 +110,15 @@ def cmd_plot(args: argparse.Namespace) -> int:
     from ..plots import plot_results
 
     out_dir = Path(args.out_dir) if args.out_dir else Path(args.results).with_suffix("")
-    for path in plot_results(args.results, out_dir):
+    for path in plot_results(args.results, out_dir, args.format):
         print(path)
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from ..nwb import export_nwb
+
+    print(export_nwb(args.results, args.nwb, overwrite=args.overwrite))
     return 0
 
 
@@ -151,7 +137,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         mode=None,
         duration_ms=args.duration,
         overwrite=True,
-        show_progress=not args.no_progress and sys.stderr.isatty(),
+        show_progress=not args.no_progress,
     )
     _print_summary(result)
     figures = plot_results(result.path, out_dir)

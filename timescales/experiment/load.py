@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from .. import combine
 from .checks import Tables, cell_spines, check_tables, model_path
 from .problems import ExperimentError, Problem, Shown, from_validation_error
 from .schema import Biochemistry, Cell, CouplingSpec, ExperimentInfo, Record, Stimulus
@@ -131,13 +132,15 @@ def _resolve(spec: ExperimentSpec, source: Path) -> ExperimentSpec:
     ]
     bio = spec.biochemistry
     if bio is not None:
-        file = model_path(bio.model, source.parent)
+        if combine.is_archive(bio.model):
+            model = combine.absolute(bio.model, source.parent)
+        else:
+            file = model_path(bio.model, source.parent)
+            model = str(file) if file else bio.model
         calcium = bio.calcium.model_copy(
             update={"unit": bio.calcium.unit or DEFAULT_CALCIUM_UNIT[bio.calcium.mode]}
         )
-        update["biochemistry"] = bio.model_copy(
-            update={"model": str(file) if file else bio.model, "calcium": calcium}
-        )
+        update["biochemistry"] = bio.model_copy(update={"model": model, "calcium": calcium})
     resolved = spec.model_copy(update=update)
     resolved._source = str(source)
     resolved._spine_numbers = spines.numbers

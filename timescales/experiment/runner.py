@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 import os
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,7 +23,7 @@ from ..coupling import Coupling
 from ..errors import ConfigError
 from ..registry import load_adapter
 from ..results import writer_lock
-from ..scheduler import RunStats, Scheduler
+from ..scheduler import ProgressHook, RunStats, Scheduler
 from ..strategies import EventDriven, FixedInterval, Lockstep, ScheduledWindows, Strategy
 from ..units import factor, in_unit
 from .couplings import BASELINE, spine_couplings
@@ -216,7 +215,7 @@ class Experiment:
         mode: str | None = None,
         output: str | Path | None = None,
         overwrite: bool = False,
-        progress: Callable[[float, float, int], None] | None = None,
+        progress: ProgressHook | None = None,
         record: bool = True,
     ) -> RunResult:
         """Equilibrate, couple and run; `duration_ms` (counted from the experiment's start, after
@@ -361,7 +360,7 @@ class RunOptions:
     mode: str | None
     output: str | Path | None
     overwrite: bool
-    progress: Callable[[float, float, int], None] | None
+    progress: ProgressHook | None
     record: bool
 
 

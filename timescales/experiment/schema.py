@@ -281,7 +281,8 @@ class Biochemistry(Section):
         "spine_network",
         min_length=1,
         description=f"a bundled model ({_choices(BUNDLED_MODELS)}), 'biomodels:<id>' or a path "
-        f"to a {'/'.join(MODEL_SUFFIXES)} file relative to the experiment file",
+        f"to a {'/'.join(MODEL_SUFFIXES)} file or a COMBINE archive ('.omex', '.omex#<entry>') "
+        "relative to the experiment file",
     )
     simulator: str = Field(
         "roadrunner",

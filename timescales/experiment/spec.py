@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from .. import combine
 from ..errors import ConfigError, close_matches
 from .checks import merged_times, stimulus_times
 from .problems import ExperimentError, Problem
@@ -46,9 +47,12 @@ class ExperimentSpec(ExperimentFile):
         return self.cell.equilibration_ms + self.experiment.duration_ms
 
     def model_path(self) -> Path | None:
-        """The biochemical model file, or None for a bundled model (see `model_name`)."""
+        """The biochemical model file, or None for a bundled model (see `model_name`); for a
+        COMBINE archive, its SBML model with the SED-ML changes applied, as a cached file."""
         if self.biochemistry is None or self.biochemistry.model in BUNDLED_MODELS:
             return None
+        if combine.is_archive(self.biochemistry.model):
+            return combine.read(self.biochemistry.model).file()
         return Path(self.biochemistry.model)
 
     def model_name(self) -> str | None:
