@@ -105,6 +105,8 @@ class Recordings:
             if old is not None and old.dt_ms <= every_ms + 1e-12:
                 continue
             vec = self._h.Vector() if old is None else old.vector
+            if old is not None:
+                vec.play_remove()  # a Vector recorded again over its old record: use after free
             vec.record(ref, every_ms)
             self._by_name[name] = Recording(name, every_ms, vec)
         self.restart(t)
@@ -143,6 +145,11 @@ class Recordings:
         self.restart(float(self._h.t))
 
     def clear(self) -> None:
+        """Stop every recording: NEURON forgets the Vectors (`play_remove`) before Python
+        frees them, whenever that happens (a freed recording Vector crashes NEURON's next
+        `frecord_init`)."""
+        for rec in self._by_name.values():
+            rec.vector.play_remove()
         self._by_name.clear()
 
 
