@@ -144,6 +144,18 @@ class Recordings:
             rec.archive = list(archives.get(name, []))
         self.restart(float(self._h.t))
 
+    def checkpoint(self) -> dict[str, tuple[float, list[_Segment]]]:
+        """Each recording's interval and samples so far (archived as `save` does)."""
+        archives = self.save()
+        return {name: (rec.dt_ms, archives[name]) for name, rec in self._by_name.items()}
+
+    def resume(self, saved: dict[str, tuple[float, list[_Segment]]], refs: dict[str, Any]) -> None:
+        """Record again what a checkpoint recorded, holding its samples (`refs`: pointers by
+        name)."""
+        for name, (dt_ms, _) in saved.items():
+            self.add({name: refs[name]}, dt_ms)
+        self.restore({name: archive for name, (_, archive) in saved.items()})
+
     def clear(self) -> None:
         """Stop every recording: NEURON forgets the Vectors (`play_remove`) before Python
         frees them, whenever that happens (a freed recording Vector crashes NEURON's next

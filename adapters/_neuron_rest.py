@@ -127,6 +127,13 @@ class RestJump:
         """The model changed: the next advance may check for rest again."""
         self._no_check_before_ms = -math.inf
 
+    def bookkeeping(self) -> tuple[int, float, float]:
+        """What a checkpoint keeps: jumps so far, their span, and when to check next."""
+        return self.n_jumps, self.jumped_ms, self._no_check_before_ms
+
+    def resume(self, saved: tuple[int, float, float]) -> None:
+        self.n_jumps, self.jumped_ms, self._no_check_before_ms = saved
+
     def steps(self, until_ms: float, next_input_ms: Callable[[], float]) -> int:
         """Regular steps from now a jump may cover, ending one step before the next input
         (0: no stretch worth checking now)."""

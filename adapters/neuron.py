@@ -31,6 +31,7 @@ error against regular steps throughout.
 
 from __future__ import annotations
 
+import copy
 import gc
 import math
 import sys
@@ -46,6 +47,13 @@ from timescales.adapter import Adapter, Capabilities, Reached, Samples, Series, 
 from timescales.errors import AdapterError, ModelError
 
 from ._imports import import_neuron
+from ._neuron_checkpoint import (
+    RangeValues,
+    netcon_weights,
+    savestate_bytes,
+    savestate_from_bytes,
+    set_netcon_weights,
+)
 from ._neuron_names import Entry, NameResolver, entry_from_model_var
 from ._neuron_record import Recordings, samples_of
 from ._neuron_rest import STEP_TOL, QuietSteps, RestJump, RestProbe, Segment
@@ -206,6 +214,7 @@ class NeuronAdapter(Adapter):
                 self._h, self.dt_ms, stepping.rest_tol_per_ms, stepping.jump_min_ms
             )
         self._recordings = Recordings(self._h)
+        self._range_values = RangeValues(self._h)
 
     @classmethod
     def for_cell(cls, build: Callable[[], object], options: Mapping[str, Any]) -> NeuronAdapter:
@@ -700,11 +709,62 @@ class NeuronAdapter(Adapter):
         self._recordings.restore(state.archives)
         self._after_external_change()
 
+    # ------------------------------------------------------------ checkpoints
+    def _checkpoint(self) -> object:
+        """SaveState as bytes, with what it misses (range PARAMETERs and ASSIGNEDs, NetCon
+        weights), the watched pointers, the recordings and the step control's state.
+        SaveState also holds the state of every recording and NetCon, so resuming creates
+        the same ones first, in the same order."""
+        state = self._h.SaveState()
+        sentinel = self._native.detach_sentinel()
+        state.save()
+        saved = savestate_bytes(state, self._h)
+        weights = netcon_weights(self._h)
+        if sentinel:
+            self._native.attach_sentinel()
+        watched = {entry.key: name for name, entry in self._entries.items()}
+        return {
+            "savestate": saved,
+            "range_values": self._range_values.values(),
+            "netcon_weights": weights,
+            "watched": [watched[key] for key in self._native.netcons],
+            "recordings": self._recordings.checkpoint(),
+            "h_dt_ms": float(self._h.dt),
+            "step_ms": self._step_ms,
+            "quiet": copy.deepcopy(self._quiet),
+            "jump": None if self._jump is None else self._jump.bookkeeping(),
+        }
+
+    def _resume_from(self, state: object, t_ms: float) -> None:
+        if not isinstance(state, dict) or "savestate" not in state:
+            raise AdapterError(f"{self.label}: not a NeuronAdapter checkpoint")
+        armed = [Armed(Watch(name, 0.0), self._entry(name)) for name in state["watched"]]
+        self._native.prepare(armed)
+        recordings = state["recordings"]
+        self._recordings.resume(recordings, {n: self._entry(n).ref for n in recordings})
+        sentinel = self._native.detach_sentinel()
+        try:
+            savestate_from_bytes(state["savestate"], self._h).restore()
+            set_netcon_weights(self._h, state["netcon_weights"])
+            self._range_values.restore(state["range_values"])
+        except (RuntimeError, ValueError) as exc:
+            raise AdapterError(f"{self.label}: cannot resume this model: {exc}") from None
+        if sentinel:
+            self._native.attach_sentinel()
+        self._h.dt = state["h_dt_ms"]
+        self._step_ms = state["step_ms"]
+        self._native.disarm()
+        self._recordings.restart(float(self._h.t))
+        self._quiet = copy.deepcopy(state["quiet"])
+        if self._jump is not None:
+            self._jump.resume(state["jump"])
+
     # ------------------------------------------------------------ close
     def _close(self) -> None:
         """Drop every NEURON object of this adapter and delete the sections its model built."""
         self._native.close()
         self._rest.forget()
+        self._range_values.forget()
         self._stderr.close()
         self._checks.clear()
         self._ptr_cache.clear()

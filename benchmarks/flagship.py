@@ -1,13 +1,14 @@
 """Run an experiment (by default the study's flagship) to the end: time, memory, exchanges.
 
     python benchmarks/flagship.py --out bench-out/flagship [--duration MS] [--workers 2]
+        [--checkpoint-ms MS]
         [--experiment examples/long_tstop_allbranch_cpm_two_branches_stims_20_Hz.toml]
 
 Prints progress every minute and a table at the end, and writes flagship.csv: wall time
 (total, NEURON, RoadRunner in this process), peak memory of the process with its workers,
 windows, syncs, exchanges (calcium and weight) against the calcium exchanges
 FixedInterval(1 ms) would make over the same run, the NEURON time run with quiet steps,
-and the final weights.
+and the final weights; with --checkpoint-ms, the checkpoints' number, size and wall time.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path("bench-out/flagship"))
     parser.add_argument("--duration", type=float, default=None, metavar="MS")
     parser.add_argument("--workers", type=int, default=None, help="override coupling.workers")
+    parser.add_argument("--checkpoint-ms", type=float, default=None, metavar="MS")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     overrides = {} if args.workers is None else {"coupling.workers": args.workers}
@@ -61,6 +63,7 @@ def main(argv: list[str] | None = None) -> int:
             output=args.out / "flagship.h5",
             overwrite=True,
             progress=MinuteProgress(memory),
+            checkpoint_ms=args.checkpoint_ms,
         )
     wall = time.perf_counter() - start
     stats = result.stats
@@ -86,6 +89,12 @@ def main(argv: list[str] | None = None) -> int:
         "min_final_weight": min(weights, default=float("nan")),
         "max_final_weight": max(weights, default=float("nan")),
     }
+    if "checkpoints" in result.extra:
+        checkpoints = result.extra["checkpoints"]
+        row["checkpoints"] = checkpoints["n"]
+        row["checkpoint_mb"] = checkpoints["bytes_last"] / 1e6
+        row["checkpoint_wall_s"] = checkpoints["wall_s"]
+        row["checkpoint_share"] = checkpoints["wall_s"] / wall
     with (args.out / "flagship.csv").open("w", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=list(row))
         writer.writeheader()

@@ -45,6 +45,13 @@ never overridden. An adapter implements the private hooks, as scipy's `OdeSolver
    previous interval before posting the next advance, so the target integrates while the
    leader runs on (outputs then lag by one interval).
 10. `close()` (hook `_close`) releases the simulator; the adapter cannot be used after.
+11. Checkpoints (with `save_restore`): `checkpoint()` returns a picklable snapshot of
+    everything that shapes the adapter's future (the simulator's state and the adapter's
+    own bookkeeping: recordings, step control, work counters); `resume_from(snapshot)`
+    (hooks `_checkpoint`, `_resume_from`) brings a freshly built and initialized adapter of
+    the same model, in another process, to exactly that point. Taking a checkpoint may
+    change the numerics the way `save_state` does (an integrator restart), never more, so
+    a run resumed from a checkpoint equals the run that took it.
 """
 
 from __future__ import annotations
@@ -53,7 +60,7 @@ import math
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import ClassVar, Literal
 
 import numpy as np
@@ -429,6 +436,21 @@ class Adapter(_Checks, ABC):
         self._restore_state(inner, float(t_ms))
         self._t_ms = float(t_ms)
 
+    def checkpoint(self) -> object:
+        """A picklable snapshot for resuming in another process (contract item 11)."""
+        self._check_ready()
+        self._require("save_restore", "cannot save state")
+        return (self._t_ms, self._checkpoint(), replace(self.stats))
+
+    def resume_from(self, snapshot: object) -> None:
+        """Continue from a `checkpoint()` of an adapter of the same model."""
+        self._check_ready()
+        self._require("save_restore", "cannot restore state")
+        t_ms, inner, stats = snapshot  # type: ignore[misc]
+        self._resume_from(inner, float(t_ms))
+        self._t_ms = float(t_ms)
+        self.stats = replace(stats)
+
     def close(self) -> None:
         """Release the simulator; the adapter cannot be used afterwards."""
         if not self._closed:
@@ -506,6 +528,13 @@ class Adapter(_Checks, ABC):
     def _restore_state(self, state: object, t_ms: float) -> None:
         """Return to `state`, saved at `t_ms`."""
         raise NotImplementedError
+
+    def _checkpoint(self) -> object:
+        """By default the `save_state` snapshot, for adapters whose snapshot pickles."""
+        return self._save_state()
+
+    def _resume_from(self, state: object, t_ms: float) -> None:
+        self._restore_state(state, t_ms)
 
     def _post_advance(self, until_ms: float) -> None:
         """Start advancing to `until_ms` and return at once (asynchronous adapters)."""

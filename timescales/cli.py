@@ -40,7 +40,24 @@ def _add_experiment_commands(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--overwrite", action="store_true", help="replace an existing results file")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--checkpoint-ms",
+        type=float,
+        metavar="MS",
+        help="save the run's whole state beside the results every MS simulated ms",
+    )
     p.set_defaults(func=_lazy("timescales.experiment.commands", "cmd_run"))
+
+    p = sub.add_parser("resume", help="continue a run from its last checkpoint")
+    p.add_argument("results", help="results file of a run with --checkpoint-ms")
+    p.add_argument(
+        "--until",
+        type=float,
+        metavar="MS",
+        help="run on to simulated time MS (extends a complete run)",
+    )
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=_lazy("timescales.experiment.commands", "cmd_resume"))
 
     p = sub.add_parser("validate", help="check an experiment file without running it")
     p.add_argument("experiment")

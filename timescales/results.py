@@ -32,7 +32,7 @@ from .errors import ConfigError, TimescalesError
 from .stimuli import merged_times
 
 FORMAT = "timescales-results/1"
-STATUSES = ("running", "complete", "interrupted")
+STATUSES = ("running", "complete", "interrupted", "failed")
 PACKAGES = (
     "timescales", "neuron", "libroadrunner", "python-libsbml", "antimony", "pint", "numpy", "h5py"
 )  # fmt: skip
@@ -115,14 +115,14 @@ def _git_commit() -> str | None:
     return done.stdout.strip() or None
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
     """Dataclasses, numpy scalars and arrays as plain JSON data; NaN/inf as None."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return {f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple | np.ndarray):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     if isinstance(value, np.generic):
         value = value.item()
     if isinstance(value, float) and not math.isfinite(value):
@@ -176,6 +176,16 @@ def _append(dataset: h5py.Dataset, rows: np.ndarray) -> None:
     dataset[n:] = rows
 
 
+def _acquire(path: Path) -> FileLock:
+    """The writer's lock of `path`, held (a run writing it already: ConfigError)."""
+    lock = writer_lock(path)
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        raise ConfigError("output", "a file no other run is writing", str(path)) from None
+    return lock
+
+
 def _spine(record: Mapping[str, Any], spine_of: Mapping[str, int]) -> int:
     if "spine" in record:
         return int(record["spine"])
@@ -207,16 +217,12 @@ class ResultsWriter:
                 "output", "a path that does not exist yet (or overwrite=True)", str(self.path)
             )
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = writer_lock(self.path)
-        try:
-            self._lock.acquire(timeout=0)
-        except Timeout:
-            raise ConfigError("output", "a file no other run is writing", str(self.path)) from None
+        self._lock = _acquire(self.path)
         self._file = h5py.File(self.path, "w")
         f = self._file
         f.attrs["format"] = FORMAT
-        f.attrs["experiment"] = json.dumps(_jsonable(spec_dict))
-        f.attrs["provenance"] = json.dumps(_jsonable(provenance))
+        f.attrs["experiment"] = json.dumps(jsonable(spec_dict))
+        f.attrs["provenance"] = json.dumps(jsonable(provenance))
         f.attrs["status"] = "running"
         self._create_samples(spines)
         self._create_biochem(biochem_spines)
@@ -270,6 +276,69 @@ class ResultsWriter:
         }
         self._exchange_rows: list[tuple[float, str, float]] = []
 
+    @classmethod
+    def reopen(cls, path: str | Path, rows: Mapping[str, int]) -> ResultsWriter:
+        """Continue writing a results file from an earlier point: every growing dataset is
+        cut back to its length in `rows` (as `rows()` gave it then), status `running`."""
+        self = cls.__new__(cls)
+        self.path = Path(path)
+        self._lock = _acquire(self.path)
+        try:
+            self._file = h5py.File(self.path, "r+")
+            self._bind()
+            for name, n in rows.items():
+                self._file[name].resize(n, axis=0)
+        except BaseException:
+            if getattr(self, "_file", None):
+                self._file.close()
+            self._lock.release()
+            raise
+        self._file.attrs["status"] = self.status = "running"
+        self.flush()
+        return self
+
+    def _bind(self) -> None:
+        """Take the datasets of an existing file (`reopen`)."""
+        f = self._file
+        self._time, self._soma = f["time_ms"], f["soma_v_mV"]
+        self._calcium = f["spines/calcium_mM"]
+        self._bio_time, self._output = f["biochem/time_ms"], f["biochem/output"]
+        self._weight = f["biochem/weight"]
+        self._bio_rows = []
+        self._clipped_ds = f["stats/clipped_weights"]
+        self._clipped = self._clipped_ds[()]
+        self._windows = dict(f["windows"].items())
+        self._exchanges = dict(f["exchanges"].items())
+        self._exchange_rows = []
+        self._output_unit = str(self._output.attrs["units"])
+        self._recorded_biochem = (
+            dict(f["biochem/recorded"].items()) if "biochem/recorded" in f else {}
+        )
+        self._samples = dict(f["samples"].items()) if "samples" in f else {}
+        self._last_flush = time.monotonic()
+
+    def rows(self) -> dict[str, int]:
+        """The length of every growing dataset, once buffered rows are written."""
+        self.flush()
+        lengths: dict[str, int] = {}
+
+        def visit(name: str, item: object) -> None:
+            if isinstance(item, h5py.Dataset) and item.maxshape and item.maxshape[0] is None:
+                lengths[name] = item.shape[0]
+
+        self._file.visititems(visit)
+        return lengths
+
+    def set_attrs(self, **attrs: Any) -> None:
+        """File attributes describing the run (JSON for anything but strings and numbers)."""
+        for key, value in attrs.items():
+            plain = isinstance(value, str | int | float)
+            self._file.attrs[key] = value if plain else json.dumps(jsonable(value))
+
+    def set_clipped(self, counts: Sequence[int]) -> None:
+        """Per biochemical spine, how many weights sent were clipped into the bounds so far."""
+        self._clipped = np.asarray(counts, dtype="i8").reshape(self._clipped.shape)
+
     # ------------------------------------------------------------------ appends
     def append_samples(
         self, t_ms: np.ndarray, soma_v: np.ndarray | None, calcium: np.ndarray | None
@@ -305,14 +374,12 @@ class ResultsWriter:
         t_ms: float,
         output: np.ndarray,
         weight: np.ndarray,
-        clipped: np.ndarray | None = None,
         recorded: Mapping[str, np.ndarray] | None = None,
     ) -> None:
         """One sync point: biochemical output and weight per spine (NaN: no instance yet).
 
-        `clipped` (bool per spine) marks weights that were clipped into the bounds;
-        their count per spine ends up in /stats/clipped_weights. `recorded`: the values of
-        the model variables `record_biochem` named, per spine (NaN rows where not read).
+        `recorded`: the values of the model variables `record_biochem` named, per spine
+        (NaN rows where not read).
         """
         self._check_open()
         j = self._output.shape[1]
@@ -323,8 +390,6 @@ class ResultsWriter:
                 f"append_biochem: expected output and weight of shape ({j},), "
                 f"got {out.shape} and {w.shape}"
             )
-        if clipped is not None:
-            self._clipped += np.asarray(clipped, dtype=bool).reshape(j)
         nan = np.full(j, np.nan)
         extra = {name: (recorded or {}).get(name, nan) for name in self._recorded_biochem}
         self._bio_rows.append((float(t_ms), out, w, extra))
@@ -412,7 +477,7 @@ class ResultsWriter:
     def write_stats(self, stats: Any) -> None:
         """Store run statistics (a RunStats or a dict) as JSON, without windows and trace."""
         self._check_open()
-        data = _jsonable(stats)
+        data = jsonable(stats)
         for bulky in ("windows", "trace"):
             data.pop(bulky, None)
         self._file["stats"].attrs["json"] = json.dumps(data)
@@ -428,7 +493,7 @@ class ResultsWriter:
         self._last_flush = time.monotonic()
 
     def close(self, status: str = "complete") -> None:
-        """Mark the run `status` ("complete" or "interrupted") and close the file."""
+        """Mark the run `status` ("complete", "interrupted" or "failed") and close the file."""
         if status not in STATUSES:
             raise ConfigError("status", f"one of {STATUSES}", status)
         if not self._file:

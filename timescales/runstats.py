@@ -59,6 +59,9 @@ class Journal:
         self.tracing = tracing
         self.on_exchange = on_exchange
 
+    def __getstate__(self) -> dict[str, object]:
+        return {**self.__dict__, "on_exchange": None}
+
     def exchanged(self, label: str, t_ms: float, value: float, how: str = "exchanged") -> None:
         self.stats.exchanges[label] = self.stats.exchanges.get(label, 0) + 1
         if self.on_exchange is not None:

@@ -39,10 +39,12 @@ MAX_STALLS = 100
 class Scheduler:
     """Runs adapters coupled by `couplings` under a synchronization `strategy`.
 
-    `progress(t_ms, until_ms, open_windows, exchanges)` and `on_sync(t_ms)` are called after every
-    sync, `on_exchange(t_ms, coupling, value)` at every exchange; `retain()` returns the
-    earliest time whose recorded samples a caller still needs (the scheduler lets sources
-    forget older samples).
+    `progress(t_ms, until_ms, open_windows, exchanges)` and `on_sync(t_ms)` are called after
+    every sync, `on_exchange(t_ms, coupling, value)` at every exchange, `before_finish(t_ms)`
+    once the loop has reached the end, before the lazy adapters catch up; `retain()` returns
+    the earliest time whose recorded samples a caller still needs (the scheduler lets
+    sources forget older samples). Pickling keeps everything but the hooks (`attach` them
+    again): `timescales.checkpoint` pickles a scheduler with its adapters as references.
     """
 
     def __init__(
@@ -55,15 +57,22 @@ class Scheduler:
         on_sync: Callable[[float], None] | None = None,
         retain: Callable[[], float] | None = None,
         on_exchange: ExchangeHook | None = None,
+        before_finish: Callable[[float], None] | None = None,
         trace: bool = False,
     ) -> None:
         self.adapters = _by_name(adapters)
         self.strategy = strategy
         self.couplings = compile_couplings(couplings, self.adapters)
-        self.progress, self.on_sync, self._retain = progress, on_sync, retain
         self.stats = RunStats(strategy.describe(), math.nan)
-        journal = Journal(self.stats, trace, on_exchange)
+        journal = Journal(self.stats, trace)
         self._journal = journal
+        self.attach(
+            progress=progress,
+            on_sync=on_sync,
+            retain=retain,
+            on_exchange=on_exchange,
+            before_finish=before_finish,
+        )
         windowed = [c for c in self.couplings if isinstance(c.spec.trigger, Window)]
         states = [WindowState(c, c.spec.trigger, self._series(c)) for c in windowed]
         self._roles = assign_roles(self.adapters, states)
@@ -87,6 +96,24 @@ class Scheduler:
         self._recording = False
 
     # ----------------------------------------------------------------- public API
+    def attach(
+        self,
+        *,
+        progress: ProgressHook | None = None,
+        on_sync: Callable[[float], None] | None = None,
+        retain: Callable[[], float] | None = None,
+        on_exchange: ExchangeHook | None = None,
+        before_finish: Callable[[float], None] | None = None,
+    ) -> None:
+        """Set the hooks (all of them: a hook not given is removed)."""
+        self.progress, self.on_sync, self._retain = progress, on_sync, retain
+        self.before_finish = before_finish
+        self._journal.on_exchange = on_exchange
+
+    def __getstate__(self) -> dict[str, object]:
+        hooks = ("progress", "on_sync", "_retain", "before_finish")
+        return {k: None if k in hooks else v for k, v in self.__dict__.items()}
+
     @property
     def t_ms(self) -> float:
         return self.eager[0].t_ms
@@ -129,6 +156,8 @@ class Scheduler:
                 self.on_sync(t)
             if self.progress is not None:
                 self.progress(t, until_ms, self.open_windows(), self.stats.n_exchanges)
+        if self.before_finish is not None:
+            self.before_finish(t)
         self._finish(t)
         if self.on_sync is not None and self.stats.syncs:
             self.on_sync(t)  # the last sync's, once the lazy adapters have caught up

@@ -53,7 +53,8 @@ def test_round_trip(tmp_path: Path) -> None:
         for t, v, ca in written:
             w.append_samples(t, v, ca)
         w.append_biochem(250.0, np.array([5.0, np.nan]), np.array([1.0, np.nan]))
-        w.append_biochem(260.0, np.array([7.0, np.nan]), np.array([10.0, np.nan]), [True, False])
+        w.append_biochem(260.0, np.array([7.0, np.nan]), np.array([10.0, np.nan]))
+        w.set_clipped([1, 0])
         w.write_windows(windows, {"first": 1, "ca2": 2})
         w.write_stats(stats)
     r = Results.open(path)

@@ -32,6 +32,7 @@ def run_experiment(
     duration_ms: float | None,
     overwrite: bool,
     show_progress: bool,
+    checkpoint_ms: float | None = None,
 ) -> RunResult:
     """Run with a progress bar on a terminal, or a log line per simulated second elsewhere
     (unless `show_progress` is off)."""
@@ -40,7 +41,12 @@ def run_experiment(
     hook = progress_hook(start, spec.end_ms(duration_ms), show_progress)
     try:
         return experiment.run(
-            duration_ms=duration_ms, mode=mode, output=output, overwrite=overwrite, progress=hook
+            duration_ms=duration_ms,
+            mode=mode,
+            output=output,
+            overwrite=overwrite,
+            progress=hook,
+            checkpoint_ms=checkpoint_ms,
         )
     finally:
         if hook is not None:
@@ -89,10 +95,34 @@ def cmd_run(args: argparse.Namespace) -> int:
                 duration_ms=args.duration,
                 overwrite=args.overwrite,
                 show_progress=not args.no_progress,
+                checkpoint_ms=args.checkpoint_ms,
             )
     except KeyboardInterrupt:
         _report_interrupt(path)
         raise
+    _print_summary(result)
+    return 0
+
+
+def cmd_resume(args: argparse.Namespace) -> int:
+    """Continue a run from its last checkpoint (to its end, or on to --until)."""
+    from .. import checkpoint
+    from .checkpointing import checkpoint_path
+
+    path = Path(args.results).resolve()
+    saved = checkpoint.read(checkpoint_path(path))
+    end = args.until if args.until is not None else saved.extra["until_ms"]
+    hook = progress_hook(saved.t_ms, end, not args.no_progress)
+    try:
+        with _stop_signals_interrupt():
+            result = Experiment.resume(path, until_ms=args.until, progress=hook)
+    except KeyboardInterrupt:
+        _report_interrupt(path)
+        raise
+    finally:
+        if hook is not None:
+            hook.close()
+    print(f"resumed from the checkpoint at t = {saved.t_ms:g} ms", file=sys.stderr)
     _print_summary(result)
     return 0
 

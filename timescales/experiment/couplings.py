@@ -13,7 +13,7 @@ from typing import Any
 from ..cell import SpinePort
 from ..coupling import Copy, Coupling, Deadband, Endpoint, Flux, Ratio, Window
 from ..units import per
-from .recording import calcium_coupling, instance_label
+from .recording import calcium_coupling, instance_label, weight_coupling
 
 #: The baseline the ratio rule divides by: the output at the end of the equilibration.
 BASELINE = "equilibrated"
@@ -60,7 +60,7 @@ def spine_couplings(
                 Endpoint("neuron", port.weight, "1"),
                 weight,
                 Deadband(rel_tol=out.deadband),
-                name=f"w{j}",
+                name=weight_coupling(j),
                 bounds=tuple(out.bounds),  # type: ignore[arg-type]
             )
         )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import sys
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -32,6 +33,11 @@ Latest = Callable[[], Mapping[str, tuple[float, list[float]]]]
 def calcium_coupling(spine: int) -> str:
     """The label of the coupling that sends a spine's calcium to its biochemistry."""
     return f"ca{spine}"
+
+
+def weight_coupling(spine: int) -> str:
+    """The label of the coupling that sends a spine's biochemical output to its weight."""
+    return f"w{spine}"
 
 
 def instance_label(spine: int) -> str:
@@ -71,6 +77,51 @@ class Recorder:
         overwrite: bool,
         files: list[Path],
     ) -> None:
+        self._setup(spec, neuron, bio, output)
+        self.writer = ResultsWriter(
+            self.path,
+            stored,
+            provenance(" ".join(sys.argv), files),
+            overwrite=overwrite,
+            spines=self.rec_spines,
+            biochem_spines=bio.spines,
+            output_unit=bio.unit,
+        )
+        ports = {port.number: port for port in neuron.model.spine_ports()}
+        kept = [ports[j] for j in sorted(set(bio.spines) | set(self.rec_spines))]
+        self.writer.write_cell(
+            spec.cell.model,
+            [p.number for p in kept],
+            [p.section for p in kept],
+            [p.x for p in kept],
+            [p.head_volume_l for p in kept],
+        )
+        self.writer.record_samples({n: neuron.variable(n).unit for n in self.cell_names})
+        self.writer.record_biochem({name: unit for name, (_, unit) in bio.recorded.items()})
+        self.t_flushed_ms = self.next_sample_ms = neuron.t_ms
+        self._next_biochem_ms = neuron.t_ms
+        if self.names or self.cell_names:
+            # At every step of the cell: a checkpoint restarts NEURON's recording at a sync,
+            # and every sync lies on the step grid, so the samples stay where they were.
+            neuron.record(self.names + self.cell_names, neuron.dt_ms or self.dt_ms)
+
+    @classmethod
+    def resume(
+        cls, spec: Any, neuron: Any, bio: BiochemOutputs, output: Path, state: dict[str, Any]
+    ) -> Recorder:
+        """Go on recording into `output` from a `checkpoint_state()`: rows written after it
+        are dropped (the cell's recordings come back with its adapter's checkpoint)."""
+        self = cls.__new__(cls)
+        self._setup(spec, neuron, bio, output)
+        self.writer = ResultsWriter.reopen(output, state["rows"])
+        self.t_flushed_ms, self.next_sample_ms = state["t_flushed_ms"], state["next_sample_ms"]
+        self._next_biochem_ms = state["next_biochem_ms"]
+        self._bio_t, self._bio_out, self._bio_w = state["biochem"]
+        self._windows_written = set(state["windows_written"])
+        return self
+
+    def _setup(self, spec: Any, neuron: Any, bio: BiochemOutputs, output: Path) -> None:
+        """What to record, as the experiment asks and the cell names it."""
         self.neuron = neuron
         self.bio = bio
         self.dt_ms = spec.record.interval_ms
@@ -83,39 +134,35 @@ class Recorder:
             self.names.insert(0, SOMA_V)
         self.cell_names = list(spec.record.cell)
         self.path = output
-        self.writer = ResultsWriter(
-            self.path,
-            stored,
-            provenance(" ".join(sys.argv), files),
-            overwrite=overwrite,
-            spines=self.rec_spines,
-            biochem_spines=bio.spines,
-            output_unit=bio.unit,
-        )
-        kept = [ports[j] for j in sorted(set(bio.spines) | set(self.rec_spines))]
-        self.writer.write_cell(
-            spec.cell.model,
-            [p.number for p in kept],
-            [p.section for p in kept],
-            [p.x for p in kept],
-            [p.head_volume_l for p in kept],
-        )
-        self.writer.record_samples({n: neuron.variable(n).unit for n in self.cell_names})
-        self.writer.record_biochem({name: unit for name, (_, unit) in bio.recorded.items()})
         self.latest: Latest = dict
-        self.t_flushed_ms = self.next_sample_ms = neuron.t_ms
-        self._next_biochem_ms = neuron.t_ms
+        self.scheduler: Scheduler | None = None
+        self.wall0 = time.perf_counter()
         self._bio_t: list[float] = []
         self._bio_out: list[np.ndarray] = []
         self._bio_w: list[np.ndarray] = []
-        if self.names or self.cell_names:
-            neuron.record(self.names + self.cell_names, self.dt_ms)
+        self._windows_written: set[int] = set()
+
+    def checkpoint_state(self) -> dict[str, Any]:
+        """Where the recording stands: the file's rows (flushed, with the statistics so
+        far) and what is due next."""
+        self._write_stats(time.perf_counter() - self.wall0)
+        return {
+            "rows": self.writer.rows(),
+            "t_flushed_ms": self.t_flushed_ms,
+            "next_sample_ms": self.next_sample_ms,
+            "next_biochem_ms": self._next_biochem_ms,
+            "biochem": (list(self._bio_t), list(self._bio_out), list(self._bio_w)),
+            "windows_written": sorted(self._windows_written),
+        }
 
     def on_sync(self, t_ms: float) -> None:
-        """Scheduler hook: a /biochem row; a block of samples when one is due."""
+        """Scheduler hook: a /biochem row and the windows closed since the last sync; a
+        block of samples and the statistics so far when one is due."""
         self._note_biochem(t_ms)
+        self._write_closed_windows()
         if t_ms - self.t_flushed_ms >= BLOCK_MS - 1e-9:
             self._flush(t_ms)
+            self._write_stats(time.perf_counter() - self.wall0)
 
     def on_exchange(self, t_ms: float, coupling: str, value: float) -> None:
         """Scheduler hook: every exchange goes to /exchanges."""
@@ -162,12 +209,12 @@ class Recorder:
             self.next_sample_ms = float(grid[-1]) + self.dt_ms
         self.t_flushed_ms = t_ms
 
-    def close(self, scheduler: Scheduler | None, status: str, wall_s: float) -> None:
+    def close(self, status: str, wall_s: float) -> None:
         """Write the last block, the windows and the statistics (when the run started); mark
         the file's status (the file is closed with it whatever goes wrong on the way)."""
         try:
-            if scheduler is not None:
-                self._write_last(scheduler, wall_s)
+            if self.scheduler is not None:
+                self._write_last(self.scheduler, wall_s)
         finally:
             self.writer.close(status)
 
@@ -175,13 +222,35 @@ class Recorder:
         t = scheduler.t_ms
         if t > self.t_flushed_ms:
             self._flush(t)
-        stats = scheduler.stats
+        self._write_closed_windows(every=True)
+        self._write_stats(wall_s)
+
+    def _write_closed_windows(self, every: bool = False) -> None:
+        """Append the windows that closed since the last call (`every`: the open ones too)."""
+        if self.scheduler is None:
+            return
+        records = self.scheduler.stats.windows
+        new = [
+            i
+            for i, w in enumerate(records)
+            if i not in self._windows_written and (every or math.isfinite(w.close_ms))
+        ]
+        if not new:
+            return
         spine_of = {calcium_coupling(j): j for j in self.bio.spines}
-        self.writer.write_windows([asdict(w) for w in stats.windows], spine_of)
+        self.writer.write_windows([asdict(records[i]) for i in new], spine_of)
+        self._windows_written.update(new)
+
+    def _write_stats(self, wall_s: float) -> None:
+        """The statistics so far, and how many weights each spine had clipped."""
+        if self.scheduler is None:
+            return
+        scheduler = self.scheduler
+        stats = scheduler.stats
         payload = {
             "strategy": stats.strategy,
             "t_start_ms": stats.t_start_ms,
-            "t_end_ms": stats.t_end_ms,
+            "t_end_ms": stats.t_end_ms if math.isfinite(stats.t_end_ms) else scheduler.t_ms,
             "wall_s": wall_s,
             "scheduler_wall_s": stats.wall_s,
             "syncs": stats.syncs,
@@ -189,6 +258,8 @@ class Recorder:
             "adapters": {k: v.as_dict() for k, v in stats.adapters.items()},
             "baseline": self.bio.baseline,
         }
+        clipped = {c.label: c.clipped for c in scheduler.couplings}
+        self.writer.set_clipped([clipped.get(weight_coupling(j), 0) for j in self.bio.spines])
         self.writer.write_stats(json.loads(json.dumps(payload)))
 
     def biochem_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -8,9 +8,13 @@ strategy, recorded into an HDF5 file as it goes.
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+import json
 import math
 import os
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,14 +22,17 @@ from typing import Any
 import numpy as np
 from filelock import Timeout
 
+from .. import checkpoint
 from ..cell import Cell, SpinePort, load_cell_type
+from ..checkpoint import Checkpoint, CheckpointError
 from ..coupling import Coupling
 from ..errors import ConfigError
 from ..registry import load_adapter
-from ..results import writer_lock
+from ..results import jsonable, writer_lock
 from ..scheduler import ProgressHook, RunStats, Scheduler
 from ..strategies import EventDriven, FixedInterval, Lockstep, ScheduledWindows, Strategy
-from ..units import factor, in_unit
+from ..units import TIME_EPS_MS, factor, in_unit
+from .checkpointing import Checkpointer, checkpoint_path, stop_at_sync
 from .couplings import BASELINE, spine_couplings
 from .recording import BiochemOutputs, Recorder, instance_label
 
@@ -217,10 +224,13 @@ class Experiment:
         overwrite: bool = False,
         progress: ProgressHook | None = None,
         record: bool = True,
+        checkpoint_ms: float | None = None,
     ) -> RunResult:
         """Equilibrate, couple and run; `duration_ms` (counted from the experiment's start, after
-        the equilibration) shortens the coupled period."""
-        options = RunOptions(duration_ms, mode, output, overwrite, progress, record)
+        the equilibration) shortens the coupled period. With `checkpoint_ms`, the run's whole
+        state goes to `<output>.checkpoint` every `checkpoint_ms` of simulated time (see
+        `Experiment.resume`)."""
+        options = RunOptions(duration_ms, mode, output, overwrite, progress, record, checkpoint_ms)
         self._check_run(options)
         model = self.check()
         neuron = self._build_cell()
@@ -232,6 +242,71 @@ class Experiment:
                 self._pool.close()
                 self._pool = None
 
+    @classmethod
+    def resume(
+        cls,
+        path: str | Path,
+        *,
+        until_ms: float | None = None,
+        progress: ProgressHook | None = None,
+    ) -> RunResult:
+        """Continue the run that writes `path` from its last checkpoint (rows written after it
+        are dropped and computed again) to the end it was asked for, or on to `until_ms`
+        (simulated ms, as the file's time axis), which may extend a complete run."""
+        path = Path(path).resolve()
+        saved = checkpoint.read(checkpoint_path(path))
+        extra = saved.extra
+        self = cls.from_file(extra["source"], **extra["overrides"])
+        opts = dataclasses.replace(extra["options"], progress=progress, output=path)
+        stored, _ = self._stored(opts)
+        if _without_output(stored) != _without_output(_stored_in(path)):
+            raise CheckpointError(
+                f"{path}: the experiment file {extra['source']} changed since the run "
+                "started; resume needs the experiment as it ran"
+            )
+        t_end = _resume_end(path, saved.t_ms, extra["until_ms"], until_ms)
+        model = self.check()
+        neuron = self._build_cell()
+        try:
+            return self._resume(neuron, model, saved, opts, t_end)
+        finally:
+            neuron.close()
+            if self._pool is not None:
+                self._pool.close()
+                self._pool = None
+
+    def _resume(
+        self, neuron: Any, model: Any, saved: Checkpoint, opts: RunOptions, t_end_ms: float
+    ) -> RunResult:
+        """Rebuild the adapters, bring them and the scheduler back, reopen the file, run."""
+        wall0 = time.perf_counter()
+        extra = saved.extra
+        spines, out_var, baseline = extra["spines"], extra["out_var"], extra["baseline"]
+        neuron.initialize(0.0)
+        t_eq = self.spec.cell.equilibration_ms
+        instances = []
+        if spines:
+            bio = self.spec.biochemistry
+            labels = [instance_label(j) for j in spines]
+            instances, self._pool = self._biochemistry_simulator().instances(
+                model, labels, (bio.rtol, bio.atol), self.spec.coupling.workers
+            )
+            for inst in instances:
+                inst.initialize(t_eq)
+        adapters = {"neuron": neuron, **{inst.label: inst for inst in instances}}
+        scheduler = checkpoint.restore(saved, adapters)
+        bio_outputs = _outputs(model, self.spec, instances, spines, out_var, baseline)
+        recorder = Recorder.resume(
+            self.spec, neuron, bio_outputs, _results_path(opts, self.spec), extra["recorder"]
+        )
+        recorder.wall0 = wall0
+        recorder.scheduler, recorder.latest = scheduler, scheduler.latest_outputs
+        run = _Run(neuron, instances, spines, out_var, baseline, recorder, t_end_ms)
+        run.scheduler, run.next_checkpoint_ms = scheduler, extra["next_checkpoint_ms"]
+        with _closing(recorder, run):
+            self._drive(run, opts)
+        return self._result(run, wall0)
+
     def _check_run(self, opts: RunOptions) -> None:
         """The run's options, checked before anything is built."""
         spec, source = self.spec, self.spec.source.name
@@ -240,7 +315,12 @@ class Experiment:
         if duration is not None and not (math.isfinite(duration) and 0 < duration <= full):
             expected = f"a duration > 0 and at most the experiment's {full:g} ms"
             raise ConfigError("duration_ms", expected, duration, source)
+        every = opts.checkpoint_ms
+        if every is not None and not (math.isfinite(every) and every > 0):
+            raise ConfigError("checkpoint_ms", "a finite interval > 0 (ms)", every, source)
         if not opts.record:
+            if every is not None:
+                raise ConfigError("checkpoint_ms", "a run that writes a results file", every)
             return
         path = Path(opts.output if opts.output is not None else spec.output_path()).resolve()
         if path == spec.source.resolve():
@@ -313,30 +393,84 @@ class Experiment:
             recorder = Recorder(
                 spec, stored, neuron, bio, output, opts.overwrite, self._model_files()
             )
-        status, scheduler = "interrupted", None
-        try:  # from here on, whatever stops the run, the results file is closed
+            recorder.wall0 = wall0
+        run = _Run(neuron, instances, spines, out_var, baseline, recorder, t_end)
+        with _closing(recorder, run):
             scheduler = _scheduler(spec, opts, [neuron, *instances], couplings, recorder)
             scheduler.capture(BASELINE)
             ports = ports_by_number(neuron.model)
             for j in spines:
                 neuron.set(ports[j].weight, 1.0)
-            stats = scheduler.run(t_end)
-            status = "complete"
-        finally:
-            if recorder is not None:
-                recorder.close(scheduler, status, time.perf_counter() - wall0)
+            run.scheduler = scheduler
+            self._drive(run, opts)
+        return self._result(run, wall0)
+
+    def _drive(self, run: _Run, opts: RunOptions) -> None:
+        """Run the scheduler to the end, checkpointing when asked (stop signals then wait for
+        the next sync's checkpoint)."""
+        checkpointer = None
+        if opts.checkpoint_ms is not None and run.recorder is not None:
+            checkpointer = self._checkpointer(run, opts)
+        run.checkpointer = checkpointer
+        scheduler = run.scheduler
+        scheduler.attach(
+            progress=opts.progress,
+            on_sync=_on_sync(run.recorder, checkpointer),
+            retain=run.recorder.retain if run.recorder else None,
+            on_exchange=run.recorder.on_exchange if run.recorder else None,
+            before_finish=checkpointer.at_end if checkpointer else None,
+        )
+        if run.recorder is not None:
+            run.recorder.writer.set_attrs(
+                until_ms=run.t_end_ms, experiment_end_ms=self.spec.end_ms(None)
+            )
+        with stop_at_sync(checkpointer):
+            scheduler.run(run.t_end_ms)
+
+    def _checkpointer(self, run: _Run, opts: RunOptions) -> Checkpointer:
+        recorder = run.recorder
+        assert recorder is not None
+
+        def state() -> dict[str, Any]:
+            return {
+                "source": str(self.spec.source),
+                "overrides": self.overrides,
+                "options": dataclasses.replace(opts, progress=None, overwrite=False),
+                "until_ms": run.t_end_ms,
+                "spines": run.spines,
+                "out_var": run.out_var,
+                "baseline": run.baseline,
+                "recorder": recorder.checkpoint_state(),
+            }
+
+        path = checkpoint_path(recorder.path)
+        return Checkpointer(
+            path, float(opts.checkpoint_ms or 0.0), run.scheduler, state, run.next_checkpoint_ms
+        )
+
+    def _result(self, run: _Run, wall0: float) -> RunResult:
+        neuron, spines, instances = run.neuron, run.spines, run.instances
+        ports = ports_by_number(neuron.model)
+        scheduler, recorder, out_var = run.scheduler, run.recorder, run.out_var
         result = RunResult(
-            stats=stats,
+            stats=scheduler.stats,
             path=recorder.path if recorder else None,
             spines=np.array(spines, dtype=int),
-            biochem_time_ms=np.array([t_end]),
+            biochem_time_ms=np.array([run.t_end_ms]),
             weight=np.array([[neuron.get(ports[j].weight) for j in spines]]),
             output=np.array([[inst.get(out_var) for inst in instances]]),
-            output_baseline=np.full(len(spines), baseline),
+            output_baseline=np.full(len(spines), run.baseline),
         )
         if recorder is not None and spines:
             result.biochem_time_ms, result.output, result.weight = recorder.biochem_arrays()
         result.extra = self._extra(neuron, scheduler, wall0)
+        if run.checkpointer is not None:
+            c = run.checkpointer
+            result.extra["checkpoints"] = {
+                "n": c.written,
+                "bytes_last": c.bytes_last,
+                "wall_s": c.wall_s,
+            }
         return result
 
     def _extra(self, neuron: Any, scheduler: Scheduler, wall0: float) -> dict[str, Any]:
@@ -362,6 +496,94 @@ class RunOptions:
     overwrite: bool
     progress: ProgressHook | None
     record: bool
+    checkpoint_ms: float | None = None
+
+
+@dataclass
+class _Run:
+    """A run's parts once built: adapters, spines with instances, recorder, scheduler."""
+
+    neuron: Any
+    instances: list[Any]
+    spines: list[int]
+    out_var: str
+    baseline: float
+    recorder: Recorder | None
+    t_end_ms: float
+    scheduler: Any = None
+    checkpointer: Checkpointer | None = None
+    next_checkpoint_ms: float = math.nan
+
+
+def _without_output(stored: dict[str, Any]) -> dict[str, Any]:
+    """A stored experiment as JSON keeps it, without where its results went (a results file
+    may be moved before it is resumed)."""
+    data = json.loads(json.dumps(jsonable(stored)))
+    data["experiment"].pop("output", None)
+    data["overrides"].pop("experiment.output", None)
+    return data
+
+
+def _stored_in(path: Path) -> dict[str, Any]:
+    """The experiment a results file says it ran."""
+    from ..results import Results
+
+    return Results.open(path).experiment
+
+
+def _results_path(opts: RunOptions, spec: Any) -> Path:
+    return Path(opts.output).resolve() if opts.output is not None else spec.output_path()
+
+
+def _resume_end(path: Path, t_ms: float, asked_ms: float, until_ms: float | None) -> float:
+    """Where a resumed run ends: where the run was asked to end, or `until_ms` (after the
+    checkpoint; past the end of a complete run)."""
+    from ..results import Results
+
+    status = Results.open(path).status
+    if until_ms is None:
+        if status == "complete":
+            raise ConfigError(
+                "until_ms", "a time past the end of this complete run", None, path.name
+            )
+        return asked_ms
+    if not (math.isfinite(until_ms) and until_ms > t_ms + TIME_EPS_MS):
+        raise ConfigError(
+            "until_ms", f"a finite time after the checkpoint at {t_ms:g} ms", until_ms, path.name
+        )
+    return float(until_ms)
+
+
+@contextlib.contextmanager
+def _closing(recorder: Recorder | None, run: _Run) -> Iterator[None]:
+    """Close the results file with the run's status however the run ends: complete,
+    interrupted (Ctrl-C, a stop signal) or failed (any error, kept in the file so far)."""
+    status = "failed"
+    try:
+        yield
+        status = "complete"
+    except KeyboardInterrupt:
+        status = "interrupted"
+        raise
+    finally:
+        if recorder is not None:
+            recorder.scheduler = run.scheduler
+            recorder.close(status, time.perf_counter() - recorder.wall0)
+
+
+def _on_sync(
+    recorder: Recorder | None, checkpointer: Checkpointer | None
+) -> Callable[[float], None] | None:
+    """The scheduler's sync hook: the recorder's row, then the checkpoint when one is due."""
+    if checkpointer is None:
+        return recorder.on_sync if recorder else None
+    assert recorder is not None
+
+    def on_sync(t_ms: float) -> None:
+        recorder.on_sync(t_ms)
+        checkpointer.on_sync(t_ms)
+
+    return on_sync
 
 
 def _locked(path: Path) -> bool:
@@ -381,16 +603,9 @@ def _scheduler(
     spec: Any, opts: RunOptions, adapters: list[Any], couplings: list[Coupling], recorder: Any
 ) -> Scheduler:
     """The run's scheduler, with the recorder's hooks."""
-    scheduler = Scheduler(
-        adapters,
-        couplings,
-        make_strategy(spec, opts.mode),
-        progress=opts.progress,
-        on_sync=recorder.on_sync if recorder else None,
-        retain=recorder.retain if recorder else None,
-        on_exchange=recorder.on_exchange if recorder else None,
-    )
+    scheduler = Scheduler(adapters, couplings, make_strategy(spec, opts.mode))
     if recorder is not None:
+        recorder.scheduler = scheduler
         recorder.latest = scheduler.latest_outputs
         recorder.writer.write_exchange_units(
             {c.label: c.spec.target.unit for c in scheduler.couplings}
