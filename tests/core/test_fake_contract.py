@@ -44,6 +44,8 @@ class TestQueuedLinearODEContract(TestLinearODEContract):
 
 
 class TestStepSourceContract(AdapterContract):
+    span_ms = 15.0  # across the step at 10 ms
+
     @pytest.fixture
     def adapter(self) -> StepSource:
         a = StepSource([10.0, 20.0], [1.0, 0.0], label="steps")
@@ -53,6 +55,10 @@ class TestStepSourceContract(AdapterContract):
     @pytest.fixture
     def watch_spec(self) -> tuple[str, float, str]:
         return ("value", 0.5, "rising")
+
+    @pytest.fixture
+    def changing(self) -> str:
+        return "value"
 
 
 def test_linear_ode_watch_is_exact() -> None:

@@ -203,7 +203,7 @@ class StepSource(Adapter):
     """
 
     kind = "step-source"
-    capabilities = Capabilities(native_watches=True)
+    capabilities = Capabilities(native_watches=True, save_restore=True)
 
     def __init__(
         self,
@@ -254,6 +254,13 @@ class StepSource(Adapter):
     def _next_event_time(self) -> float:
         i = bisect.bisect_right(self.times_ms, self.t_ms + 1e-12)
         return self.times_ms[i] if i < len(self.times_ms) else math.inf
+
+    def _save_state(self) -> object:
+        """Nothing but the time, which the base class keeps."""
+        return None
+
+    def _restore_state(self, state: object, t_ms: float) -> None:
+        """The value is a function of the restored time."""
 
 
 class QueuedLinearODE(LinearODE):
