@@ -134,7 +134,11 @@ def check_stimulus(
     """Spines and synapses of the cell (if known), train or times, inputs within the run."""
     path = f"stimulus[{i}]"
     out: list[Problem] = []
-    if spines is not None:
+    if stim.spines == "all":
+        if spines is not None and spines.numbers is None:
+            expected = "a list of spine numbers (this cell places its spines when it is built)"
+            out.append(Problem(f"{path}.spines", expected, "all"))
+    elif spines is not None:
         out += _spine_list(f"{path}.spines", stim.spines, spines)
     synapses = stim.synapses or []
     if len(set(synapses)) != len(synapses):
@@ -142,12 +146,12 @@ def check_stimulus(
     if spines is not None and set(synapses) - set(spines.synapses):
         kinds = ", ".join(map(repr, spines.synapses))
         out.append(Problem(f"{path}.synapses", f"a non-empty subset of [{kinds}]", synapses))
-    given = [k for k in (*TRAIN_KEYS, "times_ms") if getattr(stim, k) is not None]
-    train = [k for k in TRAIN_KEYS if k in given]
-    if len(train) != (0 if stim.times_ms is not None else 3):
-        allowed = "either a train (start_ms, rate_hz and count) or times_ms"
-        out.append(Problem(path, allowed, Shown("keys " + (", ".join(given) or "none"))))
-    elif cell is not None and t_end_ms is not None:
+    timing = _timing(path, stim)
+    if timing or cell is None or t_end_ms is None:
+        return out + timing
+    if stim.process == "poisson":
+        out += _poisson_span(path, stim, cell.equilibration_ms, t_end_ms)
+    else:
         times = stimulus_times(stim)
         late = [t for t in times if not cell.equilibration_ms < t <= t_end_ms]
         if late:
@@ -161,6 +165,39 @@ def check_stimulus(
                 )
             )
     return out
+
+
+def _poisson_span(path: str, stim: Stimulus, t_eq_ms: float, t_end_ms: float) -> list[Problem]:
+    """A Poisson train's span lies after the equilibration and within the run."""
+    start, stop = float(stim.start_ms or 0.0), float(stim.stop_ms or 0.0)
+    if t_eq_ms <= start < stop <= t_end_ms:
+        return []
+    expected = (
+        "start_ms < stop_ms, after the equilibration and within the run "
+        f"({t_eq_ms:g} <= start < stop <= {t_end_ms:g} ms)"
+    )
+    return [Problem(path, expected, Shown(f"{start:g} to {stop:g} ms"))]
+
+
+def _timing(path: str, stim: Stimulus) -> list[Problem]:
+    """The keys that say when inputs come: a train, a list of times or a Poisson train."""
+    keys = (*TRAIN_KEYS, "times_ms", "stop_ms", "seed")
+    given = [k for k in keys if getattr(stim, k) is not None]
+    if stim.process == "poisson":
+        needed, allowed = (
+            {"start_ms", "rate_hz", "stop_ms"},
+            {"start_ms", "rate_hz", "stop_ms", "seed"},
+        )
+        expected = "a Poisson train: start_ms, rate_hz and stop_ms (and a seed)"
+        ok = needed <= set(given) <= allowed
+    else:
+        train = [k for k in TRAIN_KEYS if k in given]
+        expected = "either a train (start_ms, rate_hz and count) or times_ms"
+        extra = {"stop_ms", "seed"} & set(given)
+        ok = len(train) == (0 if stim.times_ms is not None else 3) and not extra
+    if ok:
+        return []
+    return [Problem(path, expected, Shown("keys " + (", ".join(given) or "none")))]
 
 
 def stimulus_times(stim: Stimulus) -> list[float]:

@@ -194,10 +194,11 @@ class Cell(Section):
 
 
 class Stimulus(Section):
-    """[[stimulus]]: inputs to some spines, as a regular train or a list of times."""
+    """[[stimulus]]: inputs to some spines, as a regular train, a list of times, or a
+    Poisson train of each spine's own (`process = "poisson"`: background input)."""
 
-    spines: list[int] = Field(
-        min_length=1, description="a non-empty list of spine numbers of the layout"
+    spines: Annotated[str | tuple[int, ...], _choice_or_spines(("all",)), _AS_DATA] = Field(
+        description="a non-empty list of spine numbers of the layout, or 'all'"
     )
     synapses: list[Annotated[str, Field(min_length=1)]] | None = Field(
         None,
@@ -212,10 +213,19 @@ class Stimulus(Section):
     times_ms: list[NonNegative] | None = Field(
         None, min_length=1, description="a non-empty list of numbers >= 0 (ms)"
     )
+    process: Literal["regular", "poisson"] = Field(
+        "regular", description="one of 'regular', 'poisson'"
+    )
+    stop_ms: NonNegative | None = Field(
+        None, description="a number >= 0 (ms; poisson: the last time an input may come)"
+    )
+    seed: int | None = Field(
+        None, ge=0, description="an integer >= 0 (poisson; default: experiment.seed)"
+    )
 
     @property
     def is_train(self) -> bool:
-        return self.times_ms is None
+        return self.times_ms is None and self.process == "regular"
 
 
 def _number_or_quantity(value: Any) -> float | str:
