@@ -83,6 +83,20 @@ def _add_experiment_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=_lazy("timescales.experiment.commands", "cmd_demo"))
 
+    p = sub.add_parser("sweep", help="run an experiment at every point of a grid of values")
+    p.add_argument("experiment")
+    p.add_argument(
+        "--vary",
+        action="append",
+        required=True,
+        metavar="KEY=V1,V2,...",
+        help="a dotted key of the experiment file and its values (repeat for a grid)",
+    )
+    p.add_argument("--out", required=True, help="folder for the points' files and sweep.csv")
+    p.add_argument("--workers", type=int, default=1, help="local processes (default 1)")
+    p.add_argument("--duration", type=float, metavar="MS", help="shorten every point")
+    p.set_defaults(func=_lazy("timescales.experiment.commands", "cmd_sweep"))
+
     p = sub.add_parser("bench", help="compare sync strategies on an experiment")
     p.add_argument("experiment")
     p.add_argument("--out", default="bench-out", help="output folder")

@@ -55,7 +55,7 @@ def figures(r: Results) -> dict[str, Figure]:
         "soma_v": ("soma voltage", _soma_v),
         "exchanges": ("exchanges", _exchanges),
     }
-    with _style():
+    with paper_style():
         for stem, (title, make) in draw.items():
             fig = make(r)
             if fig is not None:
@@ -75,7 +75,7 @@ def plot_results(
     out.mkdir(parents=True, exist_ok=True)
     name = r.experiment.get("experiment", {}).get("name") or r.path.stem
     written = []
-    with _style():
+    with paper_style():
         for stem, fig in figures(r).items():
             path = out / f"{name}_{stem}.{fmt}"
             fig.savefig(path, format=fmt, dpi=PNG_DPI)
@@ -84,7 +84,7 @@ def plot_results(
 
 
 @contextmanager
-def _style() -> Iterator[None]:
+def paper_style() -> Iterator[None]:
     with matplotlib.rc_context(STYLE):
         yield
 

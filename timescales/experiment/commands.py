@@ -139,9 +139,41 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_plot(args: argparse.Namespace) -> int:
     from ..plots import plot_results
 
+    if Path(args.results).is_dir() and (Path(args.results) / "sweep.csv").exists():
+        from ..plot_sweep import plot_sweep
+
+        out_dir = Path(args.out_dir) if args.out_dir else Path(args.results)
+        for path in plot_sweep(args.results, out_dir, args.format):
+            print(path)
+        return 0
     out_dir = Path(args.out_dir) if args.out_dir else Path(args.results).with_suffix("")
     for path in plot_results(args.results, out_dir, args.format):
         print(path)
+    return 0
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    """Run the grid; one line per finished point; exit 1 when a point failed."""
+    from .sweep import Sweep, parse_vary, run_sweep
+
+    vary = parse_vary(args.vary, Path(args.experiment).name)
+    sweep = Sweep(Path(args.experiment), vary, Path(args.out), args.duration)
+
+    def report(i: int, row: dict) -> None:
+        values = ", ".join(f"{k}={row[k]}" for k in vary)
+        outcome = (
+            f"weights {row['min_weight']:.4g}..{row['max_weight']:.4g}"
+            if row["status"] == "complete"
+            else f"failed: {row['error']}"
+        )
+        print(f"point {i} ({values}): {outcome} ({row['wall_s']:.1f} s)", flush=True)
+
+    rows = run_sweep(sweep, args.workers, report)
+    failed = sum(r["status"] != "complete" for r in rows)
+    print(f"{sweep.out_dir / 'sweep.csv'}: {len(rows) - failed} of {len(rows)} points complete")
+    if failed:
+        print(f"timescales sweep: {failed} point(s) failed (see the error column)", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -56,12 +56,19 @@ def load_experiment(path: str | Path, overrides: Mapping[str, Any] | None = None
 
 
 def _override(data: dict[str, Any], key: str, value: Any) -> None:
+    """Set `key` (dotted; a number picks a table of an array, as in `stimulus.0.rate_hz`)."""
     *tables, last = key.split(".")
-    node = data
+    node: Any = data
     for table in tables:
-        node = node.setdefault(table, {})
-        if not isinstance(node, dict):
-            raise ExperimentError([Problem(key, "a key inside a table", node)], "overrides")
+        if isinstance(node, list) and table.isdigit() and int(table) < len(node):
+            node = node[int(table)]
+        elif isinstance(node, dict):
+            node = node.setdefault(table, {})
+        else:
+            expected = f"an index below {len(node)}" if isinstance(node, list) else "a table"
+            raise ExperimentError([Problem(key, expected, table)], "overrides")
+    if not isinstance(node, dict):
+        raise ExperimentError([Problem(key, "a key inside a table", node)], "overrides")
     node[last] = value
 
 
