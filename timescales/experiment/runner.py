@@ -20,7 +20,7 @@ from filelock import Timeout
 
 from ..cell import Cell, SpinePort, load_cell_type
 from ..coupling import Coupling
-from ..errors import ConfigError
+from ..errors import ConfigError, SolverError
 from ..registry import load_adapter
 from ..results import writer_lock
 from ..scheduler import ProgressHook, RunStats, Scheduler
@@ -173,7 +173,10 @@ class Experiment:
         tolerances = (bio.rtol, bio.atol)
         template = simulator.template(model, tolerances)
         template.initialize(0.0)
-        self._equilibrate_template(model, template, float(np.mean(list(rest.values()))))
+        try:
+            self._equilibrate_template(model, template, float(np.mean(list(rest.values()))))
+        except SolverError as exc:
+            raise exc.during("equilibration") from exc
         _, state = template.save_state()  # type: ignore[misc]
         out_var = model.resolve(bio.output.variable)
         baseline = template.get(out_var)
@@ -320,7 +323,10 @@ class Experiment:
             ports = ports_by_number(neuron.model)
             for j in spines:
                 neuron.set(ports[j].weight, 1.0)
-            stats = scheduler.run(t_end)
+            try:
+                stats = scheduler.run(t_end)
+            except SolverError as exc:
+                raise exc.during("run") from exc
             status = "complete"
         finally:
             if recorder is not None:
