@@ -85,6 +85,11 @@ class ArchiveError(ModelError):
         super().__init__(f"{where}: expected {expected}, got {got}")
 
 
+class TimescalesWarning(UserWarning):
+    """Something that runs but may not mean what was meant (a suspicious model value, a unit
+    taken from the experiment file): one line naming the file and what."""
+
+
 def close_matches(name: str, candidates: Iterable[str], n: int = 5) -> list[str]:
     """The candidates closest to `name`, best first (used in error messages)."""
     return difflib.get_close_matches(name, list(candidates), n=n, cutoff=0.5)

@@ -27,6 +27,8 @@ from ..scheduler import ProgressHook, RunStats, Scheduler
 from ..strategies import EventDriven, FixedInterval, Lockstep, ScheduledWindows, Strategy
 from ..units import factor, in_unit
 from .couplings import BASELINE, spine_couplings
+from .model_checks import model_problems, warn_suspicious
+from .problems import ExperimentError
 from .recording import BiochemOutputs, Recorder, instance_label
 
 #: How often a clamped calcium species is set back to the cell's rest during equilibration.
@@ -120,7 +122,9 @@ class Experiment:
         return for_cell(build, options)
 
     def check(self) -> Any:
-        """Load the biochemical model and check every name the experiment uses in it.
+        """Load the biochemical model and check it: constructs its simulator cannot run and
+        every name the experiment uses in it (one ExperimentError lists them all); suspicious
+        values are TimescalesWarnings.
 
         Returns the model prepared for coupling (None without biochemistry). Runs before
         anything is built, so a wrong species fails at once, naming the candidates.
@@ -137,12 +141,10 @@ class Experiment:
         simulator = self._biochemistry_simulator()
         source = self.spec.model_path() or sbml_models.path(self.spec.model_name())
         probe = simulator.load_model(source)
-        species = probe.calcium_candidates() or [
-            f"none calcium-like; species: {', '.join(list(probe.species)[:8])}"
-        ]
-        self.spec.check_model_names(
-            _known_names(probe), str(source), {"biochemistry.calcium.species": species}
-        )
+        problems = model_problems(self.spec, probe, source)
+        if problems:
+            raise ExperimentError(problems, self.spec.source.name)
+        warn_suspicious(self.spec, probe, source)
         reactions = tuple(
             probe.resolve(n) for n in calcium.switch_off if probe.resolve(n) in probe.reactions
         )
@@ -434,11 +436,6 @@ def _check_built(cell: Cell, spec: Any) -> None:
 def ports_by_number(cell: Cell) -> dict[int, SpinePort]:
     """The cell's spines by number."""
     return {port.number: port for port in cell.spine_ports()}
-
-
-def _known_names(model: Any) -> list[str]:
-    """Every name an experiment may use for a model variable: ids and unique names."""
-    return list(model.known_names())
 
 
 def _finite(values: np.ndarray) -> np.ndarray:
