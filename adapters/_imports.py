@@ -16,6 +16,9 @@ import sys
 from collections.abc import Iterator
 from types import ModuleType
 
+#: Where SUNDIALS (6 and later, RoadRunner's integrators) writes its warnings and errors.
+SUNDIALS_LOGS = ("SUNLOGGER_WARNING_FILENAME", "SUNLOGGER_ERROR_FILENAME")
+
 
 @contextlib.contextmanager
 def _deepbind() -> Iterator[None]:
@@ -35,10 +38,18 @@ def import_roadrunner() -> ModuleType:
     model with an id such as `reset` replaces that method, and the next load deletes it for
     the whole process (SBML Test Suite cases 00952 and others do this). Values are read
     with `getValue` and selections instead, which is also faster to load.
+
+    When this call loads RoadRunner, it also turns RoadRunner's log down to critical messages
+    and sends SUNDIALS' warnings and errors to os.devnull (SUNLOGGER_WARNING_FILENAME and
+    SUNLOGGER_ERROR_FILENAME set by the user are kept): the adapter raises every integrator
+    failure with the integrator's message, which the command line prints as one line.
     """
     if "roadrunner" not in sys.modules:
+        for variable in SUNDIALS_LOGS:
+            os.environ.setdefault(variable, os.devnull)
         with _deepbind():
             import roadrunner
+        roadrunner.Logger.setLevel(roadrunner.Logger.LOG_CRITICAL)
     roadrunner = sys.modules["roadrunner"]
     config = roadrunner.Config
     config.setValue(config.ROADRUNNER_DISABLE_PYTHON_DYNAMIC_PROPERTIES, True)

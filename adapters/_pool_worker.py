@@ -9,7 +9,9 @@ It only ever writes a reply to a blocking request, so at most one reply is in fl
 from __future__ import annotations
 
 import ctypes
+import dataclasses
 import os
+import pickle
 import signal
 import time
 import traceback
@@ -78,6 +80,31 @@ class RemoteError:
     traceback_text: str
     operation: str
     dropped: int = 0
+    #: The exception itself, pickled, when it comes back whole (its class rebuilds it from
+    #: its args, e.g. a SolverError with its instance, time and model); else None.
+    pickled: bytes | None = None
+
+    @classmethod
+    def of(cls, exc: Exception, operation: str) -> RemoteError:
+        """The exception being handled, raised while running `operation`."""
+        return cls(
+            type(exc).__module__,
+            type(exc).__qualname__,
+            str(exc),
+            traceback.format_exc(),
+            operation,
+            pickled=_pickled(exc),
+        )
+
+
+def _pickled(exc: Exception) -> bytes | None:
+    """`exc` pickled, if it unpickles into the same class with the same message."""
+    try:
+        data = pickle.dumps(exc)
+        back = pickle.loads(data)
+    except Exception:
+        return None
+    return data if type(back) is type(exc) and str(back) == str(exc) else None
 
 
 @dataclass(slots=True)
@@ -245,13 +272,7 @@ class Worker:
         try:
             return self._execute(inst, code, args)
         except Exception as exc:
-            inst.error = RemoteError(
-                type(exc).__module__,
-                type(exc).__qualname__,
-                str(exc),
-                traceback.format_exc(),
-                text,
-            )
+            inst.error = RemoteError.of(exc, text)
             return None
         finally:
             elapsed = time.perf_counter() - start
@@ -333,14 +354,7 @@ class Worker:
     def _take_error(inst: _Instance) -> RemoteError | None:
         error = inst.error
         if error is not None and inst.dropped:
-            error = RemoteError(
-                error.module,
-                error.qualname,
-                error.message,
-                error.traceback_text,
-                error.operation,
-                inst.dropped,
-            )
+            error = dataclasses.replace(error, dropped=inst.dropped)
         inst.error, inst.dropped = None, 0
         return error
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -17,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from timescales.adapter import Adapter, Capabilities, Reached, Series, Variable, Watch
-from timescales.errors import AdapterError, ModelError
+from timescales.errors import AdapterError, ModelError, SolverError
 
 from ._imports import import_roadrunner
 from ._sbml_inputs import FluxInput
@@ -26,6 +27,8 @@ from .sbml_model import SBMLModel
 __all__ = ["RoadRunnerAdapter", "SBMLModel", "use_lljit"]
 
 Tolerances = tuple[float, float] | None
+#: The C++ function libRoadRunner appends to its errors ("...; In virtual double rr::...").
+_ROADRUNNER_PLACE = re.compile(r";\s*In [^;]*$")
 
 
 def use_lljit(enabled: bool = True) -> None:
@@ -431,13 +434,20 @@ class RoadRunnerAdapter(Adapter):
         self._restart = False
 
     def _integrate(self, t0_ms: float, t1_ms: float, watches: tuple[Watch, ...]) -> Reached:
+        """Integrate from `t0_ms` to `t1_ms`; a failure of the integrator is a SolverError
+        naming this instance, the time the integrator reached and the model."""
         t0, t1 = t0_ms / self._ms, t1_ms / self._ms
         if self._restart:
             self._restart_at(t0)
-        if not watches:
-            self._runner.integrator.integrate(t0, t1 - t0)
-            return Reached(t1_ms)
-        return _WatchedRun(self, watches).run(t0, t1)
+        try:
+            if not watches:
+                self._runner.integrator.integrate(t0, t1 - t0)
+                return Reached(t1_ms)
+            return _WatchedRun(self, watches).run(t0, t1)
+        except RuntimeError as exc:
+            t_ms = float(self._runner.model.getTime()) * self._ms
+            message = _ROADRUNNER_PLACE.sub("", str(exc))
+            raise SolverError(self.label, t_ms, self.model.source_name, message) from exc
 
     def _watch_values(self, watches: tuple[Watch, ...]) -> list[float]:
         return [self._get(w.variable) for w in watches]

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import importlib
 import multiprocessing
+import pickle
 import signal
 import time
 from collections.abc import Mapping, Sequence
@@ -62,7 +63,20 @@ def _exit_reason(exitcode: int | None) -> str:
 
 
 def rebuild(error: RemoteError, where: str) -> Exception:
-    """The worker's exception as the same class (when importable), with its traceback noted."""
+    """The worker's exception: itself when it was pickled, else the same class (when
+    importable) with its message; its traceback noted."""
+    exc = pickle.loads(error.pickled) if error.pickled is not None else _same_class(error)
+    dropped = (
+        f"; {error.dropped} later queued operation(s) of it were dropped" if error.dropped else ""
+    )
+    exc.add_note(f"raised in {where} during {error.operation!r}{dropped}; worker traceback:")
+    exc.add_note(error.traceback_text.rstrip())
+    return exc
+
+
+def _same_class(error: RemoteError) -> Exception:
+    """An exception of the worker's exception's class (AdapterError when that cannot be
+    imported) with its message, made without calling its __init__."""
     try:
         cls = getattr(importlib.import_module(error.module), error.qualname)
     except (ImportError, AttributeError):
@@ -71,11 +85,6 @@ def rebuild(error: RemoteError, where: str) -> Exception:
         cls = AdapterError
     exc = cls.__new__(cls)
     Exception.__init__(exc, error.message)
-    dropped = (
-        f"; {error.dropped} later queued operation(s) of it were dropped" if error.dropped else ""
-    )
-    exc.add_note(f"raised in {where} during {error.operation!r}{dropped}; worker traceback:")
-    exc.add_note(error.traceback_text.rstrip())
     return exc
 
 

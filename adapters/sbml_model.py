@@ -19,6 +19,7 @@ from timescales import units
 from timescales.adapter import Role, Variable
 from timescales.errors import ModelError, UnknownNameError
 
+from . import _sbml_checks as checks
 from ._sbml_inputs import FluxInput, add_flux_input, add_switch
 from ._sbml_source import read_source, validate
 from ._sbml_units import UnitText, model_unit, unit_of_id
@@ -69,6 +70,10 @@ class SBMLModel:
     flux_inputs: dict[str, FluxInput]
     switches: dict[str, str]
     series_knots: int
+    #: Constructs of the file libRoadRunner cannot run (algebraic rules, delays, fast
+    #: reactions), and suspicious values (negative initial amounts), one line each.
+    unsupported: tuple[str, ...]
+    suspicious: tuple[str, ...]
     _variables: dict[str, Variable] = field(repr=False)
     _bindings: dict[str, Binding] = field(repr=False)
     #: Per-model facts the adapter computes once (rest state of lazy instances).
@@ -92,6 +97,8 @@ class SBMLModel:
         compartment). `switches`: reactions (ids or unique names) that get an on/off switch.
         `series_knots`: values of an input series loaded per integrator restart; every knot
         adds root functions to CVODE, so 64 knots cost about 4x more per step than 16.
+        Constructs libRoadRunner cannot run are listed in `unsupported` (an instance of the
+        model then fails to load), suspicious values in `suspicious`.
         """
         if series_knots < 1:
             raise ModelError(f"series_knots must be at least 1, got {series_knots}")
@@ -99,6 +106,7 @@ class SBMLModel:
         doc = validate(sbml, name)
         model = doc.getModel()
         time_dependent = _uses_time(model, sbml)
+        unsupported, suspicious = checks.unsupported(model), checks.suspicious(model)
         prepared = _Prepared(model, name)
         added_inputs = {
             key: prepared.add_flux(key, unit, series_knots)
@@ -128,6 +136,8 @@ class SBMLModel:
             flux_inputs=added_inputs,
             switches=added_switches,
             series_knots=series_knots,
+            unsupported=unsupported,
+            suspicious=suspicious,
             _variables=variables,
             _bindings=bindings,
         )
@@ -264,6 +274,8 @@ class SBMLModel:
             "flux_inputs": {k: f.parameter for k, f in self.flux_inputs.items()},
             "switches": [SWITCH_PREFIX + r for r in self.switches],
             "has_events": self.has_events,
+            "unsupported": list(self.unsupported),
+            "suspicious": list(self.suspicious),
         }
 
     def _describe(self, ident: str) -> dict[str, Any]:

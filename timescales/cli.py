@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import sys
-from collections.abc import Callable, Sequence
+import warnings
+from collections.abc import Callable, Iterator, Sequence
+from typing import TextIO
 
 from . import __version__
-from .errors import TimescalesError
+from .errors import TimescalesError, TimescalesWarning
 
 EXIT_ERROR = 2
 EXIT_INTERRUPTED = 130
@@ -151,12 +154,37 @@ def _message(exc: BaseException) -> str:
     return f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)"
 
 
+@contextlib.contextmanager
+def _warnings_as_lines(command: str) -> Iterator[None]:
+    """Show each TimescalesWarning once, as one line `timescales COMMAND: warning: ...`."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("default", TimescalesWarning)
+        show = warnings.showwarning
+
+        def one_line(
+            message: Warning | str,
+            category: type[Warning],
+            filename: str,
+            lineno: int,
+            file: TextIO | None = None,
+            line: str | None = None,
+        ) -> None:
+            if issubclass(category, TimescalesWarning):
+                print(f"timescales {command}: warning: {message}", file=sys.stderr)
+            else:
+                show(message, category, filename, lineno, file, line)
+
+        warnings.showwarning = one_line
+        yield
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return args.func(args)
+        with _warnings_as_lines(args.command):
+            return args.func(args)
     except KeyboardInterrupt:
         print(f"timescales {args.command}: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED

@@ -50,6 +50,28 @@ class UnknownNameError(AdapterError, KeyError):
         return str(self.args[0])
 
 
+class SolverError(TimescalesError):
+    """A simulator's integrator failed: the instance, the phase (e.g. "equilibration" or
+    "run"), the simulated time it reached (ms), the model file and the integrator's message."""
+
+    def __init__(
+        self, instance: str, t_ms: float, model: str, message: str, phase: str = ""
+    ) -> None:
+        super().__init__(instance, t_ms, model, " ".join(message.split()), phase)
+        self.instance, self.t_ms, self.model, self.message, self.phase = self.args
+
+    def during(self, phase: str, instance: str | None = None) -> SolverError:
+        """The same failure, placed in `phase` (and naming the instance as `instance`)."""
+        return SolverError(instance or self.instance, self.t_ms, self.model, self.message, phase)
+
+    def __str__(self) -> str:
+        during = f" during the {self.phase}" if self.phase else ""
+        return (
+            f"{self.model}: instance {self.instance!r}: the integrator failed{during} at "
+            f"t = {self.t_ms:.10g} ms: {self.message}"
+        )
+
+
 class ModelError(TimescalesError):
     """A model file or object that cannot be loaded (invalid SBML, missing mechanism, ...)."""
 
@@ -61,6 +83,11 @@ class ArchiveError(ModelError):
     def __init__(self, where: str, expected: str, got: str) -> None:
         self.where, self.expected, self.got = where, expected, got
         super().__init__(f"{where}: expected {expected}, got {got}")
+
+
+class TimescalesWarning(UserWarning):
+    """Something that runs but may not mean what was meant (a suspicious model value, a unit
+    taken from the experiment file): one line naming the file and what."""
 
 
 def close_matches(name: str, candidates: Iterable[str], n: int = 5) -> list[str]:

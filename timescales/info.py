@@ -64,6 +64,13 @@ def model_report(name_or_path: str) -> str:
         source = Path(name_or_path)
     desc = SBMLModel.load(source).describe()
     lines.append(f"model {desc['model_id']} ({desc['source']}), time unit {desc['time_unit']}")
+    for key, heading in (
+        ("unsupported", "libRoadRunner cannot run this model"),
+        ("suspicious", "suspicious values"),
+    ):
+        if desc[key]:
+            lines.append(f"{heading} ({len(desc[key])}):")
+            lines += [f"  {desc['source']}: {line}" for line in desc[key]]
     try:
         lines.append(str(sbml.describe(source)))
     except ModelError:

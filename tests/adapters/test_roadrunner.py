@@ -10,7 +10,7 @@ import pytest
 
 from conftest import shared_path, skip_module_without
 from timescales.adapter import Series, Watch
-from timescales.errors import AdapterError, ModelError, UnknownNameError
+from timescales.errors import AdapterError, ModelError, SolverError, UnknownNameError
 from timescales.testing.conformance import AdapterContract
 from timescales.units import AVOGADRO, parse
 
@@ -49,6 +49,16 @@ model decay
   species A in cell
   J1: A -> ; k*A
   A = 1; k = 3
+end
+"""
+
+#: A' = A^2 from A = 1: A = 1 / (1 - t), which blows up at t = 1 s.
+BLOWS_UP = """
+model blows_up
+  compartment cell = 1
+  species A in cell
+  J1: -> A; A*A
+  A = 1
 end
 """
 
@@ -527,3 +537,31 @@ def test_parameters_and_compartments_resolve_by_their_unique_names() -> None:
     assert described["parameter_0"]["value"] == pytest.approx(1e6)
     with pytest.raises(UnknownNameError, match="kon"):
         model.resolve("konn")
+
+
+# ------------------------------------------------------------------ failures
+@pytest.mark.parametrize("watched", [False, True])
+def test_an_integrator_failure_names_the_instance_its_time_and_the_model(
+    tmp_path: Path, watched: bool
+) -> None:
+    file = tmp_path / "blows_up.xml"
+    file.write_text(SBMLModel.load(BLOWS_UP).sbml)
+    adapter = RoadRunnerAdapter(SBMLModel.load(file), "spine3", integrator_tolerances=TIGHT)
+    adapter.initialize()
+    adapter.advance(500.0)
+    assert adapter.get("A") == pytest.approx(2.0, rel=1e-7)  # 1 / (1 - 0.5)
+    watches = [Watch("A", 1e300)] if watched else []
+    with pytest.raises(SolverError) as err:
+        adapter.advance(2000.0, watches)
+    failure = err.value
+    assert (failure.instance, failure.model, failure.phase) == ("spine3", str(file), "")
+    # the integrator gives up on its way to the singularity at 1 s, not before
+    assert 990.0 < failure.t_ms <= 1000.0
+    assert failure.message.startswith("CVODE Error: CV_")
+    assert str(failure) == (
+        f"{file}: instance 'spine3': the integrator failed at t = {failure.t_ms:.10g} ms: "
+        f"{failure.message}"
+    )
+    assert "\n" not in str(failure)
+    placed = str(failure.during("run"))
+    assert placed.startswith(f"{file}: instance 'spine3': the integrator failed during the run")

@@ -13,7 +13,7 @@ import pytest
 
 from conftest import skip_module_without
 from timescales.adapter import Adapter, Series, Watch
-from timescales.errors import AdapterError
+from timescales.errors import AdapterError, SolverError
 from timescales.testing.conformance import AdapterContract
 
 skip_module_without("roadrunner")
@@ -33,6 +33,15 @@ model decay_in
   species S in cell
   J1: S -> ; k*S
   S = 1; k = 3
+end
+"""
+#: A' = A^2 from A = 1: A = 1 / (1 - t), which blows up at t = 1 s.
+BLOWS_UP = """
+model blows_up
+  compartment cell = 1
+  species A in cell
+  J1: -> A; A*A
+  A = 1
 end
 """
 #: A fast oscillator: a long series takes CVODE about a second (many restarts).
@@ -323,8 +332,26 @@ def test_solver_error_keeps_its_class_and_message(slow_pool: RoadRunnerPool) -> 
     proxy.initialize(0.0)
     proxy.set("w", 1000.0)
     proxy.post_advance(10_000.0)
-    with pytest.raises(RuntimeError, match="CV_TOO_MUCH_WORK"):
+    with pytest.raises(SolverError, match="CV_TOO_MUCH_WORK") as err:
         proxy.save_state()
+    assert (err.value.instance, err.value.model) == ("too_long", "<string>")
+    assert 0.0 < err.value.t_ms < 10_000.0
+
+
+def test_an_integrator_failure_in_a_worker_names_the_instance_its_time_and_the_model() -> None:
+    """A' = A^2 from A = 1 at t0: A = 1 / (1 - (t - t0)), which blows up 1 s after t0."""
+    model = SBMLModel.load(BLOWS_UP)
+    with RoadRunnerPool(model, workers=1) as pool:
+        [proxy] = pool.adapters(["spine5"])
+        proxy.initialize(250.0)
+        proxy.post_advance(5000.0)
+        with pytest.raises(SolverError) as err:
+            proxy.get("A")
+    failure = err.value
+    assert (failure.instance, failure.model) == ("spine5", "<string>")
+    assert 1240.0 < failure.t_ms <= 1250.0
+    assert failure.message.startswith("CVODE Error: CV_")
+    assert str(failure).startswith("<string>: instance 'spine5': the integrator failed at t = ")
 
 
 def test_unreported_error_is_raised_at_close(decay: SBMLModel) -> None:

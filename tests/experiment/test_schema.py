@@ -360,6 +360,46 @@ def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
     assert all(line.startswith("exp.toml: ") for line in lines)
 
 
+def test_a_step_longer_than_the_interval_between_inputs_is_refused(tmp_path: Path) -> None:
+    """The demo's 20 Hz train: inputs 1000 / 20 = 50 ms apart, the first at 200 + 50 ms."""
+    demo = (EXAMPLES / "demo.toml").read_text()
+    coarse = demo.replace("dt_ms = 0.025", "dt_ms = 500.0\nquiet_dt_ms = 0.0")
+    assert _lines(tmp_path, coarse) == [
+        "exp.toml: cell.dt_ms: a step no longer than the shortest interval between two inputs "
+        "to a synapse (50 ms: spine 1's ampa at 250 and 300 ms), got 500.0"
+    ]
+    coarsest_allowed = coarse.replace("dt_ms = 500.0", "dt_ms = 50.0")
+    assert load_experiment(_write(tmp_path, coarsest_allowed)).cell.dt_ms == 50.0
+    # inputs to different synapses or spines at once are not merged by a step
+    apart = MINIMAL + textwrap.dedent(
+        """
+        [[stimulus]]
+        spines = [2]
+        times_ms = [250.0]
+        [cell]
+        dt_ms = 40.0
+        quiet_dt_ms = 0.0
+        """
+    )
+    assert load_experiment(_write(tmp_path, apart)).cell.dt_ms == 40.0
+    # a stimulus that names no synapse reaches every synapse, also one another names
+    close = MINIMAL + textwrap.dedent(
+        """
+        [[stimulus]]
+        spines = [1]
+        synapses = ["nmda"]
+        times_ms = [251.0]
+        [cell]
+        dt_ms = 2.0
+        quiet_dt_ms = 0.0
+        """
+    )
+    assert _lines(tmp_path, close) == [
+        "exp.toml: cell.dt_ms: a step no longer than the shortest interval between two inputs "
+        "to a synapse (1 ms: spine 1's nmda at 250 and 251 ms), got 2.0"
+    ]
+
+
 def test_unreadable_and_invalid_toml(tmp_path: Path) -> None:
     with pytest.raises(ExperimentError, match=r"absent\.toml: file: a readable file"):
         load_experiment(tmp_path / "absent.toml")

@@ -6,7 +6,8 @@ table still gets the cross-key problems of the others reported in the same error
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import itertools
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -128,6 +129,27 @@ def check_cell(cell: Cell) -> list[Problem]:
     return out
 
 
+def check_steps(cell: Cell, stimuli: Iterable[Stimulus], synapses: Sequence[str]) -> list[Problem]:
+    """The electrical step must not be longer than the shortest interval between two inputs
+    to one synapse, or the inputs within one step act as one (quiet steps end one regular
+    step before every input, so only `dt_ms` is concerned). `synapses`: the cell's kinds,
+    for the stimuli that name none."""
+    gaps = [
+        (b - a, spine, synapse, a, b)
+        for spine, by_synapse in merged_times(stimuli, synapses).items()
+        for synapse, times in by_synapse.items()
+        for a, b in itertools.pairwise(times)
+    ]
+    if not gaps or cell.dt_ms <= min(gaps)[0]:
+        return []
+    gap, spine, synapse, a, b = min(gaps)
+    allowed = (
+        f"a step no longer than the shortest interval between two inputs to a synapse "
+        f"({gap:g} ms: spine {spine}'s {synapse} at {a:g} and {b:g} ms)"
+    )
+    return [Problem("cell.dt_ms", allowed, cell.dt_ms)]
+
+
 def check_stimulus(
     i: int, stim: Stimulus, spines: CellSpines | None, cell: Cell | None, t_end_ms: float | None
 ) -> list[Problem]:
@@ -205,9 +227,13 @@ def stimulus_times(stim: Stimulus) -> list[float]:
     return input_times(stim.model_dump())
 
 
-def merged_times(stimuli: Iterable[Stimulus]) -> dict[int, dict[str, list[float]]]:
-    """Spine -> synapse -> sorted unique input times (ms) of all `stimuli` together."""
-    return merge(stim.model_dump() for stim in stimuli)
+def merged_times(
+    stimuli: Iterable[Stimulus], synapses: Sequence[str] = ()
+) -> dict[int, dict[str, list[float]]]:
+    """Spine -> synapse -> sorted unique input times (ms) of all `stimuli` together; a
+    stimulus that names no synapses reaches `synapses`."""
+    tables = (stim.model_dump() for stim in stimuli)
+    return merge({**t, "synapses": t["synapses"] or list(synapses)} for t in tables)
 
 
 def _check_unit(calcium: Calcium) -> list[Problem]:
@@ -358,6 +384,8 @@ def check_tables(t: Tables, base_dir: Path) -> list[Problem]:
             t_end_ms = cell.equilibration_ms + t.experiment.duration_ms
     for i, stim in t.stimulus or []:
         out += check_stimulus(i, stim, spines, cell, t_end_ms)
+    if cell is not None and t.usable("cell.dt_ms") and spines is not None:
+        out += check_steps(cell, [stim for _, stim in t.stimulus or []], spines.synapses)
     if t.biochemistry is not None:
         out += check_biochemistry(t.biochemistry, spines, base_dir)
     if t.coupling is not None:

@@ -26,7 +26,7 @@ from .. import checkpoint
 from ..cell import Cell, SpinePort, load_cell_type
 from ..checkpoint import Checkpoint, CheckpointError
 from ..coupling import Coupling
-from ..errors import ConfigError
+from ..errors import ConfigError, SolverError
 from ..registry import load_adapter
 from ..results import jsonable, writer_lock
 from ..scheduler import ProgressHook, RunStats, Scheduler
@@ -34,6 +34,8 @@ from ..strategies import EventDriven, FixedInterval, Lockstep, ScheduledWindows,
 from ..units import TIME_EPS_MS, factor, in_unit
 from .checkpointing import Checkpointer, checkpoint_path, stop_at_sync
 from .couplings import BASELINE, spine_couplings
+from .model_checks import model_problems, warn_suspicious
+from .problems import ExperimentError
 from .recording import BiochemOutputs, Recorder, instance_label
 
 #: How often a clamped calcium species is set back to the cell's rest during equilibration.
@@ -127,7 +129,9 @@ class Experiment:
         return for_cell(build, options)
 
     def check(self) -> Any:
-        """Load the biochemical model and check every name the experiment uses in it.
+        """Load the biochemical model and check it: constructs its simulator cannot run and
+        every name the experiment uses in it (one ExperimentError lists them all); suspicious
+        values are TimescalesWarnings.
 
         Returns the model prepared for coupling (None without biochemistry). Runs before
         anything is built, so a wrong species fails at once, naming the candidates.
@@ -144,12 +148,10 @@ class Experiment:
         simulator = self._biochemistry_simulator()
         source = self.spec.model_path() or sbml_models.path(self.spec.model_name())
         probe = simulator.load_model(source)
-        species = probe.calcium_candidates() or [
-            f"none calcium-like; species: {', '.join(list(probe.species)[:8])}"
-        ]
-        self.spec.check_model_names(
-            _known_names(probe), str(source), {"biochemistry.calcium.species": species}
-        )
+        problems = model_problems(self.spec, probe, source)
+        if problems:
+            raise ExperimentError(problems, self.spec.source.name)
+        warn_suspicious(self.spec, probe, source)
         reactions = tuple(
             probe.resolve(n) for n in calcium.switch_off if probe.resolve(n) in probe.reactions
         )
@@ -180,7 +182,10 @@ class Experiment:
         tolerances = (bio.rtol, bio.atol)
         template = simulator.template(model, tolerances)
         template.initialize(0.0)
-        self._equilibrate_template(model, template, float(np.mean(list(rest.values()))))
+        try:
+            self._equilibrate_template(model, template, float(np.mean(list(rest.values()))))
+        except SolverError as exc:
+            raise exc.during("equilibration") from exc
         _, state = template.save_state()  # type: ignore[misc]
         out_var = model.resolve(bio.output.variable)
         baseline = template.get(out_var)
@@ -425,7 +430,10 @@ class Experiment:
                 until_ms=run.t_end_ms, experiment_end_ms=self.spec.end_ms(None)
             )
         with stop_at_sync(checkpointer):
-            scheduler.run(run.t_end_ms)
+            try:
+                scheduler.run(run.t_end_ms)
+            except SolverError as exc:
+                raise exc.during("run") from exc
 
     def _checkpointer(self, run: _Run, opts: RunOptions) -> Checkpointer:
         recorder = run.recorder
@@ -643,11 +651,6 @@ def _check_built(cell: Cell, spec: Any) -> None:
 def ports_by_number(cell: Cell) -> dict[int, SpinePort]:
     """The cell's spines by number."""
     return {port.number: port for port in cell.spine_ports()}
-
-
-def _known_names(model: Any) -> list[str]:
-    """Every name an experiment may use for a model variable: ids and unique names."""
-    return list(model.known_names())
 
 
 def _finite(values: np.ndarray) -> np.ndarray:
