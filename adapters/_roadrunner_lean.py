@@ -6,8 +6,8 @@ already shared between instances, but each one keeps its own parsed libSBML docu
 read only by model editing, structural analysis and `getSBML`, and its own forward sensitivity
 solver (3.6 MB: CVODES memory for one sensitivity per parameter), set up at every load.
 `new_runner` empties the document through RoadRunner's editing calls without regenerating the
-model, and, in models without events, sets the sensitivity solver up for one parameter without
-a dense Jacobian. Neither changes the model's values or the integrator, so an instance
+model, and, in models without events, sets the sensitivity solver up for one parameter. Neither
+changes the model's values or the integrator, so an instance
 integrates bitwise like a plain `RoadRunner(sbml)` (tests/adapters/test_roadrunner_lean.py).
 A state restored with `loadStateS` still brings its own compiled code: RoadRunner 2.10 loads
 the object code saved in the state into a new JIT for every `loadStateS`.
@@ -72,15 +72,15 @@ def _empty_document(runner: Any, ids: DocumentIds) -> None:
 
 
 def _shrink_sensitivities(runner: Any) -> None:
-    """Give the forward sensitivity solver one parameter and no dense Jacobian.
+    """Give the forward sensitivity solver one parameter instead of all.
 
-    A one-point `timeSeriesSensitivities` over one parameter sets the solver's parameter
-    count (it integrates nothing), and changing `stiff` makes the solver allocate its CVODES
-    memory again at that count. Both restart the solver's own CVODE at time 0 on the model
-    (where a loaded model is) and the second resets the model's event state: harmless without
-    events, so models with events keep the full solver rather than depend on that reset.
+    A one-point `timeSeriesSensitivities` over one parameter sets the solver's parameter list
+    (it integrates nothing), and `syncWithModel` makes the solver allocate its CVODES memory
+    again for that list. Both restart the solver's own CVODE at time 0 on the model (where a
+    loaded model is) and the second resets the model's event state: harmless without events,
+    so models with events keep the full solver rather than depend on that reset.
     """
     parameters = runner.model.getGlobalParameterIds()
     if parameters:
         runner.timeSeriesSensitivities(0.0, 1.0, 1, parameters[:1])
-    runner.getSensitivitySolver().setValue("stiff", False)
+        runner.getSensitivitySolver().syncWithModel(runner.model)
