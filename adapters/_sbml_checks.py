@@ -8,6 +8,7 @@ stops, saved states and restarts, so they are not listed.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import libsbml
@@ -52,9 +53,23 @@ def _rule_name(rule: libsbml.Rule) -> str:
 
 
 def _maths(model: libsbml.Model) -> Iterator[tuple[str, libsbml.ASTNode]]:
-    """Every math element of the model, with where it is."""
-    for element in model.getListOfAllElements():
-        if hasattr(element, "isSetMath") and element.isSetMath():
+    """Every math element of the model, with where it is (walked list by list:
+    `getListOfAllElements` never returns on documents some libsbml builds hand over)."""
+    elements: list[libsbml.SBase] = [
+        *model.getListOfFunctionDefinitions(),
+        *model.getListOfInitialAssignments(),
+        *model.getListOfRules(),
+        *model.getListOfConstraints(),
+    ]
+    for reaction in model.getListOfReactions():
+        if reaction.isSetKineticLaw():
+            elements.append(reaction.getKineticLaw())
+    for event in model.getListOfEvents():
+        parts = (event.getTrigger(), event.getDelay(), event.getPriority())
+        elements += [part for part in parts if part is not None]
+        elements += list(event.getListOfEventAssignments())
+    for element in elements:
+        if element.isSetMath():
             yield _where(element), element.getMath()
 
 
@@ -79,6 +94,6 @@ def _where(element: libsbml.SBase) -> str:
 
 
 def _has_delay(node: libsbml.ASTNode) -> bool:
-    if node.getType() == libsbml.AST_FUNCTION_DELAY:
-        return True
-    return any(_has_delay(node.getChild(i)) for i in range(node.getNumChildren()))
+    """Whether the csymbol delay occurs in `node` (read from its formula: the AST type
+    constants differ when another libsbml build, such as tellurium's, was loaded first)."""
+    return re.search(r"\bdelay\s*\(", libsbml.formulaToL3String(node) or "") is not None
