@@ -3,6 +3,7 @@ stimulus times follow the study's convention (spines.md 4.2: t_k = t_stim + k * 
 
 from __future__ import annotations
 
+import itertools
 import json
 import textwrap
 from pathlib import Path
@@ -398,6 +399,42 @@ def test_a_step_longer_than_the_interval_between_inputs_is_refused(tmp_path: Pat
         "exp.toml: cell.dt_ms: a step no longer than the shortest interval between two inputs "
         "to a synapse (1 ms: spine 1's nmda at 250 and 251 ms), got 2.0"
     ]
+    # spines = "all" stands for the layout's spines here too
+    every = MINIMAL.replace("spines = [1]", 'spines = "all"')
+    every += "[cell]\ndt_ms = 60.0\nquiet_dt_ms = 0.0\n"
+    assert _lines(tmp_path, every) == [
+        "exp.toml: cell.dt_ms: a step no longer than the shortest interval between two inputs "
+        "to a synapse (50 ms: spine 1's ampa at 250 and 300 ms), got 60.0"
+    ]
+
+
+def test_a_poisson_train_is_not_held_to_the_step(tmp_path: Path) -> None:
+    """A Poisson train's intervals are drawn, not chosen: at 1 kHz each interval is shorter
+    than a 0.5 ms step with probability 1 - exp(-0.5) ~ 0.39, so among the ~2000 of two
+    spines over 1 s some are, and the file is still accepted."""
+    poisson = textwrap.dedent(
+        """
+        [experiment]
+        duration_ms = 2000.0
+        [[stimulus]]
+        spines = [1, 2]
+        process = "poisson"
+        start_ms = 500.0
+        stop_ms = 1500.0
+        rate_hz = 1000.0
+        [cell]
+        dt_ms = 0.5
+        quiet_dt_ms = 0.0
+        """
+    )
+    spec = load_experiment(_write(tmp_path, poisson))
+    gaps = [
+        b - a
+        for by_synapse in spec.stimulus_times_ms().values()
+        for times in by_synapse.values()
+        for a, b in itertools.pairwise(times)
+    ]
+    assert min(gaps) < 0.5
 
 
 def test_unreadable_and_invalid_toml(tmp_path: Path) -> None:

@@ -129,14 +129,24 @@ def check_cell(cell: Cell) -> list[Problem]:
     return out
 
 
-def check_steps(cell: Cell, stimuli: Iterable[Stimulus], synapses: Sequence[str]) -> list[Problem]:
+def check_steps(cell: Cell, stimuli: Iterable[Stimulus], spines: CellSpines) -> list[Problem]:
     """The electrical step must not be longer than the shortest interval between two inputs
     to one synapse, or the inputs within one step act as one (quiet steps end one regular
-    step before every input, so only `dt_ms` is concerned). `synapses`: the cell's kinds,
-    for the stimuli that name none."""
+    step before every input, so only `dt_ms` is concerned). `stimuli`: valid trains and
+    lists of times (a Poisson train's intervals are drawn, not chosen); `spines` resolves
+    `spines = "all"` and the synapses of stimuli that name none."""
+    if spines.numbers is None:
+        stimuli = [stim for stim in stimuli if stim.spines != "all"]
+    else:
+        stimuli = [
+            stim.model_copy(update={"spines": list(spines.numbers)})
+            if stim.spines == "all"
+            else stim
+            for stim in stimuli
+        ]
     gaps = [
         (b - a, spine, synapse, a, b)
-        for spine, by_synapse in merged_times(stimuli, synapses).items()
+        for spine, by_synapse in merged_times(stimuli, spines.synapses).items()
         for synapse, times in by_synapse.items()
         for a, b in itertools.pairwise(times)
     ]
@@ -382,10 +392,14 @@ def check_tables(t: Tables, base_dir: Path) -> list[Problem]:
         out += problems
         if t.experiment is not None and t.usable("cell.equilibration_ms"):
             t_end_ms = cell.equilibration_ms + t.experiment.duration_ms
+    timed: list[Stimulus] = []
     for i, stim in t.stimulus or []:
-        out += check_stimulus(i, stim, spines, cell, t_end_ms)
+        problems = check_stimulus(i, stim, spines, cell, t_end_ms)
+        out += problems
+        if not problems and stim.process != "poisson":
+            timed.append(stim)
     if cell is not None and t.usable("cell.dt_ms") and spines is not None:
-        out += check_steps(cell, [stim for _, stim in t.stimulus or []], spines.synapses)
+        out += check_steps(cell, timed, spines)
     if t.biochemistry is not None:
         out += check_biochemistry(t.biochemistry, spines, base_dir)
     if t.coupling is not None:
