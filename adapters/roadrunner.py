@@ -227,9 +227,13 @@ class RoadRunnerAdapter(Adapter):
         source: Any,
         flux_inputs: Mapping[str, str] | None = None,
         switches: Sequence[str] = (),
+        assume_units: Mapping[str, str] | None = None,
     ) -> SBMLModel:
-        """The model an experiment's `[biochemistry] model` names, prepared for coupling."""
-        return SBMLModel.load(source, flux_inputs=flux_inputs, switches=tuple(switches))
+        """The model an experiment's `[biochemistry] model` names, prepared for coupling
+        (`assume_units`: units of variables the model declares none for)."""
+        return SBMLModel.load(
+            source, flux_inputs=flux_inputs, switches=tuple(switches), assume_units=assume_units
+        )
 
     @classmethod
     def template(cls, model: SBMLModel, tolerances: Tolerances) -> RoadRunnerAdapter:

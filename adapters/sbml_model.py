@@ -74,6 +74,8 @@ class SBMLModel:
     #: reactions), and suspicious values (negative initial amounts), one line each.
     unsupported: tuple[str, ...]
     suspicious: tuple[str, ...]
+    #: Units the model does not declare, taken from `load(assume_units=...)` or a flux's unit.
+    assumed_units: tuple[str, ...]
     _variables: dict[str, Variable] = field(repr=False)
     _bindings: dict[str, Binding] = field(repr=False)
     #: Per-model facts the adapter computes once (rest state of lazy instances).
@@ -88,6 +90,7 @@ class SBMLModel:
         flux_inputs: Mapping[str, str] | None = None,
         switches: Sequence[str] = (),
         series_knots: int = 16,
+        assume_units: Mapping[str, str] | None = None,
     ) -> SBMLModel:
         """Read, validate and prepare a model.
 
@@ -97,6 +100,10 @@ class SBMLModel:
         compartment). `switches`: reactions (ids or unique names) that get an on/off switch.
         `series_knots`: values of an input series loaded per integrator restart; every knot
         adds root functions to CVODE, so 64 knots cost about 4x more per step than 16.
+        `assume_units`: variable name -> the unit it has where the model declares none (e.g.
+        the unit an experiment file gives). A flux input into a model that declares no unit
+        for its species' amounts (or concentrations, for a concentration rate) takes them
+        from the flux's unit. Each unit so taken is a line of `assumed_units`.
         Constructs libRoadRunner cannot run are listed in `unsupported` (an instance of the
         model then fails to load), suspicious values in `suspicious`.
         """
@@ -107,7 +114,7 @@ class SBMLModel:
         model = doc.getModel()
         time_dependent = _uses_time(model, sbml)
         unsupported, suspicious = checks.unsupported(model), checks.suspicious(model)
-        prepared = _Prepared(model, name)
+        prepared = _Prepared(model, name, assume_units or {})
         added_inputs = {
             key: prepared.add_flux(key, unit, series_knots)
             for key, unit in (flux_inputs or {}).items()
@@ -138,6 +145,7 @@ class SBMLModel:
             series_knots=series_knots,
             unsupported=unsupported,
             suspicious=suspicious,
+            assumed_units=tuple(prepared.assumed),
             _variables=variables,
             _bindings=bindings,
         )
@@ -297,9 +305,11 @@ def _uses_time(model: libsbml.Model, sbml: str) -> bool:
 class _Prepared:
     """Facts gathered from the libsbml model while it is being edited."""
 
-    def __init__(self, model: libsbml.Model, name: str) -> None:
+    def __init__(self, model: libsbml.Model, name: str, assume: Mapping[str, str]) -> None:
         self.model = model
         self.name = name
+        self.assume = assume
+        self.assumed: list[str] = []
         self.rules = {
             model.getRule(i).getVariable(): (
                 "assignment" if model.getRule(i).isAssignment() else "rate"
@@ -402,27 +412,35 @@ class _Prepared:
         return add_flux_input(self.model, key, sid, unit, scale, knots)
 
     def _flux_scale(self, sid: str, unit: str) -> str:
-        """Formula turning a flux in `unit` into the model's extent per time unit."""
+        """Formula turning a flux in `unit` into the model's extent per time unit.
+
+        Where the model declares no unit for the species' amounts (an amount rate) or
+        concentrations (a concentration rate), the flux's amount or concentration unit is
+        taken as the model's (an entry of `assumed`).
+        """
         info = self.species[sid]
         if not units.parse(unit).dimensionality or unit.strip() in ("", "1"):
             return "1"
-        if not self.extent.declared:
-            raise ModelError(
-                f"{self.name}: the model declares no substance/extent units, so a flux in "
-                f'{unit!r} cannot be converted; request the flux in model units (unit "")'
-            )
         per_time = self.extent.over(self.time_unit)
         if units.is_amount(f"({unit}) * s"):
+            if not per_time.declared:
+                per_time = self._taken(unit, f"amount unit for species {sid}")
             return repr(units.factor(unit, per_time.text, f"flux into {sid}") / per_time.factor)
-        comp_unit = self.compartment_units[info.compartment]
-        if not comp_unit.declared:
-            raise ModelError(
-                f"{self.name}: compartment {info.compartment} has no declared units, so a flux "
-                f"in {unit!r} cannot be converted; request an amount flux or model units"
-            )
-        per_volume = per_time.over(comp_unit)
+        per_volume = per_time.over(self.compartment_units[info.compartment])
+        if not per_volume.declared:
+            per_volume = self._taken(unit, f"concentration unit for species {sid}")
         value = units.factor(unit, per_volume.text, f"flux into {sid}") / per_volume.factor
         return f"{value!r} * {info.compartment}"
+
+    def _taken(self, rate_unit: str, what: str) -> UnitText:
+        """The model's unit per time unit, where it declares no `what`: what a rate in
+        `rate_unit` accumulates to (e.g. 'molecule' for 'molecules/s')."""
+        accumulated = units.accumulated(rate_unit)
+        self.assumed.append(
+            f"the model declares no {what}: taken as {accumulated!r}, from the flux's unit "
+            f"{rate_unit!r}"
+        )
+        return UnitText(f"({accumulated}) / {self.time_unit.text}", 1.0 / self.time_unit.factor)
 
     def variables(
         self, inputs: Mapping[str, FluxInput], switches: Mapping[str, str]
@@ -431,6 +449,9 @@ class _Prepared:
         bindings: dict[str, Binding] = {}
 
         def add(name: str, unit: UnitText, role: Role, selector: str, text: str) -> None:
+            if not unit.declared and name in self.assume:
+                unit = UnitText(self.assume[name])
+                self.assumed.append(f"{name} declares no unit: taken as {unit.text!r}")
             variables[name] = Variable(name, unit.text, role, text)
             bindings[name] = Binding(selector, unit.factor)
 
@@ -464,6 +485,8 @@ class _Prepared:
         rate_unit = self.extent.over(self.time_unit)
         for rid in self.reactions:
             add(rid, rate_unit, "output", rid, f"rate of {self.reaction_names[rid] or rid}")
+        for name in set(self.assume) - set(variables):
+            raise UnknownNameError("variable", name, variables, owner=self.name)
         return variables, bindings
 
     def _role(self, sid: str) -> Role:

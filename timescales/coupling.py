@@ -46,10 +46,13 @@ class Flux:
     """target = (source change over the exchange interval) / interval * volume.
 
     Turns a concentration change (e.g. spine-head calcium in mM) into an amount rate
-    (e.g. molecules/s) using `volume_l`, the volume the concentration refers to.
+    (e.g. molecules/s) using `volume_l`, the volume the concentration refers to. With
+    `into_volume_l`, the volume the target's concentration refers to, the target is a
+    concentration rate (e.g. uM/s): that amount spread over it.
     """
 
     volume_l: float
+    into_volume_l: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,17 +169,14 @@ class CompiledCoupling:
         return min(max(value, low), high)
 
 
-def _flux_factor(c: Coupling, volume_l: float) -> float:
-    """Declared source unit per ms times a volume, expressed in the declared target unit."""
+def _flux_factor(c: Coupling, t: Flux) -> float:
+    """Declared source unit per ms times a volume (over the target's volume, if given),
+    expressed in the declared target unit."""
     rate_unit = product(c.source.unit, "liter / millisecond")
-    try:
-        return factor(rate_unit, c.target.unit) * volume_l
-    except UnitError as exc:
-        raise UnitError(
-            f"coupling {c.label}: target.unit",
-            f"an amount rate (e.g. molecules/s) for a Flux from {c.source} ",
-            f"{c.target.unit}",
-        ) from exc
+    volume = t.volume_l
+    if t.into_volume_l is not None:
+        rate_unit, volume = product(rate_unit, "1 / liter"), volume / t.into_volume_l
+    return factor(rate_unit, c.target.unit) * volume
 
 
 def _check_end(
@@ -213,16 +213,24 @@ def _transform_factor(problems: list[str], c: Coupling) -> float:
             return factor(product(c.source.unit, t.scale_unit), c.target.unit) * t.scale
         if isinstance(t, Ratio):
             return factor("1", c.target.unit) * t.scale
-        if not t.volume_l > 0:
-            problems.append(
-                f"coupling {c.label}: transform.volume_l: expected > 0, got {t.volume_l}"
-            )
-            return math.nan
-        return _flux_factor(c, t.volume_l)
+        for key in ("volume_l", "into_volume_l"):
+            volume = getattr(t, key)
+            if volume is not None and not volume > 0:
+                problems.append(f"coupling {c.label}: transform.{key}: expected > 0, got {volume}")
+                return math.nan
+        return _flux_factor(c, t)
     except UnitError:
+        into = ""
+        if isinstance(t, Flux):
+            into = (
+                " (an amount rate, or a concentration rate with into_volume_l)"
+                if t.into_volume_l is None
+                else " (a concentration rate with into_volume_l)"
+            )
         problems.append(
             f"coupling {c.label}: source {c.source} and target {c.target}: units "
-            f"{c.source.unit!r} and {c.target.unit!r} are incompatible for {type(t).__name__}"
+            f"{c.source.unit!r} and {c.target.unit!r} are incompatible for "
+            f"{type(t).__name__}{into}"
         )
         return math.nan
 

@@ -90,6 +90,14 @@ def factor(from_unit: str, to_unit: str, what: str = "unit") -> float:
         ) from exc
 
 
+def accumulated(rate_unit: str) -> str:
+    """What a rate in `rate_unit` adds up to over time: "molecules/s" -> "molecule",
+    "mM/ms" -> "millimolar"."""
+    ureg = registry()
+    total = ureg.Quantity(1.0, parse(rate_unit)) * ureg.Quantity(1.0, "second")
+    return str(total.to_reduced_units().units)
+
+
 def dimensionality(unit: str) -> str:
     """The dimensionality of a unit as text, e.g. "[substance] / [length] ** 3"."""
     return str(parse(unit).dimensionality)

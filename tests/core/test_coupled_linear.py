@@ -133,3 +133,27 @@ def test_pipelined_outputs_lag_one_interval_and_stay_accurate() -> None:
     assert not np.allclose(got, in_turn, rtol=1e-9, atol=0)  # the feedback came later
     assert np.max(np.abs(got - exact)) / scale < 2e-3
     assert stats.exchanges["flux"] * 20 < round((T_END - PULSES[0][0]) / 0.025)
+
+
+@pytest.mark.parametrize("hold", ["series", "constant"])
+def test_a_flux_into_a_concentration_rate_spreads_over_the_target_volume(hold: str) -> None:
+    """What leaves 1 L of the fast block (mM) arrives in 0.25 L of the slow one (uM), which
+    neither decays nor feeds back: the slow block holds 4000 times the fast block's rise."""
+    stim = StepSource([5.0, 7.0], [PULSE, 0.0], unit="mM/ms", label="stim")
+    fast = LinearODE(-1 / TAU_F, label="fast")
+    slow = LinearODE(0.0, unit="uM", label="slow")
+    couplings = [
+        Coupling(Endpoint("stim", "value", "mM/ms"), Endpoint("fast", "u", "mM/ms")),
+        Coupling(
+            Endpoint("fast", "x", "mM"),
+            Endpoint("slow", "u", "uM/s"),
+            Flux(volume_l=1.0, into_volume_l=0.25),
+            Window(1e-9, settle_ms=1e6),
+            name="flux",
+        ),
+    ]
+    strategy = EventDriven(min_interval_ms=0.5, max_interval_ms=5.0, hold=hold)
+    Scheduler([stim, fast, slow], couplings, strategy).run(8.0)
+    assert fast.get("x") > 0.1
+    # the window opens at 1e-9 mM, not at 0: within 1e-8 of what the fast block holds
+    assert slow.get("x") == pytest.approx(4000.0 * fast.get("x"), rel=1e-8)

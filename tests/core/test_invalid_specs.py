@@ -54,6 +54,30 @@ def test_flux_needs_a_window_and_a_rate_target() -> None:
     assert "incompatible" in str(err.value)
 
 
+@pytest.mark.parametrize("volume", [0.0, -1.0, float("nan")])
+def test_a_flux_needs_positive_volumes(volume: float) -> None:
+    window = Window(0.5)
+    for flux in (Flux(volume), Flux(1.0, into_volume_l=volume)):
+        c = Coupling(Endpoint("a", "x", "mM"), Endpoint("b", "u", "mmol/ms"), flux, window)
+        with pytest.raises(ConfigError, match=rf"volume_l: expected > 0, got {volume}"):
+            Scheduler(_adapters(), [c], FixedInterval(1.0))
+
+
+def test_a_flux_into_a_concentration_rate_needs_the_target_volume() -> None:
+    a, b = LinearODE(-1.0, label="a"), LinearODE(-1.0, unit="uM", label="b")
+    window = Window(0.5)
+    amount = Coupling(Endpoint("a", "x", "mM"), Endpoint("b", "u", "uM/s"), Flux(1.0), window)
+    with pytest.raises(ConfigError, match="'mM' and 'uM/s' are incompatible for Flux"):
+        Scheduler([a, b], [amount], FixedInterval(1.0))
+    spread = Flux(2.0, into_volume_l=0.5)
+    [compiled] = Scheduler(
+        [a, b], [Coupling(Endpoint("a", "x", "mM"), Endpoint("b", "u", "uM/s"), spread, window)],
+        FixedInterval(1.0),
+    ).couplings  # fmt: skip
+    # 1 mM leaving 2 L in 1 ms is 2 mmol/ms; in 0.5 L, 4 mM/ms = 4000 uM/ms
+    assert compiled.value(1.0, 1.0) == pytest.approx(4000.0, rel=1e-12)
+
+
 @pytest.mark.parametrize("interval", [0.0, -1.0, float("nan")])
 def test_interval_must_be_positive(interval: float) -> None:
     with pytest.raises(ConfigError, match=rf"FixedInterval.interval_ms: .*got {interval}"):

@@ -47,6 +47,9 @@ model = "{model}"
 
 [biochemistry.output]
 variable = "X"
+
+[record]
+spine_calcium = [1, 2]
 """
 
 
@@ -180,3 +183,19 @@ def test_a_run_warns_of_negative_initial_values_when_it_starts(tmp_path: Path) -
         f"{model}: species Y has a negative initial amount (-2)"
     ]
     assert result.stats.t_end_ms == pytest.approx(110.0)
+
+
+def test_a_concentration_rate_into_a_compartment_of_no_known_volume_is_refused(
+    tmp_path: Path, capsys
+) -> None:
+    """Antimony writes no unit: the compartment's size is not known to be in litres."""
+    no_units = "model m\n  compartment Spine = 1e-15\n  species ca in Spine, X in Spine\nend\n"
+    _, experiment = _files(tmp_path, antimony_to_sbml(no_units))
+    with experiment.open("a") as file:
+        file.write('\n[biochemistry.calcium]\nunit = "uM/s"\n')
+    assert main(["validate", str(experiment)]) == 2
+    assert capsys.readouterr().err.strip().splitlines() == [
+        "timescales validate: error: exp.toml: biochemistry.calcium.unit: an amount per time "
+        "(e.g. 'molecules/s'): a concentration rate is spread over the compartment Spine of "
+        "species ca, whose size the model gives without a unit, got 'uM/s'"
+    ]

@@ -69,7 +69,7 @@ variable = "X"
 workers = WORKERS
 
 [record]
-spine_calcium = [1]
+spine_calcium = [1, 2]
 """
 
 

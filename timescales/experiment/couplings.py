@@ -12,7 +12,7 @@ from typing import Any
 
 from ..cell import SpinePort
 from ..coupling import Copy, Coupling, Deadband, Endpoint, Flux, Ratio, Window
-from ..units import per
+from ..units import factor, is_concentration, per
 from .recording import calcium_coupling, instance_label, weight_coupling
 
 #: The baseline the ratio rule divides by: the output at the end of the equilibration.
@@ -20,9 +20,14 @@ BASELINE = "equilibrated"
 
 
 def spine_couplings(
-    spec: Any, model: Any, ports: list[SpinePort], rest_mM: dict[int, float]
+    spec: Any,
+    model: Any,
+    ports: list[SpinePort],
+    rest_mM: dict[int, float],
+    into_volume_l: float | None = None,
 ) -> list[Coupling]:
-    """The two couplings of every spine in `ports` (calcium windows open above rest_mM)."""
+    """The two couplings of every spine in `ports` (calcium windows open above rest_mM);
+    `into_volume_l`: the calcium species' compartment, for a concentration-rate target."""
     bio, cpl = spec.biochemistry, spec.coupling
     target_var, target_unit = _calcium_target(bio.calcium, model)
     out = bio.output
@@ -49,7 +54,7 @@ def spine_couplings(
             Coupling(
                 Endpoint("neuron", port.calcium, "mM"),
                 Endpoint(instance_label(j), target_var, target_unit),
-                Copy() if clamp else Flux(volume),
+                Copy() if clamp else Flux(volume, into_volume_l),
                 window,
                 name=calcium_coupling(j),
             )
@@ -69,11 +74,28 @@ def spine_couplings(
 
 def _calcium_target(calcium: Any, model: Any) -> tuple[str, str]:
     """The model variable calcium goes into, and the unit the coupling declares for it."""
+    own = own_calcium_target(calcium, model)
+    return own or model.flux_parameter(calcium.species), calcium.unit
+
+
+def own_calcium_target(calcium: Any, model: Any) -> str | None:
+    """The model's own variable calcium goes into: its influx parameter or the clamped
+    species (None for a flux into an input the adapter adds)."""
     if calcium.mode == "flux":
-        return model.flux_parameter(calcium.species), calcium.unit
-    if calcium.mode == "parameter":
-        return model.resolve(calcium.parameter), calcium.unit
-    return model.resolve(calcium.species), calcium.unit
+        return None
+    return model.resolve(calcium.parameter if calcium.mode == "parameter" else calcium.species)
+
+
+def is_concentration_rate(calcium: Any) -> bool:
+    """Whether calcium goes in as a concentration per time (spread over the species'
+    compartment) rather than an amount per time or a clamped value."""
+    return calcium.mode != "clamp" and is_concentration(f"({calcium.unit}) * s")
+
+
+def compartment_volume_l(calcium: Any, model: Any, instance: Any) -> float:
+    """The size of the calcium species' compartment in `instance`, in litres."""
+    compartment = model.species_info[model.resolve(calcium.species)].compartment
+    return instance.get(compartment) * factor(model.variables()[compartment].unit, "L")
 
 
 def _while_open(calcium: Any, model: Any) -> tuple[tuple[str, float], ...]:

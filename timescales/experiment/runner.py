@@ -33,8 +33,14 @@ from ..scheduler import ProgressHook, RunStats, Scheduler
 from ..strategies import EventDriven, FixedInterval, Lockstep, ScheduledWindows, Strategy
 from ..units import TIME_EPS_MS, factor, in_unit
 from .checkpointing import Checkpointer, checkpoint_path, stop_at_sync
-from .couplings import BASELINE, spine_couplings
-from .model_checks import model_problems, warn_suspicious
+from .couplings import (
+    BASELINE,
+    compartment_volume_l,
+    is_concentration_rate,
+    own_calcium_target,
+    spine_couplings,
+)
+from .model_checks import model_problems, warn_assumed_units, warn_suspicious
 from .problems import ExperimentError
 from .recording import BiochemOutputs, Recorder, instance_label
 
@@ -156,7 +162,15 @@ class Experiment:
             probe.resolve(n) for n in calcium.switch_off if probe.resolve(n) in probe.reactions
         )
         flux = {calcium.species: calcium.unit} if calcium.mode == "flux" else None
-        return simulator.load_model(source, flux_inputs=flux, switches=reactions)
+        own = own_calcium_target(calcium, probe)
+        model = simulator.load_model(
+            source,
+            flux_inputs=flux,
+            switches=reactions,
+            assume_units={own: calcium.unit} if own else None,
+        )
+        warn_assumed_units(model, source)
+        return model
 
     def _biochemistry_simulator(self) -> Any:
         """The adapter class `[biochemistry] simulator` names (its model loading and instances)."""
@@ -189,6 +203,11 @@ class Experiment:
         _, state = template.save_state()  # type: ignore[misc]
         out_var = model.resolve(bio.output.variable)
         baseline = template.get(out_var)
+        into_l = (
+            compartment_volume_l(bio.calcium, model, template)
+            if is_concentration_rate(bio.calcium)
+            else None
+        )
         template.close()
         labels = [instance_label(j) for j in spines]
         instances, self._pool = simulator.instances(
@@ -197,7 +216,8 @@ class Experiment:
         for inst in instances:
             inst.initialize(t_eq_ms)
             inst.restore_state((t_eq_ms, state))
-        return instances, spine_couplings(self.spec, model, ports, rest), out_var, baseline
+        couplings = spine_couplings(self.spec, model, ports, rest, into_l)
+        return instances, couplings, out_var, baseline
 
     def _equilibrate_template(self, model: Any, template: Any, rest_mM: float) -> None:
         """Set `[biochemistry.set]`, then run the equilibration. In clamp mode the calcium
