@@ -52,24 +52,43 @@ class UnknownNameError(AdapterError, KeyError):
 
 class SolverError(TimescalesError):
     """A simulator's integrator failed: the instance, the phase (e.g. "equilibration" or
-    "run"), the simulated time it reached (ms), the model file and the integrator's message."""
+    "run"), the simulated time it reached (ms), the model file and the integrator's message;
+    `rank`, the MPI rank that ran the instance (None: this process or a local worker)."""
 
     def __init__(
-        self, instance: str, t_ms: float, model: str, message: str, phase: str = ""
+        self,
+        instance: str,
+        t_ms: float,
+        model: str,
+        message: str,
+        phase: str = "",
+        rank: int | None = None,
     ) -> None:
-        super().__init__(instance, t_ms, model, " ".join(message.split()), phase)
-        self.instance, self.t_ms, self.model, self.message, self.phase = self.args
+        super().__init__(instance, t_ms, model, " ".join(message.split()), phase, rank)
+        self.instance, self.t_ms, self.model, self.message, self.phase, self.rank = self.args
 
     def during(self, phase: str, instance: str | None = None) -> SolverError:
         """The same failure, placed in `phase` (and naming the instance as `instance`)."""
-        return SolverError(instance or self.instance, self.t_ms, self.model, self.message, phase)
+        return SolverError(
+            instance or self.instance, self.t_ms, self.model, self.message, phase, self.rank
+        )
+
+    def on_rank(self, rank: int) -> SolverError:
+        """The same failure, on MPI rank `rank`."""
+        return SolverError(self.instance, self.t_ms, self.model, self.message, self.phase, rank)
 
     def __str__(self) -> str:
         during = f" during the {self.phase}" if self.phase else ""
+        where = f" on rank {self.rank}" if self.rank is not None else ""
         return (
-            f"{self.model}: instance {self.instance!r}: the integrator failed{during} at "
+            f"{self.model}: instance {self.instance!r}{where}: the integrator failed{during} at "
             f"t = {self.t_ms:.10g} ms: {self.message}"
         )
+
+
+class RankError(TimescalesError):
+    """An error raised on another MPI rank: names the rank and, where one was running, the
+    instance and its simulated time (ms)."""
 
 
 class ModelError(TimescalesError):
