@@ -123,6 +123,13 @@ class Shared:
             ctx.RawArray(ctypes.c_char, CURRENT_BYTES),
         )
 
+    @classmethod
+    def local(cls) -> Shared:
+        """The same counters in this process's own memory (a worker nobody else reads)."""
+        return cls(
+            ctypes.c_double(0.0), ctypes.c_double(0.0), ctypes.create_string_buffer(CURRENT_BYTES)
+        )
+
     def running(self) -> str:
         return bytes(self.current.value).decode(errors="replace")
 
@@ -234,7 +241,8 @@ class Worker:
         return (seq, report, None, 0.0, 0.0)
 
     def _gather(self, op: Message) -> tuple[Any, ...]:
-        """Values of `names` in each listed instance, after all its queued operations."""
+        """Values of `names` in each listed instance, after all its queued operations (NaN
+        where it failed or is not initialized yet)."""
         seq, _, _, (inst_ids, names) = op
         values = np.full((len(inst_ids), len(names)), np.nan)
         report = {}
@@ -242,7 +250,8 @@ class Worker:
             inst = self.instances[inst_id]
             while inst.ops:
                 self._run(inst, inst.ops.popleft())
-            if inst.error is None:
+            ready = inst.adapter is not None and inst.adapter.initialized
+            if names and inst.error is None and ready:
                 got = self._timed(inst, Op.GET_MANY, (names,))
                 if got is not None:
                     values[row] = got

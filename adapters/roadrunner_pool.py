@@ -88,21 +88,49 @@ def _same_class(error: RemoteError) -> Exception:
     return exc
 
 
-class _Link:
-    """The parent's end of one worker: a pipe, a batch of queued operations, shared memory."""
+class Outbox:
+    """Operations queued for one process that holds instances, numbered in order, and the
+    saved states it was sent (each sent once, then named by token)."""
 
-    def __init__(self, index: int, ctx: Any) -> None:
+    def __init__(self, index: int) -> None:
         self.index = index
-        self.conn, self.child_conn = ctx.Pipe(duplex=True)
-        self.shared = Shared.create(ctx)
-        self.process: Any = None
         self.batch: list[Message] = []
         self.seq = 0
         self.last_sent = "nothing"
-        self.dead: AdapterError | None = None
-        self.blocked_s = 0.0
         #: id of a restored state -> (token, the state, kept alive so that the id stays its).
         self.states: dict[int, tuple[int, object]] = {}
+
+    def post(self, inst_id: int, code: Op, args: tuple[Any, ...], label: str) -> int:
+        """Queue an operation; its sequence number."""
+        self.seq += 1
+        self.batch.append((self.seq, inst_id, code, args))
+        self.last_sent = describe(label, code, args)
+        return self.seq
+
+    def share(self, state: object) -> int:
+        """The receiver's token for `state`, sending the state the first time only."""
+        known = self.states.get(id(state))
+        if known is not None and known[1] is state:
+            return known[0]
+        if len(self.states) >= KEPT_STATES:
+            old_token, _ = self.states.pop(next(iter(self.states)))
+            self.post(STATES_ID, Op.DROP, (old_token,), "states")
+        token = self.seq + 1  # the sequence number of the STATE operation, unique
+        self.post(STATES_ID, Op.STATE, (token, state), "states")
+        self.states[id(state)] = (token, state)
+        return token
+
+
+class _Link(Outbox):
+    """The parent's end of one worker: its outbox, a pipe, shared memory."""
+
+    def __init__(self, index: int, ctx: Any) -> None:
+        super().__init__(index)
+        self.conn, self.child_conn = ctx.Pipe(duplex=True)
+        self.shared = Shared.create(ctx)
+        self.process: Any = None
+        self.dead: AdapterError | None = None
+        self.blocked_s = 0.0
 
     @property
     def name(self) -> str:
@@ -111,12 +139,10 @@ class _Link:
 
     def post(self, inst_id: int, code: Op, args: tuple[Any, ...], label: str) -> int:
         self.check()
-        self.seq += 1
-        self.batch.append((self.seq, inst_id, code, args))
-        self.last_sent = describe(label, code, args)
+        seq = super().post(inst_id, code, args, label)
         if len(self.batch) >= MAX_BATCH:
             self.flush()
-        return self.seq
+        return seq
 
     def flush(self) -> None:
         if not self.batch:
@@ -130,19 +156,6 @@ class _Link:
         finally:
             self.blocked_s += time.perf_counter() - start
         self.batch = []
-
-    def share(self, state: object) -> int:
-        """The worker's token for `state`, sending the state the first time only."""
-        known = self.states.get(id(state))
-        if known is not None and known[1] is state:
-            return known[0]
-        if len(self.states) >= KEPT_STATES:
-            old_token, _ = self.states.pop(next(iter(self.states)))
-            self.post(STATES_ID, Op.DROP, (old_token,), "states")
-        token = self.seq + 1  # the sequence number of the STATE operation, unique
-        self.post(STATES_ID, Op.STATE, (token, state), "states")
-        self.states[id(state)] = (token, state)
-        return token
 
     def request(self, inst_id: int, code: Op, args: tuple[Any, ...], label: str) -> tuple:
         """Send a blocking operation and wait for its reply."""
@@ -390,6 +403,14 @@ class RoadRunnerPool:
         for proxy in proxies:
             proxy.raise_pending()
         return values
+
+    def dispatch(self) -> None:
+        """Send every live worker its queued operations now (the experiment runner calls
+        this after every sync)."""
+        self._check_open()
+        for link in self._links:
+            if link.dead is None:
+                link.flush()
 
     def sync(self) -> None:
         """Wait until every worker has run its queued work; update every proxy's stats and
