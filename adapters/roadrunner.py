@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from timescales import mpi
 from timescales.adapter import Adapter, Capabilities, Reached, Series, Variable, Watch
 from timescales.errors import AdapterError, ModelError, SolverError
 
@@ -244,8 +245,16 @@ class RoadRunnerAdapter(Adapter):
     def instances(
         cls, model: SBMLModel, labels: Sequence[str], tolerances: Tolerances, workers: int
     ) -> tuple[list[Adapter], Any]:
-        """One lazy instance per label, in `workers` processes (0: here); and the pool to close
-        after the run (None without workers)."""
+        """One lazy instance per label, in `workers` processes (0: here), or on the other MPI
+        ranks when this process leads a run over ranks (`workers` then unused); and the pool
+        to close after the run (None without workers or ranks). Pools place the instances
+        round-robin in the order of `labels`."""
+        leader = mpi.leader()
+        if leader is not None:
+            from .roadrunner_ranks import RoadRunnerRanks
+
+            ranks = RoadRunnerRanks(model, leader, tolerances)
+            return list(ranks.adapters(labels, lazy=True)), ranks
         if workers > 0:
             from .roadrunner_pool import RoadRunnerPool
 

@@ -2,13 +2,17 @@
 
 Tests that need NEURON or libRoadRunner carry the `neuron` / `roadrunner` marker and are
 skipped, with what to install, when the simulator is missing; modules that import one at
-import time call `skip_module_without` first.
+import time call `skip_module_without` first. Tests marked `mpi` start ranks with
+`mpirun(n)` and are skipped without an MPI launcher or mpi4py.
 """
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import os
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -30,16 +34,36 @@ SIMULATORS = {
         "libsbml": "python-libsbml",
         "antimony": "antimony",
     },
+    "mpi": {"mpi4py": "mpi4py"},
 }
+#: The MPI launcher `mpi` tests start their ranks with.
+MPIRUN = shutil.which("mpirun")
 
 
 def missing(marker: str) -> str | None:
     """Why tests marked `marker` cannot run here, or None when they can."""
+    if marker == "mpi" and MPIRUN is None:
+        return "no MPI launcher: mpirun is not on PATH (Debian: apt install openmpi-bin)"
     absent = {m: p for m, p in SIMULATORS[marker].items() if importlib.util.find_spec(m) is None}
     if not absent:
         return None
     verb = "is" if len(absent) == 1 else "are"
     return f"{', '.join(absent)} {verb} not installed (pip install {' '.join(absent.values())})"
+
+
+@functools.cache
+def _open_mpi() -> bool:
+    assert MPIRUN is not None
+    version = subprocess.run([MPIRUN, "--version"], capture_output=True, text=True, timeout=60)
+    return "Open MPI" in version.stdout + version.stderr
+
+
+def mpirun(ranks: int) -> list[str]:
+    """The command that starts `ranks` ranks; Open MPI's is allowed, for these tests only, to
+    run as root (CI runs in a root container) and to start more ranks than there are cores."""
+    assert MPIRUN is not None
+    extra = ["--allow-run-as-root", "--oversubscribe"] if _open_mpi() else []
+    return [MPIRUN, "-n", str(ranks), *extra]
 
 
 def skip_module_without(marker: str) -> None:
