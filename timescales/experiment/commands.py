@@ -1,4 +1,8 @@
-"""The experiment subcommands of the CLI: run, validate, plot, export, demo."""
+"""The experiment subcommands of the CLI: run, resume, validate, plot, export, demo, sweep.
+
+`run` and `resume` started by an MPI launcher with several ranks run on rank 0, the other
+ranks holding the spine networks (`timescales.mpi`).
+"""
 
 from __future__ import annotations
 
@@ -6,11 +10,12 @@ import argparse
 import contextlib
 import signal
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from importlib import resources
 from pathlib import Path
 
-from ..errors import TimescalesError
+from .. import mpi
+from ..errors import ConfigError, TimescalesError
 from .progress import progress_hook
 from .runner import Experiment, RunResult, summary_rows
 
@@ -83,7 +88,31 @@ def _report_interrupt(path: Path) -> None:
     print(f"interrupted at t = {t}; results so far in {path} (status interrupted)", file=sys.stderr)
 
 
+def _over_ranks(command: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
+    """`command` here, leading the other ranks when an MPI launcher started several (they
+    serve it and exit with its status)."""
+    comm = mpi.world()
+    if comm is not None and "mpi4py.futures" in sys.modules:
+        # `python -m mpi4py.futures` runs us on rank 0 only; the others serve its pool
+        raise ConfigError(
+            "MPI launcher", f"`mpirun -n N timescales {args.command} ...` (all ranks run it)"
+        )
+    if comm is not None and comm.Get_rank() > 0:
+        return mpi.serve(comm)
+    with mpi.leading(comm):
+        return command(args)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
+    return _over_ranks(_run, args)
+
+
+def cmd_resume(args: argparse.Namespace) -> int:
+    """Continue a run from its last checkpoint (to its end, or on to --until)."""
+    return _over_ranks(_resume, args)
+
+
+def _run(args: argparse.Namespace) -> int:
     experiment = Experiment.from_file(args.experiment)
     path = Path(args.output) if args.output else experiment.spec.output_path()
     try:
@@ -104,8 +133,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_resume(args: argparse.Namespace) -> int:
-    """Continue a run from its last checkpoint (to its end, or on to --until)."""
+def _resume(args: argparse.Namespace) -> int:
     from .. import checkpoint
     from .checkpointing import checkpoint_path
 

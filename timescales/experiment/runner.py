@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 from filelock import Timeout
 
-from .. import checkpoint
+from .. import checkpoint, mpi
 from ..cell import Cell, SpinePort, load_cell_type
 from ..checkpoint import Checkpoint, CheckpointError
 from ..coupling import Coupling
@@ -209,15 +209,27 @@ class Experiment:
             else None
         )
         template.close()
-        labels = [instance_label(j) for j in spines]
-        instances, self._pool = simulator.instances(
-            model, labels, tolerances, self.spec.coupling.workers
-        )
+        instances = self._instances(model, spines, tolerances)
         for inst in instances:
             inst.initialize(t_eq_ms)
             inst.restore_state((t_eq_ms, state))
         couplings = spine_couplings(self.spec, model, ports, rest, into_l)
         return instances, couplings, out_var, baseline
+
+    def _instances(
+        self, model: Any, spines: list[int], tolerances: tuple[float, float]
+    ) -> list[Any]:
+        """One instance per spine, in spine order, made busiest spine first: pools (worker
+        processes, MPI ranks) place them round-robin in that order, so the spines driven
+        most are spread over them first."""
+        made, self._pool = self._biochemistry_simulator().instances(
+            model,
+            [instance_label(j) for j in busiest_first(spines, self.spec.stimulus_times_ms())],
+            tolerances,
+            self.spec.coupling.workers,
+        )
+        by_label = {inst.label: inst for inst in made}
+        return [by_label[instance_label(j)] for j in spines]
 
     def _equilibrate_template(self, model: Any, template: Any, rest_mM: float) -> None:
         """Set `[biochemistry.set]`, then run the equilibration. In clamp mode the calcium
@@ -312,10 +324,7 @@ class Experiment:
         instances = []
         if spines:
             bio = self.spec.biochemistry
-            labels = [instance_label(j) for j in spines]
-            instances, self._pool = self._biochemistry_simulator().instances(
-                model, labels, (bio.rtol, bio.atol), self.spec.coupling.workers
-            )
+            instances = self._instances(model, spines, (bio.rtol, bio.atol))
             for inst in instances:
                 inst.initialize(t_eq)
         adapters = {"neuron": neuron, **{inst.label: inst for inst in instances}}
@@ -440,7 +449,7 @@ class Experiment:
         scheduler = run.scheduler
         scheduler.attach(
             progress=opts.progress,
-            on_sync=_on_sync(run.recorder, checkpointer),
+            on_sync=_on_sync(run.recorder, checkpointer, self._pool),
             retain=run.recorder.retain if run.recorder else None,
             on_exchange=run.recorder.on_exchange if run.recorder else None,
             before_finish=checkpointer.at_end if checkpointer else None,
@@ -511,6 +520,9 @@ class Experiment:
         }
         if self._pool is not None:
             extra["worker_busy_s"] = self._pool.busy_s()
+        leader = mpi.leader()
+        if leader is not None:
+            extra["mpi"] = {"ranks": leader.comm.Get_size(), "rounds": leader.rounds}
         return extra
 
 
@@ -600,18 +612,29 @@ def _closing(recorder: Recorder | None, run: _Run) -> Iterator[None]:
 
 
 def _on_sync(
-    recorder: Recorder | None, checkpointer: Checkpointer | None
+    recorder: Recorder | None, checkpointer: Checkpointer | None, pool: Any
 ) -> Callable[[float], None] | None:
-    """The scheduler's sync hook: the recorder's row, then the checkpoint when one is due."""
-    if checkpointer is None:
-        return recorder.on_sync if recorder else None
-    assert recorder is not None
+    """The scheduler's sync hook: the recorder's row, the checkpoint when one is due, then
+    the pool's queued work sent off, to run while the cell advances."""
+    hooks: list[Callable[[float], None]] = [
+        hook.on_sync for hook in (recorder, checkpointer) if hook is not None
+    ]
+    if pool is not None:
+        hooks.append(lambda _t_ms: pool.dispatch())
+    if not hooks:
+        return None
 
     def on_sync(t_ms: float) -> None:
-        recorder.on_sync(t_ms)
-        checkpointer.on_sync(t_ms)
+        for hook in hooks:
+            hook(t_ms)
 
     return on_sync
+
+
+def busiest_first(spines: list[int], inputs: dict[int, dict[str, list[float]]]) -> list[int]:
+    """`spines` by their number of input times (all synapses), most first, then by number."""
+    count = {j: len({t for times in inputs.get(j, {}).values() for t in times}) for j in spines}
+    return sorted(spines, key=lambda j: (-count[j], j))
 
 
 def _locked(path: Path) -> bool:
@@ -696,4 +719,7 @@ def summary_rows(result: RunResult) -> list[tuple[str, str]]:
         rows.append((f"{kind} time", f"{st.wall_s:.1f} s ({st.n_advance} advances)"))
     if math.isfinite(s.wall_s):
         rows.append(("scheduler wall", f"{s.wall_s:.1f} s"))
+    ranks = result.extra.get("mpi")
+    if ranks:
+        rows.append(("MPI", f"{ranks['ranks']} ranks, {ranks['rounds']} rounds"))
     return rows
