@@ -1,6 +1,6 @@
 """Runs and sweeps over MPI ranks (`mpirun -n N timescales ...`): the spine networks on
 ranks 1..N-1 give the results of local worker processes, dataset for dataset; a rank that
-fails ends the run with one line and a kept file.
+fails ends the run with one line and a kept file; sweeps spread their points over ranks.
 
 The reference is the same experiment run without mpirun, its spine networks in two local
 worker processes (`coupling.workers = 2`), which is also what one rank runs.
@@ -8,6 +8,7 @@ worker processes (`coupling.workers = 2`), which is also what one rank runs.
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import re
@@ -19,7 +20,7 @@ import h5py
 import numpy as np
 import pytest
 
-from conftest import mpirun
+from conftest import ROOT, mpirun
 
 pytestmark = [pytest.mark.mpi, pytest.mark.neuron, pytest.mark.roadrunner]
 
@@ -221,3 +222,32 @@ def test_a_rank_that_fails_ends_the_run_with_one_line_and_a_kept_file(tmp_path: 
         kept = f["time_ms"][()]
     assert kept.size  # the samples up to the failure
     assert ARRIVAL_MS <= kept[-1] < 150.0
+
+
+def _rows(out: Path) -> list[dict[str, str]]:
+    with (out / "sweep.csv").open(newline="") as stream:
+        return list(csv.DictReader(stream))
+
+
+#: The console script, as `python -m mpi4py.futures $(which timescales)` runs it.
+SCRIPT = str(Path(sys.executable).with_name("timescales"))
+
+
+@pytest.mark.parametrize(
+    "command",
+    [[sys.executable, "-m", "timescales"], [sys.executable, "-m", "mpi4py.futures", SCRIPT]],
+    ids=["mpirun", "mpi4py.futures"],
+)
+def test_a_sweep_over_ranks_runs_its_points_on_them(tmp_path: Path, command: list[str]) -> None:
+    done = subprocess.run(
+        [*mpirun(2), *command, "sweep", str(ROOT / "examples" / "demo.toml"),
+         "--vary", "stimulus.0.rate_hz=20,50", "--vary", "stimulus.0.count=2",
+         "--duration", "200", "--out", str(tmp_path)],
+        cwd=tmp_path, env=UNBOUND, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    rows = _rows(tmp_path)
+    assert [r["status"] for r in rows] == ["complete", "complete"]
+    assert [r["stimulus.0.rate_hz"] for r in rows] == ["20", "50"]
+    assert len(list(tmp_path.glob("point*.h5"))) == 2
+    assert done.stdout.count("point ") == 2  # rank 0 reports each point once

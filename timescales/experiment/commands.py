@@ -1,7 +1,7 @@
 """The experiment subcommands of the CLI: run, resume, validate, plot, export, demo, sweep.
 
 `run` and `resume` started by an MPI launcher with several ranks run on rank 0, the other
-ranks holding the spine networks (`timescales.mpi`).
+ranks holding the spine networks (`timescales.mpi`); `sweep` runs its points on them.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import contextlib
 import signal
 import sys
 from collections.abc import Callable, Iterator
+from concurrent.futures import Executor
 from importlib import resources
 from pathlib import Path
 
@@ -181,7 +182,19 @@ def cmd_plot(args: argparse.Namespace) -> int:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    """Run the grid; one line per finished point; exit 1 when a point failed."""
+    """Run the grid; one line per finished point; exit 1 when a point failed. Started by an
+    MPI launcher with several ranks, the points run on ranks 1..N-1 (rank 0 hands them out
+    and writes sweep.csv; the other ranks exit 0 once it is done)."""
+    from .sweep import over_ranks
+
+    comm = mpi.world()
+    if comm is None:
+        return _sweep(args, None)
+    with over_ranks(comm) as ranks:
+        return 0 if ranks is None else _sweep(args, ranks)
+
+
+def _sweep(args: argparse.Namespace, ranks: Executor | None) -> int:
     from .sweep import Sweep, parse_vary, run_sweep
 
     vary = parse_vary(args.vary, Path(args.experiment).name)
@@ -196,7 +209,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         )
         print(f"point {i} ({values}): {outcome} ({row['wall_s']:.1f} s)", flush=True)
 
-    rows = run_sweep(sweep, args.workers, report)
+    rows = run_sweep(sweep, args.workers, report, ranks)
     failed = sum(r["status"] != "complete" for r in rows)
     print(f"{sweep.out_dir / 'sweep.csv'}: {len(rows) - failed} of {len(rows)} points complete")
     if failed:

@@ -1,13 +1,16 @@
 """Parameter sweeps: one experiment run at every point of a grid of overrides.
 
 Each point runs in a fresh local process (NEURON and RoadRunner state is process-wide),
-`workers` of them at a time. Every point writes its own results
-file; `sweep.csv` gets a row per point as it finishes (written whole and renamed into
-place), so a killed sweep keeps what it did, and running it again skips complete points.
+`workers` of them at a time, or, under an MPI launcher, on ranks 1..N-1 (mpi4py.futures'
+`MPICommExecutor`, one point per rank at a time, each in a fresh process the rank starts;
+rank 0 hands the points out). Every point writes its own results file; `sweep.csv` gets a
+row per point as it finishes (written whole and renamed into place), so a killed sweep
+keeps what it did, and running it again skips complete points.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import itertools
 import math
@@ -16,8 +19,8 @@ import re
 import tempfile
 import time
 import tomllib
-from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
@@ -101,18 +104,43 @@ def run_point(
     }
 
 
+def run_point_apart(
+    experiment: str, overrides: dict[str, Any], output: str, duration_ms: float | None
+) -> dict[str, Any]:
+    """`run_point` in a process of its own, started for it (for executors whose processes
+    run one point after another: MPI ranks)."""
+    with _executor(1) as pool:
+        return pool.submit(run_point, experiment, overrides, output, duration_ms).result()
+
+
+@contextlib.contextmanager
+def over_ranks(comm: Any) -> Iterator[Executor | None]:
+    """An executor over the MPI ranks of `comm` but rank 0, on rank 0; None on the other
+    ranks, which run its points until rank 0 leaves the block (launched as `mpirun -n N
+    timescales sweep ...` or under `python -m mpi4py.futures`)."""
+    from mpi4py.futures import MPICommExecutor
+
+    with MPICommExecutor(comm, root=0) as executor:
+        yield executor
+
+
 def run_sweep(
-    sweep: Sweep, workers: int = 1, report: Callable[[int, dict[str, Any]], None] | None = None
+    sweep: Sweep,
+    workers: int = 1,
+    report: Callable[[int, dict[str, Any]], None] | None = None,
+    ranks: Executor | None = None,
 ) -> list[dict[str, Any]]:
-    """Run the points not complete yet; the rows of sweep.csv (one per point)."""
+    """Run the points not complete yet, in `workers` local processes or on `ranks` (an
+    executor over MPI ranks, `over_ranks`); the rows of sweep.csv (one per point)."""
     sweep.check()
     sweep.out_dir.mkdir(parents=True, exist_ok=True)
     rows = _previous_rows(sweep)
     todo = [i for i in range(len(sweep.points)) if rows[i].get("status") != "complete"]
-    with _executor(workers) as pool:
+    task = run_point if ranks is None else run_point_apart
+    with _executor(workers) if ranks is None else contextlib.nullcontext(ranks) as pool:
         futures: dict[Future[dict[str, Any]], int] = {
             pool.submit(
-                run_point,
+                task,
                 str(sweep.experiment),
                 sweep.points[i],
                 str(sweep.output(i)),
