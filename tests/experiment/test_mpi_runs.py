@@ -1,6 +1,7 @@
 """Runs and sweeps over MPI ranks (`mpirun -n N timescales ...`): the spine networks on
-ranks 1..N-1 give the results of local worker processes, dataset for dataset; a rank that
-fails ends the run with one line and a kept file; sweeps spread their points over ranks.
+ranks 1..N-1 give the results of local worker processes, dataset for dataset, and resume
+their checkpoints alike; a rank that fails ends the run with one line and a kept file;
+sweeps spread their points over ranks.
 
 The reference is the same experiment run without mpirun, its spine networks in two local
 worker processes (`coupling.workers = 2`), which is also what one rank runs.
@@ -12,6 +13,7 @@ import csv
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -112,6 +114,8 @@ variable = "X"
 spine_calcium = [1, 2]
 """
 ARRIVAL_MS = 111.0
+#: The console script, as `python -m mpi4py.futures $(which timescales)` runs it.
+SCRIPT = str(Path(sys.executable).with_name("timescales"))
 #: Open MPI binds each rank to a core; the local workers of a one-rank run share its core
 #: unless binding is off (for these runs only).
 UNBOUND = {**os.environ, "OMPI_MCA_hwloc_base_binding_policy": "none"}
@@ -195,6 +199,43 @@ def test_a_run_over_ranks_costs_a_round_per_sync_not_per_spine(
     assert "MPI" not in runs["1 rank"][1]  # one rank runs as without mpirun
 
 
+def test_a_checkpoint_taken_here_resumes_over_ranks_as_it_resumes_here(tmp_path: Path) -> None:
+    (tmp_path / "several.toml").write_text(SEVERAL)
+    first = _timescales(
+        "run", "several.toml", "-o", "here.h5", "--duration", "60", "--checkpoint-ms", "30",
+        "--no-progress", cwd=tmp_path,
+    )  # fmt: skip
+    assert first.returncode == 0, first.stderr[-3000:]
+    for suffix in ("", ".checkpoint"):
+        shutil.copy(tmp_path / f"here.h5{suffix}", tmp_path / f"ranks.h5{suffix}")
+    for name, ranks in (("here", 0), ("ranks", 2)):
+        done = _timescales("resume", f"{name}.h5", "--until", "220", "--no-progress",
+                           ranks=ranks, cwd=tmp_path)  # fmt: skip
+        assert done.returncode == 0, done.stderr[-3000:]
+    expected, got = _datasets(tmp_path / "here.h5"), _datasets(tmp_path / "ranks.h5")
+    assert sorted(got) == sorted(expected)
+    for name, x in expected.items():
+        if x.dtype.kind in "fiu":
+            np.testing.assert_allclose(got[name], x, rtol=1e-9, atol=0, equal_nan=True)
+        else:
+            assert (got[name] == x).all(), name
+    assert _stats(tmp_path / "ranks.h5")["exchanges"] == _stats(tmp_path / "here.h5")["exchanges"]
+
+
+def test_a_run_under_mpi4py_futures_is_refused_in_one_line(tmp_path: Path) -> None:
+    (tmp_path / "several.toml").write_text(SEVERAL)
+    done = subprocess.run(
+        [*mpirun(2), sys.executable, "-m", "mpi4py.futures", SCRIPT, "run", "several.toml"],
+        cwd=tmp_path, env=UNBOUND, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode != 0
+    ours = [line for line in done.stderr.splitlines() if line.startswith("timescales")]
+    assert ours == [
+        "timescales run: error: MPI launcher: expected `mpirun -n N timescales run ...` "
+        "(all ranks run it)"
+    ]
+
+
 def test_a_rank_that_fails_ends_the_run_with_one_line_and_a_kept_file(tmp_path: Path) -> None:
     (tmp_path / "model.ant").write_text(FAILING_MODEL)
     (tmp_path / "failing.toml").write_text(FAILING)
@@ -227,10 +268,6 @@ def test_a_rank_that_fails_ends_the_run_with_one_line_and_a_kept_file(tmp_path: 
 def _rows(out: Path) -> list[dict[str, str]]:
     with (out / "sweep.csv").open(newline="") as stream:
         return list(csv.DictReader(stream))
-
-
-#: The console script, as `python -m mpi4py.futures $(which timescales)` runs it.
-SCRIPT = str(Path(sys.executable).with_name("timescales"))
 
 
 @pytest.mark.parametrize(
