@@ -159,6 +159,8 @@ class Leader:
     def __init__(self, comm: Any) -> None:
         self.comm = comm
         self.rounds = 0
+        #: Seconds spent in collectives: mostly waiting for the ranks to finish their work.
+        self.wait_s = 0.0
         self.in_flight = False
         #: Whether the ranks run a server (one at a time: START to STOP).
         self.serving = False
@@ -191,10 +193,12 @@ class Leader:
         came); nothing when no round is in flight."""
         if not self.in_flight:
             return []
+        start = time.perf_counter()
         with _held_signals():
             _arrive(self.comm)
             replies = self.comm.gather(None, root=0)
             self.in_flight = False
+        self.wait_s += time.perf_counter() - start
         return replies[1:]
 
     def exit(self, status: int) -> None:
@@ -209,11 +213,13 @@ class Leader:
             self.comm.Abort(status or EXIT_ERROR)
 
     def _scatter(self, kind: str, payloads: list[Any]) -> None:
+        start = time.perf_counter()
         with _held_signals():
             _arrive(self.comm)
             self.comm.scatter([(kind, None), *((kind, p) for p in payloads)], root=0)
             self.in_flight = True
             self.rounds += 1
+        self.wait_s += time.perf_counter() - start
 
 
 def raise_failures(replies: Sequence[Any]) -> None:

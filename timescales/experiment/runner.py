@@ -522,7 +522,11 @@ class Experiment:
             extra["worker_busy_s"] = self._pool.busy_s()
         leader = mpi.leader()
         if leader is not None:
-            extra["mpi"] = {"ranks": leader.comm.Get_size(), "rounds": leader.rounds}
+            extra["mpi"] = {
+                "ranks": leader.comm.Get_size(),
+                "rounds": leader.rounds,
+                "wait_s": leader.wait_s,
+            }
         return extra
 
 
@@ -721,5 +725,11 @@ def summary_rows(result: RunResult) -> list[tuple[str, str]]:
         rows.append(("scheduler wall", f"{s.wall_s:.1f} s"))
     ranks = result.extra.get("mpi")
     if ranks:
-        rows.append(("MPI", f"{ranks['ranks']} ranks, {ranks['rounds']} rounds"))
+        rows.append(
+            (
+                "MPI",
+                f"{ranks['ranks']} ranks, {ranks['rounds']} rounds, "
+                f"{ranks['wait_s']:.1f} s waiting for the ranks",
+            )
+        )
     return rows
