@@ -159,3 +159,20 @@ def test_flagship_script_on_the_demo(tmp_path: Path) -> None:
     assert int(row["fixed_1ms_calcium_exchanges"]) == 170
     assert 0 < int(row["calcium_exchanges"]) < 170
     assert "| peak_memory_mb |" in text
+
+
+@pytest.mark.mpi
+def test_mpi_ranks_script_on_the_demo(tmp_path: Path) -> None:
+    out = tmp_path / "mpi"
+    _run(
+        "mpi_ranks.py",
+        *("--out", str(out), "--experiment", DEMO, "--duration", DURATION_MS),
+        *("--configs", "workers,2-ranks", "--probe-instances", "3"),
+    )
+    rows = _rows(out / "mpi_ranks.csv")
+    assert [(r["config"], r["processes"]) for r in rows] == [("workers", "3"), ("2-ranks", "2")]
+    assert all(float(r["max_rel_diff"]) <= 1e-9 for r in rows)  # the same results
+    assert [r["windows"] for r in rows] == ["1", "1"]  # the input at 250 ms opens one
+    model = _rows(out / "mpi_ranks_model.csv")
+    assert [int(r["ranks"]) for r in model] == [16, 32, 64, 128, 256, 512, 1024]
+    assert {r["instances_per_rank"] for r in model} == {"1"}  # the demo's one spine network
