@@ -7,8 +7,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from ._imports import import_roadrunner
 from ._pool_worker import Message, Shared, Worker
+from .roadrunner import keep_compiled
 from .sbml_model import SBMLModel
 
 #: A rank's reply to a round: the answers to its blocking operations (GATHER's among them),
@@ -19,17 +19,17 @@ Reply = tuple[list[tuple[Any, ...]], float, float]
 class RankServer:
     """The instances of one model on one rank; built there by rank 0's START.
 
-    The rank compiles the model itself: instances made after loading a state saved
-    elsewhere (`loadStateS`, as the local pool's workers prime their cache) integrated 2.5
-    times slower in a process that had not compiled the model (libRoadRunner 2.10). The
-    first RoadRunner stays alive so that every instance here integrates as the local
-    pool's workers' do (see `_pool_worker.serve`).
+    The rank compiles the model itself and keeps that RoadRunner alive (`keep_compiled`):
+    instances made after loading a state saved elsewhere (`loadStateS`, as the local pool's
+    workers prime their cache) integrated 2.5 times slower in a process that had not
+    compiled the model (libRoadRunner 2.10), and without a live compiled RoadRunner each
+    instance compiles again as it materializes.
     """
 
     def __init__(self, model: SBMLModel, tolerances: tuple[float, float] | None) -> None:
         shared = Shared.local()
         start, start_cpu = time.perf_counter(), time.thread_time()
-        self._keeper = import_roadrunner().RoadRunner(model.sbml)
+        keep_compiled(model)
         shared.busy_s.value += time.perf_counter() - start
         shared.cpu_s.value += time.thread_time() - start_cpu
         self._shared = shared

@@ -28,6 +28,8 @@ from .sbml_model import SBMLModel
 __all__ = ["RoadRunnerAdapter", "SBMLModel", "use_lljit"]
 
 Tolerances = tuple[float, float] | None
+#: Key of the RoadRunner `keep_compiled` keeps in a model's cache.
+COMPILED = "compiled"
 #: The C++ function libRoadRunner appends to its errors ("...; In virtual double rr::...").
 _ROADRUNNER_PLACE = re.compile(r";\s*In [^;]*$")
 
@@ -37,6 +39,18 @@ def use_lljit(enabled: bool = True) -> None:
     rr = import_roadrunner()
     backend = rr.Config.LLJIT if enabled else rr.Config.MCJIT
     rr.Config.setValue(rr.Config.LLVM_BACKEND, backend)
+
+
+def keep_compiled(model: SBMLModel) -> None:
+    """Keep a RoadRunner compiled from `model` alive as long as the model, in this process.
+
+    libRoadRunner keeps a compiled model in its cache only while a RoadRunner compiled from
+    that SBML lives (instances that loaded a saved state do not count): once the template is
+    closed, every lazy instance that materializes compiles the model again (2.2 s for the
+    spine network, against 0.13 s while one lives).
+    """
+    if COMPILED not in model.cache:
+        model.cache[COMPILED] = import_roadrunner().RoadRunner(model.sbml)
 
 
 def _new_runner(model: SBMLModel, tolerances: Tolerances) -> Any:
@@ -239,6 +253,7 @@ class RoadRunnerAdapter(Adapter):
     @classmethod
     def template(cls, model: SBMLModel, tolerances: Tolerances) -> RoadRunnerAdapter:
         """One instance to equilibrate, whose state every spine's instance starts from."""
+        keep_compiled(model)
         return cls(model, label="template", integrator_tolerances=tolerances)
 
     @classmethod
@@ -260,6 +275,7 @@ class RoadRunnerAdapter(Adapter):
 
             pool = RoadRunnerPool(model, workers=workers, tolerances=tolerances)
             return list(pool.adapters(labels, lazy=True)), pool
+        keep_compiled(model)
         many = cls.many(
             model, len(labels), labels=labels, lazy=True, integrator_tolerances=tolerances
         )

@@ -78,8 +78,12 @@ class SBMLModel:
     assumed_units: tuple[str, ...]
     _variables: dict[str, Variable] = field(repr=False)
     _bindings: dict[str, Binding] = field(repr=False)
-    #: Per-model facts the adapter computes once (rest state of lazy instances).
+    #: Per-model facts and objects the adapter keeps in this process (rest state of lazy
+    #: instances, a compiled RoadRunner); a pickled copy starts without them.
     cache: dict[object, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "cache": {}}
 
     # ----------------------------------------------------------------- loading
     @classmethod
