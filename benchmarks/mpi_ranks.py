@@ -1,8 +1,9 @@
 """A run over MPI ranks against one process: wall time and peak memory per rank, and a
 model of both for 16 to 1024 ranks; a sweep's points per minute.
 
-Usage: python benchmarks/mpi_ranks.py --out DIR [--experiment FILE] [--duration MS]
-       [--configs in-process,workers,2-ranks] [--sweep-points N]
+Usage: python benchmarks/mpi_ranks.py --out DIR [--experiment FILE] [--duration 50]
+       [--configs in-process,workers,2-ranks,3-ranks] [--probe-instances 100]
+       [--sweep-points N]
 
 Runs the experiment (default examples/background_all_spines.toml, every spine driven by
 its own Poisson train) for --duration ms after its equilibration in each configuration:
@@ -294,8 +295,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--experiment", type=Path, default=EXPERIMENT)
-    parser.add_argument("--duration", type=float, default=300.0, metavar="MS")
-    parser.add_argument("--configs", default="in-process,workers,2-ranks")
+    parser.add_argument("--duration", type=float, default=50.0, metavar="MS")
+    parser.add_argument("--configs", default="in-process,workers,2-ranks,3-ranks")
     parser.add_argument("--probe-instances", type=int, default=100)
     parser.add_argument("--sweep-points", type=int, default=0)
     args = parser.parse_args(argv)
