@@ -12,8 +12,8 @@ from .roadrunner import keep_compiled
 from .sbml_model import SBMLModel
 
 #: A rank's reply to a round: the answers to its blocking operations (GATHER's among them),
-#: then the rank's busy and CPU seconds so far.
-Reply = tuple[list[tuple[Any, ...]], float, float]
+#: then the rank's busy seconds so far.
+Reply = tuple[list[tuple[Any, ...]], float]
 
 
 class RankServer:
@@ -28,10 +28,9 @@ class RankServer:
 
     def __init__(self, model: SBMLModel, tolerances: tuple[float, float] | None) -> None:
         shared = Shared.local()
-        start, start_cpu = time.perf_counter(), time.thread_time()
+        start = time.perf_counter()
         keep_compiled(model)
         shared.busy_s.value += time.perf_counter() - start
-        shared.cpu_s.value += time.thread_time() - start_cpu
         self._shared = shared
         self._worker = Worker(model, tolerances, shared)
 
@@ -44,7 +43,7 @@ class RankServer:
             answer = worker.step()
             if answer is not None:
                 answers.append(answer)
-        return answers, self._shared.busy_s.value, self._shared.cpu_s.value
+        return answers, self._shared.busy_s.value
 
     def stop(self, batch: list[Message]) -> Reply:
         """The last round (it ends with a SHUTDOWN: every instance's last report); the rank

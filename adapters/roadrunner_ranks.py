@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from timescales.errors import AdapterError, RankError, SolverError
-from timescales.mpi import STOP, Leader, RankFailure
+from timescales.mpi import STOP, Leader, RankFailure, raise_failures
 
 from ._pool_worker import Message, Op, RemoteError
 from ._rank_server import RankServer
@@ -55,7 +55,6 @@ class _RankOutbox(Outbox):
         #: The sequence number of the SHUTDOWN that ends the rank's server (0: none sent).
         self.shutdown = 0
         self.busy_s = 0.0
-        self.cpu_s = 0.0
 
     @property
     def name(self) -> str:
@@ -176,10 +175,6 @@ class RoadRunnerRanks:
         #: Proxies whose rank reported an error they have not raised yet.
         self.failed: list[RankRoadRunnerAdapter] = []
 
-    @property
-    def ranks(self) -> tuple[int, ...]:
-        return tuple(o.index for o in self._outboxes)
-
     def adapters(self, labels: Sequence[str], lazy: bool = True) -> list[RankRoadRunnerAdapter]:
         """One proxy per label, placed on the ranks round-robin in the order given."""
         self._check_open()
@@ -202,13 +197,6 @@ class RoadRunnerRanks:
         if any(o.batch for o in self._outboxes):
             self._collect()
             self._send()
-        self._raise_failed()
-
-    def sync(self) -> None:
-        """Wait until every rank has run its queued work; raise the first error not yet
-        raised (the others stay with their proxies)."""
-        self._check_open()
-        self._round()
         self._raise_failed()
 
     def read(self, proxy: RankRoadRunnerAdapter, names: Sequence[str]) -> np.ndarray:
@@ -258,10 +246,6 @@ class RoadRunnerRanks:
     def busy_s(self) -> float:
         """Seconds the ranks spent computing, as of their last replies."""
         return sum(o.busy_s for o in self._outboxes)
-
-    def cpu_s(self) -> float:
-        """CPU seconds the ranks used for the same work."""
-        return sum(o.cpu_s for o in self._outboxes)
 
     def close(self, wait: bool = True) -> None:
         """End the ranks' servers (after their queued work, unless `wait` is false) with a
@@ -328,12 +312,12 @@ class RoadRunnerRanks:
     def _take(self, replies: list[Any]) -> None:
         """Absorb each rank's reply: values, reports, answers awaited; then raise a rank's
         own failure, if one came."""
-        failures = []
+        failures: list[RankFailure] = []
         for outbox, reply in zip(self._outboxes, replies, strict=True):
             if isinstance(reply, RankFailure):
                 failures.append(reply)
                 continue
-            answers, outbox.busy_s, outbox.cpu_s = reply
+            answers, outbox.busy_s = reply
             ids, gather, last, names = outbox.sent
             for answer in answers:
                 key = (outbox.index, answer[0])
@@ -343,10 +327,7 @@ class RoadRunnerRanks:
                     self._absorb_reports(answer[1])
                 elif key in self._awaited:
                     self._answers[key] = answer
-        if failures:
-            error = RankError(f"rank {failures[0].rank}: {failures[0].message}")
-            error.add_note(failures[0].traceback_text.rstrip())
-            raise error
+        raise_failures(failures)
 
     def _absorb_gather(
         self, outbox: _RankOutbox, ids: list[int], names: list[str], last: int, got: Any
