@@ -20,14 +20,16 @@ and mpirun -n 2 times empty rounds (one scatter, one gather). The model for R ra
 the whole experiment (T ms, `instances` spine networks, every one driven):
   rank 0 memory  = rank 0's peak (2-rank run)
   serving rank   = base + ceil(instances / (R - 1)) * per_instance_mb
-  bio            = instances * materialize_s + windows_per_ms * T * window_s
+  bio            = instances * materialize_s + T * bio_per_ms * activity
   wall           = setup + max(T * cell, bio / (R - 1)) + syncs_per_ms * T * round_s * log2(R)
 from the 2-rank run: setup (its wall time before the scheduler ran: building, the
 equilibrations, the ranks' compile), cell (rank 0's seconds per simulated ms: the
-scheduler's run without its waits for the rank), window_s (the rank's busy seconds less the
-compile and the materializations, per window), windows_per_ms and syncs_per_ms; base (the
+scheduler's run without its waits for the rank), bio_per_ms (the rank's busy seconds less
+the compile and the materializations, per simulated ms) and syncs_per_ms; base (the
 serving rank's peak less its driven instances); round_s (an empty round on 2 ranks; log2(R)
-for the collectives' tree). Instances are taken as spread evenly (busiest first,
+for the collectives' tree). `activity` is 1 in `wall_s` (the spine networks as busy as in
+the measured run) and instances / instances_driven in `wall_all_active_s` (every one as
+busy as those driven so far). Instances are taken as spread evenly (busiest first,
 round-robin), and rank 0's cell as the same at any R.
 With --sweep-points N, the demo is swept over N frequencies with 1 and 2 local workers and
 over 3 ranks (2 running points): points per minute.
@@ -59,7 +61,9 @@ FIELDS = (
     "config", "processes", "wall_s", "run_s", "neuron_s", "bio_busy_s", "syncs", "exchanges",
     "windows", "instances_driven", "rounds", "rank0_peak_mb", "other_peak_mb", "max_rel_diff",
 )  # fmt: skip
-MODEL_FIELDS = ("ranks", "wall_s", "rank0_mb", "serving_rank_mb", "instances_per_rank")
+MODEL_FIELDS = (
+    "ranks", "wall_s", "wall_all_active_s", "rank0_mb", "serving_rank_mb", "instances_per_rank",
+)  # fmt: skip
 SWEEP_FIELDS = ("config", "points", "wall_s", "points_per_min")
 
 
@@ -217,6 +221,8 @@ def max_rel_diff(a: Path, b: Path) -> float:
         if y is None or y.shape != x.shape:
             return math.inf
         if x.dtype.kind == "f":
+            if not np.array_equal(np.isnan(x), np.isnan(y)):
+                return math.inf
             diff = np.abs(x - y) / np.maximum(np.abs(x), 1e-300)
             worst = max(worst, float(np.nanmax(diff, initial=0.0)))
         elif not (x == y).all():
@@ -234,21 +240,27 @@ def model_rows(two: dict, probe: dict, round_s: float, experiment: Path) -> list
     simulated = two["simulated_ms"]
     setup_s = two["wall_s"] - two["run_s"]
     cell = (two["run_s"] - two["wait_s"]) / simulated
-    materialized_s = two["instances_driven"] * probe["materialize_s"]
-    window_s = (two["bio_busy_s"] - probe["compile_s"] - materialized_s) / two["windows"]
-    bio = instances * probe["materialize_s"] + two["windows"] / simulated * total_ms * window_s
+    driven = two["instances_driven"]
+    materialized_s = driven * probe["materialize_s"]
+    bio_per_ms = (two["bio_busy_s"] - probe["compile_s"] - materialized_s) / simulated
     syncs = two["syncs"] / simulated * total_ms
-    base = two["other_peak_mb"] - two["instances_driven"] * probe["per_instance_mb"]
+    base = two["other_peak_mb"] - driven * probe["per_instance_mb"]
     print(
-        f"model inputs: setup {setup_s:.1f} s, cell {cell:.3f} s/ms, window {window_s:.4f} s, "
-        f"bio {bio:.0f} s over {total_ms:g} ms, {syncs:.0f} syncs, serving base {base:.0f} MB"
+        f"model inputs: setup {setup_s:.1f} s, cell {cell:.3f} s/ms, bio {bio_per_ms:.3f} s/ms "
+        f"({driven} of {instances} driven), {syncs:.0f} syncs in {total_ms:g} ms, "
+        f"serving base {base:.0f} MB"
     )
+
+    def wall(r: int, activity: float) -> float:
+        bio = instances * probe["materialize_s"] + total_ms * bio_per_ms * activity
+        return setup_s + max(total_ms * cell, bio / (r - 1)) + syncs * round_s * math.log2(r)
+
     rows = []
     for r in RANKS_MODELLED:
         per_rank = math.ceil(instances / (r - 1))
-        wall = setup_s + max(total_ms * cell, bio / (r - 1)) + syncs * round_s * math.log2(r)
         rows.append({
-            "ranks": r, "wall_s": wall, "rank0_mb": two["rank0_peak_mb"],
+            "ranks": r, "wall_s": wall(r, 1.0), "wall_all_active_s": wall(r, instances / driven),
+            "rank0_mb": two["rank0_peak_mb"],
             "serving_rank_mb": base + per_rank * probe["per_instance_mb"],
             "instances_per_rank": per_rank,
         })  # fmt: skip
