@@ -362,6 +362,35 @@ def test_quiet_jump_for_a_model_cvode_refuses() -> None:
         adapter.close()
 
 
+def test_a_long_advance_jumps_once_the_cell_comes_to_rest() -> None:
+    """The MSN starts off its rest and relaxes (its slowest state, the Rubin rule's W, with
+    a 500 ms time constant): one advance over 2.5 s checks for rest again as it goes and
+    jumps once the rates fall below the tolerance, as far as the calcium watch allows.
+    Against regular steps, no state is off by more than the tolerance times the span
+    jumped (the adapter's stated bound while rates do not grow)."""
+    msn = pytest.importorskip("timescales.models.neuron.msn")
+    rest_tol, end_ms = 1e-5, 2500.0
+    settings = {"celsius": 35.0, "v_init_mV": -87.75}
+    names = ["soma.v", "spine1.ca", "spine2.ca"]
+    reference = open_adapter(lambda: msn.MSN(spines="two"), rest_tol_per_ms=None, **settings)
+    try:
+        reference.advance(end_ms)
+        expected = reference.get_many(names)
+    finally:
+        reference.close()
+    adapter = open_adapter(lambda: msn.MSN(spines="two"), rest_tol_per_ms=rest_tol, **settings)
+    try:
+        watch = Watch("spine1.ca", adapter.get("spine1.ca") + 5e-5)
+        adapter.advance(end_ms, [watch])
+        assert adapter.t_ms == end_ms
+        assert adapter.jumped_ms >= 1000.0
+        assert adapter.n_rest_checks < 40
+        bound = rest_tol * adapter.jumped_ms
+        np.testing.assert_allclose(adapter.get_many(names), expected, rtol=0, atol=bound)
+    finally:
+        adapter.close()
+
+
 def test_no_jump_before_a_queued_input() -> None:
     adapter = open_adapter(rest_tol_per_ms=1e-3)
     try:
