@@ -1,7 +1,7 @@
 """Run an experiment (by default the study's flagship) to the end: time, memory, exchanges.
 
     python benchmarks/flagship.py --out bench-out/flagship [--duration MS] [--workers 2]
-        [--checkpoint-ms MS] [--split-ms MS]
+        [--checkpoint-ms MS] [--split-ms MS] [--set KEY=VALUE ...]
         [--experiment examples/long_tstop_allbranch_cpm_two_branches_stims_20_Hz.toml]
 
 Prints progress every minute and a table at the end, and writes flagship.csv: wall time
@@ -10,7 +10,8 @@ windows, syncs, exchanges (calcium and weight) against the calcium exchanges
 FixedInterval(1 ms) would make over the same run, the NEURON time run with quiet steps,
 the time NEURON jumped over at rest, and the final weights; with --checkpoint-ms, the
 checkpoints' number, size and wall time; with --split-ms, the wall time before and after
-the first sync at or past that time (e.g. the end of the flagship in flagship_1h.toml).
+the first sync at or past that time (e.g. the end of the flagship in flagship_1h.toml);
+--set overrides a dotted key of the experiment file (e.g. cell.rest_tol_per_ms=0).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import time
 from pathlib import Path
 
 from timescales import Experiment
+from timescales.experiment.sweep import parse_vary
 from timescales.memory import PeakMemory
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -61,9 +63,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--split-ms", type=float, default=None, metavar="MS", help="absolute simulated time"
     )
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
-    overrides = {} if args.workers is None else {"coupling.workers": args.workers}
+    overrides: dict[str, object] = {}
+    for key, values in parse_vary(args.set, "--set").items():
+        if len(values) != 1:
+            parser.error(f"--set {key}: one value, got {len(values)}")
+        overrides[key] = values[0]
+    if args.workers is not None:
+        overrides["coupling.workers"] = args.workers
     experiment = Experiment.from_file(args.experiment, **overrides)
     start = time.perf_counter()
     with PeakMemory() as memory:
@@ -83,6 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     weights = list(result.final_weights().values())
     row = {
         "experiment": args.experiment.stem,
+        "set": " ".join(args.set),
         "workers": experiment.spec.coupling.workers,
         "simulated_ms": duration_ms,
         "wall_s": wall,
