@@ -645,7 +645,11 @@ class NeuronAdapter(Adapter):
             fired, rate = self._trial_step(armed)
             if fired:
                 return fired
+        t_from = float(self._h.t)
         jump.jump(t, n, rate, armed)
+        if float(self._h.t) > t_from:
+            held = {name: self._entry(name).get() for name in self._recordings.names()}
+            self._recordings.jumped(t_from, held)
         return []
 
     def _trial_step(self, armed: Sequence[Armed]) -> tuple[list[Watch], float]:
