@@ -159,3 +159,31 @@ def test_flagship_script_on_the_demo(tmp_path: Path) -> None:
     assert int(row["fixed_1ms_calcium_exchanges"]) == 170
     assert 0 < int(row["calcium_exchanges"]) < 170
     assert "| peak_memory_mb |" in text
+
+
+def test_weights_agreement_of_a_run_with_its_scaled_copy(tmp_path: Path) -> None:
+    """The flagship script with an override writes the run; its weights against a copy
+    scaled by 1.01 differ by exactly 1 % relative, against itself by nothing."""
+    out = tmp_path / "flagship"
+    _run(
+        "flagship.py",
+        *("--experiment", DEMO, "--out", str(out), "--duration", "170"),
+        *("--set", "cell.rest_tol_per_ms=0"),
+    )
+    (row,) = _rows(out / "flagship.csv")
+    assert row["set"] == "cell.rest_tol_per_ms=0"
+    assert float(row["neuron_jumped_ms"]) == 0.0
+    run = out / "flagship.h5"
+    scaled = tmp_path / "scaled.h5"
+    shutil.copy(run, scaled)
+    with h5py.File(scaled, "r+") as f:
+        f["biochem/weight"][...] = f["biochem/weight"][()] * 1.01
+    agreement = tmp_path / "agreement"
+    text = _run(
+        "weights_agreement.py", str(run), str(run), "--from-ms", "100", "--out", str(agreement)
+    )
+    assert [float(r["max_rel_diff"]) for r in _rows(agreement / "weights_agreement.csv")] == [0.0]
+    _run("weights_agreement.py", str(run), str(scaled), "--from-ms", "100", "--out", str(agreement))
+    (spine,) = _rows(agreement / "weights_agreement.csv")
+    assert float(spine["max_rel_diff"]) == pytest.approx(0.01, rel=1e-9)
+    assert "largest:" in text
