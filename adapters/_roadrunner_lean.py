@@ -6,9 +6,9 @@ already shared between instances, but each one keeps its own parsed libSBML docu
 read only by model editing, structural analysis and `getSBML`, and its own forward sensitivity
 solver (3.6 MB: CVODES memory for one sensitivity per parameter), set up at every load.
 `new_runner` empties the document through RoadRunner's editing calls without regenerating the
-model, and, in models without events, sets the sensitivity solver up for one parameter. Neither
-changes the model's values or the integrator, so an instance
-integrates bitwise like a plain `RoadRunner(sbml)` (tests/adapters/test_roadrunner_lean.py).
+model, and, in models with state variables and without events, sets the sensitivity solver up for
+one parameter. Neither changes the model's values or the integrator, so an instance integrates
+bitwise like a plain `RoadRunner(sbml)` (tests/adapters/test_roadrunner_lean.py).
 A state restored with `loadStateS` still brings its own compiled code: RoadRunner 2.10 loads
 the object code saved in the state into a new JIT for every `loadStateS`.
 """
@@ -52,8 +52,7 @@ def new_runner(model: SBMLModel) -> Any:
     no per-parameter sensitivity memory (raises RuntimeError when RoadRunner cannot load it)."""
     runner = import_roadrunner().RoadRunner(model.sbml)
     _empty_document(runner, DocumentIds.of(model))
-    if runner.model.getNumEvents() == 0:
-        _shrink_sensitivities(runner)
+    _shrink_sensitivities(runner)
     return runner
 
 
@@ -72,14 +71,21 @@ def _empty_document(runner: Any, ids: DocumentIds) -> None:
 
 
 def _shrink_sensitivities(runner: Any) -> None:
-    """Give the forward sensitivity solver one parameter instead of all.
+    """Give the forward sensitivity solver one parameter instead of all, in models with state
+    variables, global parameters and no events (the others keep the solver as loaded).
 
     A one-point `timeSeriesSensitivities` over one parameter sets the solver's parameter list
     (it integrates nothing), and `syncWithModel` makes the solver allocate its CVODES memory
     again for that list. Both restart the solver's own CVODE at time 0 on the model (where a
     loaded model is) and the second resets the model's event state: harmless without events,
-    so models with events keep the full solver rather than depend on that reset.
+    so models with events keep the full solver rather than depend on that reset. Without state
+    variables (and events) the solver allocates no CVODE memory at all, nothing to shrink, and
+    `timeSeriesSensitivities` would read its missing state vector: a null pointer, a segfault
+    in libRoadRunner 2.10 (SBML Test Suite case 00013, whose species are all boundary species).
     """
+    roadrunner = import_roadrunner()
+    if not runner.getIds(roadrunner.SelectionRecord.STATE_VECTOR) or runner.model.getNumEvents():
+        return
     parameters = runner.model.getGlobalParameterIds()
     if parameters:
         runner.timeSeriesSensitivities(0.0, 1.0, 1, parameters[:1])

@@ -36,6 +36,16 @@ model increments
   E2: at time > 1.2: k1 = k1 * 0.5
 end
 """
+#: No state variables and no events: boundary species only, and a rule of time.
+BOUNDARIES = """
+model boundaries
+  compartment c = 1
+  species $A in c, $B in c
+  J1: $A -> $B; k*A
+  A = 2; B = 1; k = 0.5
+  x := k * time
+end
+"""
 #: Instances created before measuring (they may reuse memory freed earlier), instances measured,
 #: and the bound (bytes per instance).
 WARM_UP = 10
@@ -147,6 +157,20 @@ def test_events_at_time_zero_fire_once_as_in_a_plain_instance(events: SBMLModel)
     assert rows["plain"][0][2] == 2.0  # p: E0 fired once
     assert rows["plain"][-1][3] >= 1.0  # q: E1 fired during the run
     np.testing.assert_array_equal(rows["lean"], rows["plain"])
+
+
+def test_models_without_state_variables_load_lean_and_run() -> None:
+    """The sensitivity solver of such a model holds no CVODE memory: shrinking it would read
+    a null state vector (a segfault, SBML Test Suite case 00013)."""
+    model = SBMLModel.load(BOUNDARIES)
+    lean, plain = new_runner(model), plain_runner(model, None)
+    assert len(lean.getCurrentSBML()) < len(plain.getCurrentSBML()) / 2
+    adapter = RoadRunnerAdapter(model)
+    adapter.initialize(0.0)
+    for t_ms in (500.0, 1500.0, 4000.0):
+        adapter.advance(t_ms)
+        assert adapter.get("x") == pytest.approx(0.5 * t_ms / 1000.0, rel=1e-12)
+        assert (adapter.get("A"), adapter.get("B")) == (2.0, 1.0)
 
 
 @pytest.mark.usefixtures("keeper")
