@@ -187,3 +187,19 @@ def test_weights_agreement_of_a_run_with_its_scaled_copy(tmp_path: Path) -> None
     (spine,) = _rows(agreement / "weights_agreement.csv")
     assert float(spine["max_rel_diff"]) == pytest.approx(0.01, rel=1e-9)
     assert "largest:" in text
+
+
+def test_roadrunner_memory_on_a_few_instances(tmp_path: Path) -> None:
+    out = tmp_path / "memory"
+    model = str(ROOT / "models" / "sbml" / "camkii_simple.xml")
+    args = ("--out", str(out), "--model", model, "--n", "4", "--plain-n", "2")
+    text = _run("roadrunner_memory.py", *args, "--backends", "mcjit")
+    rows = _rows(out / "roadrunner_memory.csv")
+    assert [(r["creation"], r["state"], r["n"]) for r in rows] == [
+        ("plain", "eager", "2"),
+        ("lean", "eager", "4"),
+        ("plain", "restored", "2"),
+        ("lean", "restored", "4"),
+    ]
+    assert all(float(r["create_ms_per_instance"]) > 0 for r in rows)
+    assert "| lean | mcjit | restored | 4 |" in text
