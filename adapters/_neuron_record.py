@@ -63,20 +63,30 @@ class Recording:
         return self.archive[0].t0_ms if self.archive else self.live_t0_ms
 
     def forget_before(self, t_ms: float) -> None:
-        """Drop samples older than `t_ms`, keeping the last one at or before it (for holds)."""
+        """Drop samples older than `t_ms`, keeping the last one at or before it (for holds
+        and for interpolating across a jump over rest, after which the next sample may lie
+        far ahead)."""
         keep_from = t_ms - self.dt_ms - _EPS_MS
         kept: list[_Segment] = []
+        last: _Segment | None = None
         for seg in self.archive:
             times = seg.times(self.dt_ms)
             k = int(np.searchsorted(times, keep_from))
+            if k > 0:
+                last = _Segment(float(times[k - 1]), seg.values[k - 1 : k].copy())
             if k < len(times):
                 kept.append(_Segment(float(times[k]), seg.values[k:]))
-        self.archive = kept
         n = self.vector.size()
         k = min(n, max(0, int(np.floor((keep_from - self.live_t0_ms) / self.dt_ms))))
         if k > 0:
+            last = None
             self.vector.remove(0, k - 1)
             self.live_t0_ms += k * self.dt_ms
+        elif n and self.live_t0_ms <= t_ms + _EPS_MS:
+            last = None
+        if last is not None and not (kept and kept[0].t0_ms <= t_ms + _EPS_MS):
+            kept.insert(0, last)
+        self.archive = kept
 
 
 class Recordings:
@@ -85,6 +95,7 @@ class Recordings:
     def __init__(self, h: Any) -> None:
         self._h = h
         self._by_name: dict[str, Recording] = {}
+        self._retired: list[Any] = []
 
     def get(self, name: str) -> Recording | None:
         return self._by_name.get(name)
@@ -92,10 +103,12 @@ class Recordings:
     def add(self, refs: dict[str, Any], every_ms: float) -> None:
         """Record each pointer of `refs` (by name) every `every_ms` from now on.
 
-        A variable asked for again keeps the finer of its two intervals. A coarser earlier
-        recording's Vector is reused, not dropped: NEURON 9 crashes in `frecord_init` once a
-        Vector that recorded with a Dt is freed mid-run. Its samples before now are dropped
-        (they lie on the coarser grid).
+        A variable asked for again keeps the finer of its two intervals; its samples before
+        now are dropped (they lie on the coarser grid). The coarser recording is retired, not
+        removed: removing a recording mid-run (`play_remove`, or recording its Vector again)
+        leaves its next sample's event in NEURON's queue pointing at freed memory, and the
+        next `frecord_init` walks that queue. Retired Vectors are emptied at every restart
+        and removed only when the model is closed.
         """
         t = float(self._h.t)
         for rec in self._by_name.values():
@@ -104,9 +117,9 @@ class Recordings:
             old = self._by_name.get(name)
             if old is not None and old.dt_ms <= every_ms + 1e-12:
                 continue
-            vec = self._h.Vector() if old is None else old.vector
             if old is not None:
-                vec.play_remove()  # a Vector recorded again over its old record: use after free
+                self._retired.append(old.vector)
+            vec = self._h.Vector()
             vec.record(ref, every_ms)
             self._by_name[name] = Recording(name, every_ms, vec)
         self.restart(t)
@@ -116,6 +129,22 @@ class Recordings:
         self._h.frecord_init()
         for rec in self._by_name.values():
             rec.live_t0_ms = t_ms
+        for vector in self._retired:
+            vector.resize(0)
+
+    def names(self) -> list[str]:
+        return list(self._by_name)
+
+    def jumped(self, from_ms: float, values: dict[str, float]) -> None:
+        """NEURON's clock was set forward from `from_ms`, every state held: the samples so
+        far are archived with the held `values` (by name) at `from_ms`, which NEURON would
+        only have recorded during the next step, and recording starts anew at the new time.
+        (Left alone, NEURON would record every sample the jump skipped at the next step:
+        millions over an hour at rest.)"""
+        for name, rec in self._by_name.items():
+            rec.archive_live(until_ms=from_ms)
+            rec.archive.append(_Segment(from_ms, np.array([values[name]])))
+        self.restart(float(self._h.t))
 
     def initialized(self, t0_ms: float) -> None:
         """The model was initialized at `t0_ms`: earlier samples are gone."""
@@ -160,9 +189,10 @@ class Recordings:
         """Stop every recording: NEURON forgets the Vectors (`play_remove`) before Python
         frees them, whenever that happens (a freed recording Vector crashes NEURON's next
         `frecord_init`)."""
-        for rec in self._by_name.values():
-            rec.vector.play_remove()
+        for vector in [rec.vector for rec in self._by_name.values()] + self._retired:
+            vector.play_remove()
         self._by_name.clear()
+        self._retired.clear()
 
 
 def samples_of(rec: Recording, t0_ms: float, t1_ms: float, now_ms: float, now: float) -> Samples:

@@ -110,29 +110,55 @@ class RestJump:
     """When to set NEURON's clock forward over a stretch at rest, and how far it went.
 
     A stretch is worth checking when it spans at least `min_ms` of whole regular steps
-    before the next input; a check that finds a rate above `tol_per_ms` is not repeated
-    within `min_ms` of model time.
+    before the next input. A check that finds a rate above `tol_per_ms` is repeated after
+    `min_ms` of model time, then after twice as long each time it fails again, up to
+    `max_wait_ms`: a cell relaxing towards rest after its last input is caught a few
+    checks after it gets there, at the cost of a few trial steps per stretch.
     """
 
-    def __init__(self, h: Any, dt_ms: float, tol_per_ms: float, min_ms: float) -> None:
+    def __init__(
+        self, h: Any, dt_ms: float, tol_per_ms: float, min_ms: float, max_wait_ms: float
+    ) -> None:
         self._h = h
         self.dt_ms = dt_ms
         self.tol_per_ms = tol_per_ms
         self.min_ms = min_ms
+        self.max_wait_ms = max(min_ms, max_wait_ms)
         self.n_jumps = 0
+        self.n_checks = 0
         self.jumped_ms = 0.0
         self._no_check_before_ms = -math.inf
+        self._wait_ms = min_ms
+
+    @property
+    def next_check_ms(self) -> float:
+        """Model time before which no check is made."""
+        return self._no_check_before_ms
 
     def recheck(self) -> None:
         """The model changed: the next advance may check for rest again."""
         self._no_check_before_ms = -math.inf
+        self._wait_ms = self.min_ms
 
-    def bookkeeping(self) -> tuple[int, float, float]:
-        """What a checkpoint keeps: jumps so far, their span, and when to check next."""
-        return self.n_jumps, self.jumped_ms, self._no_check_before_ms
+    def bookkeeping(self) -> tuple[int, int, float, float, float]:
+        """What a checkpoint keeps: jumps and checks so far, the jumps' span, when to check
+        next and the wait after the next failed check."""
+        return (
+            self.n_jumps,
+            self.n_checks,
+            self.jumped_ms,
+            self._no_check_before_ms,
+            self._wait_ms,
+        )
 
-    def resume(self, saved: tuple[int, float, float]) -> None:
-        self.n_jumps, self.jumped_ms, self._no_check_before_ms = saved
+    def resume(self, saved: tuple[int, int, float, float, float]) -> None:
+        (
+            self.n_jumps,
+            self.n_checks,
+            self.jumped_ms,
+            self._no_check_before_ms,
+            self._wait_ms,
+        ) = saved
 
     def steps(self, until_ms: float, next_input_ms: Callable[[], float]) -> int:
         """Regular steps from now a jump may cover, ending one step before the next input
@@ -144,18 +170,26 @@ class RestJump:
         n = max(0, math.floor(span / self.dt_ms + STEP_TOL))
         return n if n * self.dt_ms >= self.min_ms else 0
 
-    def near_a_level(self, n: int, armed: Sequence[Armed]) -> bool:
-        """Whether a watched variable is closer to its level than a jump of `n` steps may
-        drift (then the stretch is integrated)."""
-        drift = self.tol_per_ms * n * self.dt_ms
+    def near_a_level(self, armed: Sequence[Armed]) -> bool:
+        """Whether a watched variable is closer to its level than the shortest jump may
+        drift at the tolerated rate (then no check is worth making)."""
+        drift = self.tol_per_ms * self.min_ms
         return any(abs(a.entry.get() - a.watch.level) <= drift for a in armed)
 
-    def jump(self, t_ms: float, n: int, rate_per_ms: float) -> None:
-        """Set the clock to `n` steps after `t_ms` if `rate_per_ms` (max |dy/dt| now) is
-        within the tolerance; otherwise wait `min_ms` before the next check."""
-        if rate_per_ms > self.tol_per_ms:
-            self._no_check_before_ms = float(self._h.t) + self.min_ms
+    def jump(self, t_ms: float, n: int, rate_per_ms: float, armed: Sequence[Armed]) -> None:
+        """Set the clock forward from `t_ms` by up to `n` steps if `rate_per_ms` (max |dy/dt|
+        now) is within the tolerance: as far as no watched variable could reach its level
+        drifting at that rate. Otherwise wait before the next check (doubling the wait)."""
+        self.n_checks += 1
+        if rate_per_ms > 0.0:
+            for a in armed:
+                clear_ms = abs(a.entry.get() - a.watch.level) / rate_per_ms
+                n = min(n, math.floor(clear_ms / self.dt_ms))
+        if rate_per_ms > self.tol_per_ms or n * self.dt_ms < self.min_ms:
+            self._no_check_before_ms = float(self._h.t) + self._wait_ms
+            self._wait_ms = min(2.0 * self._wait_ms, self.max_wait_ms)
             return
+        self._wait_ms = self.min_ms
         span = t_ms + n * self.dt_ms - float(self._h.t)
         self._h.t = t_ms + n * self.dt_ms
         self.n_jumps += 1

@@ -13,13 +13,15 @@ crossings, pointer-less variables and pointers the model's own NetCons watch are
 before and after every step with numpy. With `cvode=True`, watches are checked every `dt_ms`.
 
 Quiet periods: with fixed steps, when the span to `until_ms` is at least `jump_min_ms`, no input
-is queued before it (`next_event_time`), every state's rate of change is below
-`rest_tol_per_ms` (max |dy/dt| over all states, each in its own unit per ms) and no watch
-level lies within `rest_tol_per_ms * span` of its variable, the adapter sets `h.t` forward
-without integrating (states kept). The error is then at most about `rest_tol_per_ms * span`.
-The rates come from CVode's right-hand side (`rest_check="cvode"`, no step taken) or, for
-models CVode refuses and with `rest_check="step"`, from the change over one regular step.
-A failed check is not repeated within `jump_min_ms` of model time.
+is queued before it (`next_event_time`) and every state's rate of change is below
+`rest_tol_per_ms` (max |dy/dt| = r over all states, each in its own unit per ms), the adapter
+sets `h.t` forward without integrating (states kept), as far as r * span stays short of every
+watch level. While the rates do not grow (a cell relaxing towards rest), no state is then
+off by more than r * span. The rates come from CVode's right-hand side
+(`rest_check="cvode"`, no step taken) or, for models CVode refuses and with
+`rest_check="step"`, from the change over one regular step. Long advances check again as
+they go: a failed check waits `jump_min_ms` of model time, each further failure twice as
+long, up to `jump_max_wait_ms`.
 
 Quiet steps (`quiet_dt_ms`, off by default): while no window reads the model
 (`observed`) and once `quiet_after_ms` have passed since the last input
@@ -79,8 +81,10 @@ class Stepping:
     #: unit per ms (None: never jump).
     rest_tol_per_ms: float | None = 1e-6
     #: The shortest stretch worth a rest check, and how long (model time) a failed check
-    #: waits before the next.
+    #: waits before the next; each further failure doubles the wait, up to
+    #: `jump_max_wait_ms`.
     jump_min_ms: float = 5.0
+    jump_max_wait_ms: float = 1000.0
     #: How the rates of change are found: from CVode's right-hand side ("cvode"; one
     #: regular step for a model CVode refuses) or always over one regular step ("step").
     rest_check: Literal["cvode", "step"] = "cvode"
@@ -92,7 +96,14 @@ class Stepping:
     quiet_after_ms: float = 100.0
 
     def __post_init__(self) -> None:
-        for name in ("record_dt_ms", "rest_tol_per_ms", "quiet_dt_ms", "jump_min_ms"):
+        names = (
+            "record_dt_ms",
+            "rest_tol_per_ms",
+            "quiet_dt_ms",
+            "jump_min_ms",
+            "jump_max_wait_ms",
+        )
+        for name in names:
             value = getattr(self, name)
             if value is not None and not (math.isfinite(value) and value > 0):
                 raise AdapterError(f"Stepping.{name} must be a finite number > 0, got {value!r}")
@@ -211,7 +222,11 @@ class NeuronAdapter(Adapter):
         self._jump: RestJump | None = None
         if stepping.rest_tol_per_ms is not None:
             self._jump = RestJump(
-                self._h, self.dt_ms, stepping.rest_tol_per_ms, stepping.jump_min_ms
+                self._h,
+                self.dt_ms,
+                stepping.rest_tol_per_ms,
+                stepping.jump_min_ms,
+                stepping.jump_max_wait_ms,
             )
         self._recordings = Recordings(self._h)
         self._range_values = RangeValues(self._h)
@@ -220,7 +235,9 @@ class NeuronAdapter(Adapter):
     def for_cell(cls, build: Callable[[], object], options: Mapping[str, Any]) -> NeuronAdapter:
         """The adapter an experiment's `[cell]` table asks for (`options`: the table's data)."""
         stepping = Stepping(
-            quiet_dt_ms=options["quiet_dt_ms"] or None, quiet_after_ms=options["quiet_after_ms"]
+            quiet_dt_ms=options["quiet_dt_ms"] or None,
+            quiet_after_ms=options["quiet_after_ms"],
+            rest_tol_per_ms=options["rest_tol_per_ms"] or None,
         )
         return cls(
             build,
@@ -234,6 +251,11 @@ class NeuronAdapter(Adapter):
     def n_jumps(self) -> int:
         """How many stretches at rest the adapter jumped over."""
         return self._jump.n_jumps if self._jump is not None else 0
+
+    @property
+    def n_rest_checks(self) -> int:
+        """How many times the adapter measured whether the model was at rest."""
+        return self._jump.n_checks if self._jump is not None else 0
 
     @property
     def jumped_ms(self) -> float:
@@ -442,11 +464,13 @@ class NeuronAdapter(Adapter):
             return self._advance_cvode(until_ms, armed)
         self._step_ms = self.dt_ms
         self._h.dt = self.dt_ms
-        fired = self._jump_if_quiet(until_ms, armed)
-        if fired:
-            return self._finish(until_ms, fired, watches)
         while float(self._h.t) < until_ms - STEP_TOL * self.dt_ms:
-            segment = self._next_segment(until_ms)
+            fired = self._jump_if_quiet(until_ms, armed)
+            if fired:
+                return self._finish(until_ms, fired, watches)
+            if float(self._h.t) >= until_ms - STEP_TOL * self.dt_ms:
+                break
+            segment = self._until_next_check(self._next_segment(until_ms))
             self._step_ms = segment.step_ms
             self._h.dt = self._step_ms
             t0 = float(self._h.t)
@@ -489,6 +513,19 @@ class NeuronAdapter(Adapter):
             return Segment(until_ms, self.dt_ms, False)
         t_input = self._next_event_time()
         return self._quiet.segment(float(self._h.t), until_ms, t_input, self.observed)
+
+    def _until_next_check(self, segment: Segment) -> Segment:
+        """`segment` cut at the first whole step past the next rest check, so that a long
+        advance checks for rest again as it goes."""
+        jump = self._jump
+        if jump is None:
+            return segment
+        t = float(self._h.t)
+        check_ms = max(jump.next_check_ms, t + jump.min_ms)
+        if check_ms >= segment.end_ms - jump.min_ms:
+            return segment
+        n = math.ceil((check_ms - t) / segment.step_ms - STEP_TOL)
+        return segment._replace(end_ms=t + n * segment.step_ms)
 
     def _steps_to(self, until_ms: float) -> tuple[int, float]:
         """Whole steps to `until_ms` and the remainder (0 when `until_ms` is on the grid)."""
@@ -601,14 +638,18 @@ class NeuronAdapter(Adapter):
             return []
         t = float(self._h.t)
         n = jump.steps(until_ms, self._next_event_time)
-        if not n or jump.near_a_level(n, armed):
+        if not n or jump.near_a_level(armed):
             return []
         rate = self._rest.cvode_rate_per_ms(self.dt_ms)
         if rate is None:
             fired, rate = self._trial_step(armed)
             if fired:
                 return fired
-        jump.jump(t, n, rate)
+        t_from = float(self._h.t)
+        jump.jump(t, n, rate, armed)
+        if float(self._h.t) > t_from:
+            held = {name: self._entry(name).get() for name in self._recordings.names()}
+            self._recordings.jumped(t_from, held)
         return []
 
     def _trial_step(self, armed: Sequence[Armed]) -> tuple[list[Watch], float]:

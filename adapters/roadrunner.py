@@ -1,8 +1,9 @@
 """The biochemical side: SBML models run in libRoadRunner, one instance per spine.
 
 `SBMLModel.load` validates a model once and keeps ONE modified SBML string, so all instances
-share one compile. `RoadRunnerAdapter` runs one instance with exact stop-and-go: it keeps the time
-itself, restarts CVODE after every external change, and lets SBML events fire across chunk
+share one compile; each instance drops the SBML document and sensitivity memory it never uses
+(`_roadrunner_lean`). `RoadRunnerAdapter` runs one instance with exact stop-and-go: it keeps the
+time itself, restarts CVODE after every external change, and lets SBML events fire across chunk
 boundaries. Times are ms outside and the model's own time unit inside.
 """
 
@@ -22,6 +23,7 @@ from timescales.adapter import Adapter, Capabilities, Reached, Series, Variable,
 from timescales.errors import AdapterError, ModelError, SolverError
 
 from ._imports import import_roadrunner
+from ._roadrunner_lean import new_runner
 from ._sbml_inputs import FluxInput
 from .sbml_model import SBMLModel
 
@@ -54,8 +56,9 @@ def keep_compiled(model: SBMLModel) -> None:
 
 
 def _new_runner(model: SBMLModel, tolerances: Tolerances) -> Any:
+    """A lean RoadRunner of `model` (shared compiled model, no SBML document) with `tolerances`."""
     try:
-        runner = import_roadrunner().RoadRunner(model.sbml)
+        runner = new_runner(model)
     except RuntimeError as exc:
         raise ModelError(
             f"{model.source_name}: libRoadRunner cannot load the model: {exc}"

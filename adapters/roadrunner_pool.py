@@ -31,8 +31,8 @@ import numpy as np
 from timescales.adapter import Adapter, Capabilities, Reached, Series, Variable, Watch
 from timescales.errors import AdapterError
 
-from ._imports import import_roadrunner
 from ._pool_worker import STATES_ID, Message, Op, RemoteError, Shared, describe, serve
+from ._roadrunner_lean import new_runner
 from .sbml_model import SBMLModel
 
 __all__ = ["RemoteRoadRunnerAdapter", "RoadRunnerPool"]
@@ -337,7 +337,7 @@ class RoadRunnerPool:
         self._proxies: list[RemoteRoadRunnerAdapter] = []
         self._closed = False
         #: Kept alive so that local instances made meanwhile match the workers' (see serve).
-        self._template = import_roadrunner().RoadRunner(model.sbml)
+        self._template = new_runner(model)
         primer = self._template.saveStateS()
         ctx = multiprocessing.get_context("fork")
         self._links = [_Link(i, ctx) for i in range(workers)]

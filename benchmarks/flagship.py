@@ -1,14 +1,17 @@
 """Run an experiment (by default the study's flagship) to the end: time, memory, exchanges.
 
     python benchmarks/flagship.py --out bench-out/flagship [--duration MS] [--workers 2]
-        [--checkpoint-ms MS]
+        [--checkpoint-ms MS] [--split-ms MS] [--set KEY=VALUE ...]
         [--experiment examples/long_tstop_allbranch_cpm_two_branches_stims_20_Hz.toml]
 
 Prints progress every minute and a table at the end, and writes flagship.csv: wall time
 (total, NEURON, RoadRunner in this process), peak memory of the process with its workers,
 windows, syncs, exchanges (calcium and weight) against the calcium exchanges
 FixedInterval(1 ms) would make over the same run, the NEURON time run with quiet steps,
-and the final weights; with --checkpoint-ms, the checkpoints' number, size and wall time.
+the time NEURON jumped over at rest, and the final weights; with --checkpoint-ms, the
+checkpoints' number, size and wall time; with --split-ms, the wall time before and after
+the first sync at or past that time (e.g. the end of the flagship in flagship_1h.toml);
+--set overrides a dotted key of the experiment file (e.g. cell.rest_tol_per_ms=0).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import time
 from pathlib import Path
 
 from timescales import Experiment
+from timescales.experiment.sweep import parse_vary
 from timescales.memory import PeakMemory
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -29,13 +33,17 @@ FLAGSHIP = ROOT / "examples" / "long_tstop_allbranch_cpm_two_branches_stims_20_H
 class MinuteProgress:
     """A progress callback that prints one line per minute of wall time."""
 
-    def __init__(self, memory: PeakMemory) -> None:
+    def __init__(self, memory: PeakMemory, split_ms: float | None = None) -> None:
         self.memory = memory
         self.start = time.perf_counter()
         self.last = 0.0
+        self.split_ms = split_ms
+        self.split_wall_s: float | None = None
 
     def __call__(self, t_ms: float, end_ms: float, n_open: int, exchanges: int) -> None:
         now = time.perf_counter() - self.start
+        if self.split_ms is not None and self.split_wall_s is None and t_ms >= self.split_ms:
+            self.split_wall_s = now
         if now - self.last >= 60.0:
             self.last = now
             print(
@@ -52,17 +60,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=float, default=None, metavar="MS")
     parser.add_argument("--workers", type=int, default=None, help="override coupling.workers")
     parser.add_argument("--checkpoint-ms", type=float, default=None, metavar="MS")
+    parser.add_argument(
+        "--split-ms", type=float, default=None, metavar="MS", help="absolute simulated time"
+    )
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
-    overrides = {} if args.workers is None else {"coupling.workers": args.workers}
+    overrides: dict[str, object] = {}
+    for key, values in parse_vary(args.set, "--set").items():
+        if len(values) != 1:
+            parser.error(f"--set {key}: one value, got {len(values)}")
+        overrides[key] = values[0]
+    if args.workers is not None:
+        overrides["coupling.workers"] = args.workers
     experiment = Experiment.from_file(args.experiment, **overrides)
     start = time.perf_counter()
     with PeakMemory() as memory:
+        progress = MinuteProgress(memory, args.split_ms)
         result = experiment.run(
             duration_ms=args.duration,
             output=args.out / "flagship.h5",
             overwrite=True,
-            progress=MinuteProgress(memory),
+            progress=progress,
             checkpoint_ms=args.checkpoint_ms,
         )
     wall = time.perf_counter() - start
@@ -73,6 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     weights = list(result.final_weights().values())
     row = {
         "experiment": args.experiment.stem,
+        "set": " ".join(args.set),
         "workers": experiment.spec.coupling.workers,
         "simulated_ms": duration_ms,
         "wall_s": wall,
@@ -86,9 +106,14 @@ def main(argv: list[str] | None = None) -> int:
         "fixed_1ms_calcium_exchanges": fixed_1ms,
         "fewer_than_fixed_1ms": fixed_1ms / max(1, stats.n_exchanges),
         "neuron_quiet_steps_ms": result.extra.get("neuron_quiet_steps_ms", 0.0),
+        "neuron_jumped_ms": result.extra.get("neuron_jumped_ms", 0.0),
+        "neuron_rest_checks": result.extra.get("neuron_rest_checks", 0),
         "min_final_weight": min(weights, default=float("nan")),
         "max_final_weight": max(weights, default=float("nan")),
     }
+    if progress.split_wall_s is not None:
+        row["wall_before_split_s"] = progress.split_wall_s
+        row["wall_after_split_s"] = wall - progress.split_wall_s
     if "checkpoints" in result.extra:
         checkpoints = result.extra["checkpoints"]
         row["checkpoints"] = checkpoints["n"]

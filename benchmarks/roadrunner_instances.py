@@ -1,13 +1,14 @@
-"""Cost of many RoadRunner instances of one model (one per spine): creation, memory, exchange.
+"""Cost of many RoadRunner instances of one model (one per spine): creation time and exchange.
 
 Usage: python benchmarks/roadrunner_instances.py --n 1504 --out DIR [--model PATH_OR_ID]
 
 Each configuration (JIT backend MCJIT or LLJIT; eager or lazy creation) runs in its own
 process, since RoadRunner's compile cache and backend are per process. Measured per config:
-model load (validation + first compile), creation of n instances (wall time and RSS increase),
-one exchange (set the calcium flux + advance 1 ms) per instance (the first one, which creates
-a lazy instance's RoadRunner, timed apart), and a quiet 1 ms advance per instance. Eager
-creation is measured on --eager-max instances and extrapolated to n.
+model load (validation + first compile), creation of n instances (wall time), one exchange
+(set the calcium flux + advance 1 ms) per instance (the first one, which creates a lazy
+instance's RoadRunner, timed apart), and a quiet 1 ms advance per instance. Eager creation is
+measured on --eager-max instances and extrapolated to n. The memory of an instance is measured
+by roadrunner_memory.py (on few instances, memory the model's loading freed hides it).
 Then one spine driven by a sampled calcium-flux transient compares delivering it as a series
 against restarting per sample. Prints tables and writes DIR/roadrunner_instances.csv and
 DIR/roadrunner_series.csv.
@@ -26,7 +27,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-import psutil
 
 #: The study's published calmodulin/CaMKII model, found or downloaded as experiments find it.
 DEFAULT_MODEL = "biomodels:BIOMD0000000183"
@@ -38,9 +38,7 @@ FIELDS = (
     "created",
     "load_s",
     "create_s",
-    "create_rss_MB",
     "create_s_for_n",
-    "rss_MB_for_n",
     "first_exchange_us",
     "exchange_us_per_instance",
     "quiet_us_per_instance",
@@ -60,15 +58,13 @@ SETTLE_MS = 1e6
 def worker(model_path: Path, n: int, backend: str, creation: str, eager_max: int) -> dict:
     """Measure one configuration in this process.
 
-    Eager creation makes min(n, eager_max) instances and extrapolates time and memory to n
-    (each instance of a large model holds its own parsed SBML: several MB). Lazy creation uses
-    the model settled for SETTLE_MS, makes all n, exchanges with EXCHANGE_SAMPLE of them
-    (which then hold a RoadRunner) and advances the others quietly (they stay lazy).
+    Eager creation makes min(n, eager_max) instances and extrapolates the time to n. Lazy
+    creation uses the model settled for SETTLE_MS, makes all n, exchanges with EXCHANGE_SAMPLE
+    of them (which then hold a RoadRunner) and advances the others quietly (they stay lazy).
     """
     from timescales.adapters.roadrunner import RoadRunnerAdapter, SBMLModel, use_lljit
 
     use_lljit(backend == "lljit")
-    process = psutil.Process()
     start = time.perf_counter()
     model = SBMLModel.load(model_path, flux_inputs={"ca": "molecules/s"})
     if creation == "lazy":
@@ -76,13 +72,11 @@ def worker(model_path: Path, n: int, backend: str, creation: str, eager_max: int
     RoadRunnerAdapter(model).initialize()
     load_s = time.perf_counter() - start
     created = n if creation == "lazy" else min(n, eager_max)
-    rss0 = process.memory_info().rss
     start = time.perf_counter()
     instances = RoadRunnerAdapter.many(model, created, lazy=creation == "lazy")
     for adapter in instances:
         adapter.initialize()
     create_s = time.perf_counter() - start
-    rss_MB = (process.memory_info().rss - rss0) / 1e6
     flux = model.flux_parameter("ca")
     sample = instances[:EXCHANGE_SAMPLE]
     rng = np.random.default_rng(0)
@@ -111,9 +105,7 @@ def worker(model_path: Path, n: int, backend: str, creation: str, eager_max: int
         "created": created,
         "load_s": round(load_s, 3),
         "create_s": round(create_s, 3),
-        "create_rss_MB": round(rss_MB, 1),
         "create_s_for_n": round(create_s * scale, 2),
-        "rss_MB_for_n": round(rss_MB * scale, 1),
         "first_exchange_us": round(first_exchange_us, 1),
         "exchange_us_per_instance": round(exchange_us, 1),
         "quiet_us_per_instance": round(quiet_us, 1),

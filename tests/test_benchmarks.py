@@ -176,3 +176,47 @@ def test_mpi_ranks_script_on_the_demo(tmp_path: Path) -> None:
     model = _rows(out / "mpi_ranks_model.csv")
     assert [int(r["ranks"]) for r in model] == [16, 32, 64, 128, 256, 512, 1024]
     assert {r["instances_per_rank"] for r in model} == {"1"}  # the demo's one spine network
+
+
+def test_weights_agreement_of_a_run_with_its_scaled_copy(tmp_path: Path) -> None:
+    """The flagship script with an override writes the run; its weights against a copy
+    scaled by 1.01 differ by exactly 1 % relative, against itself by nothing."""
+    out = tmp_path / "flagship"
+    _run(
+        "flagship.py",
+        *("--experiment", DEMO, "--out", str(out), "--duration", "170"),
+        *("--set", "cell.rest_tol_per_ms=0"),
+    )
+    (row,) = _rows(out / "flagship.csv")
+    assert row["set"] == "cell.rest_tol_per_ms=0"
+    assert float(row["neuron_jumped_ms"]) == 0.0
+    run = out / "flagship.h5"
+    scaled = tmp_path / "scaled.h5"
+    shutil.copy(run, scaled)
+    with h5py.File(scaled, "r+") as f:
+        f["biochem/weight"][...] = f["biochem/weight"][()] * 1.01
+    agreement = tmp_path / "agreement"
+    text = _run(
+        "weights_agreement.py", str(run), str(run), "--from-ms", "100", "--out", str(agreement)
+    )
+    assert [float(r["max_rel_diff"]) for r in _rows(agreement / "weights_agreement.csv")] == [0.0]
+    _run("weights_agreement.py", str(run), str(scaled), "--from-ms", "100", "--out", str(agreement))
+    (spine,) = _rows(agreement / "weights_agreement.csv")
+    assert float(spine["max_rel_diff"]) == pytest.approx(0.01, rel=1e-9)
+    assert "largest:" in text
+
+
+def test_roadrunner_memory_on_a_few_instances(tmp_path: Path) -> None:
+    out = tmp_path / "memory"
+    model = str(ROOT / "models" / "sbml" / "camkii_simple.xml")
+    args = ("--out", str(out), "--model", model, "--n", "4", "--plain-n", "2")
+    text = _run("roadrunner_memory.py", *args, "--backends", "mcjit")
+    rows = _rows(out / "roadrunner_memory.csv")
+    assert [(r["creation"], r["state"], r["n"]) for r in rows] == [
+        ("plain", "eager", "2"),
+        ("lean", "eager", "4"),
+        ("plain", "restored", "2"),
+        ("lean", "restored", "4"),
+    ]
+    assert all(float(r["create_ms_per_instance"]) > 0 for r in rows)
+    assert "| lean | mcjit | restored | 4 |" in text

@@ -339,6 +339,30 @@ def test_quiet_period_jump_matches_fixed_step_integration(rest_check: str) -> No
         adapter.close()
 
 
+def test_a_long_jump_records_no_backlog_and_keeps_its_held_value() -> None:
+    """100 s at rest recorded every step: NEURON would fill the 4 million skipped samples at
+    the next step; the adapter starts recording anew after the jump instead. A stretch
+    inside the jump, read after everything before it was forgotten, holds the value the
+    cell rested at."""
+    adapter = open_adapter(lambda: BallAndStick(amp_nA=0.0), rest_tol_per_ms=1e-6)
+    try:
+        adapter.advance(400.0)
+        adapter.record(["soma(0.5).v"], DT_MS)
+        adapter.advance(100_400.0)
+        assert adapter.jumped_ms >= 99_000.0
+        rest = adapter.get("soma(0.5).v")
+        adapter.advance(100_401.0)
+        recording = adapter._recordings.get("soma(0.5).v")
+        assert recording is not None
+        assert recording.vector.size() <= round(1.0 / DT_MS) + 1
+        adapter.forget_before(50_000.0)
+        held = adapter.samples("soma(0.5).v", 50_000.0, 50_010.0)
+        assert len(held.values) == round(10.0 / DT_MS) + 1
+        np.testing.assert_allclose(held.values, rest, rtol=0, atol=1e-6 * 100_000.0)
+    finally:
+        adapter.close()
+
+
 def test_quiet_jump_for_a_model_cvode_refuses() -> None:
     """The MSN's kinetic calcium (catrack) refuses CVode: rest is measured over one step."""
     msn = pytest.importorskip("timescales.models.neuron.msn")
@@ -358,6 +382,35 @@ def test_quiet_jump_for_a_model_cvode_refuses() -> None:
         adapter.advance(settle_ms + quiet_ms, [Watch("soma.v", 0.0)])
         assert adapter.jumped_ms >= quiet_ms - adapter.stepping.jump_min_ms
         np.testing.assert_allclose(adapter.get_many(names), expected, atol=rest_tol * quiet_ms)
+    finally:
+        adapter.close()
+
+
+def test_a_long_advance_jumps_once_the_cell_comes_to_rest() -> None:
+    """The MSN starts off its rest and relaxes (its slowest state, the Rubin rule's W, with
+    a 500 ms time constant): one advance over 2.5 s checks for rest again as it goes and
+    jumps once the rates fall below the tolerance, as far as the calcium watch allows.
+    Against regular steps, no state is off by more than the tolerance times the span
+    jumped (the adapter's stated bound while rates do not grow)."""
+    msn = pytest.importorskip("timescales.models.neuron.msn")
+    rest_tol, end_ms = 1e-5, 2500.0
+    settings = {"celsius": 35.0, "v_init_mV": -87.75}
+    names = ["soma.v", "spine1.ca", "spine2.ca"]
+    reference = open_adapter(lambda: msn.MSN(spines="two"), rest_tol_per_ms=None, **settings)
+    try:
+        reference.advance(end_ms)
+        expected = reference.get_many(names)
+    finally:
+        reference.close()
+    adapter = open_adapter(lambda: msn.MSN(spines="two"), rest_tol_per_ms=rest_tol, **settings)
+    try:
+        watch = Watch("spine1.ca", adapter.get("spine1.ca") + 5e-5)
+        adapter.advance(end_ms, [watch])
+        assert adapter.t_ms == end_ms
+        assert adapter.jumped_ms >= 1000.0
+        assert adapter.n_rest_checks < 40
+        bound = rest_tol * adapter.jumped_ms
+        np.testing.assert_allclose(adapter.get_many(names), expected, rtol=0, atol=bound)
     finally:
         adapter.close()
 

@@ -129,21 +129,27 @@ def check_cell(cell: Cell) -> list[Problem]:
     return out
 
 
+def resolve_stimulus(stim: Stimulus, spines: CellSpines, seed: int | None = None) -> Stimulus:
+    """A stimulus with its defaults filled in: every synapse kind, the layout's spines for
+    `spines = "all"` (none while only building the cell tells), and `seed` for a Poisson
+    train without one."""
+    update: dict[str, Any] = {}
+    if not stim.synapses:
+        update["synapses"] = list(spines.synapses)
+    if stim.spines == "all":
+        update["spines"] = list(spines.numbers or ())
+    if stim.process == "poisson" and stim.seed is None:
+        update["seed"] = seed
+    return stim.model_copy(update=update)
+
+
 def check_steps(cell: Cell, stimuli: Iterable[Stimulus], spines: CellSpines) -> list[Problem]:
     """The electrical step must not be longer than the shortest interval between two inputs
     to one synapse, or the inputs within one step act as one (quiet steps end one regular
     step before every input, so only `dt_ms` is concerned). `stimuli`: valid trains and
     lists of times (a Poisson train's intervals are drawn, not chosen); `spines` resolves
     `spines = "all"` and the synapses of stimuli that name none."""
-    if spines.numbers is None:
-        stimuli = [stim for stim in stimuli if stim.spines != "all"]
-    else:
-        stimuli = [
-            stim.model_copy(update={"spines": list(spines.numbers)})
-            if stim.spines == "all"
-            else stim
-            for stim in stimuli
-        ]
+    stimuli = [resolve_stimulus(stim, spines) for stim in stimuli]
     gaps = [
         (b - a, spine, synapse, a, b)
         for spine, by_synapse in merged_times(stimuli, spines.synapses).items()

@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from .. import combine
-from .checks import CellSpines, Tables, cell_spines, check_tables, model_path
+from .checks import Tables, cell_spines, check_tables, model_path, resolve_stimulus
 from .problems import ExperimentError, Problem, Shown, from_validation_error
 from .schema import Biochemistry, Cell, CouplingSpec, ExperimentInfo, Record, Stimulus
 from .spec import DEFAULT_CALCIUM_UNIT, ExperimentSpec
@@ -121,19 +121,6 @@ def _tables(data: dict[str, Any]) -> Tables:
     return tables
 
 
-def _resolve_stimulus(stim: Stimulus, spines: CellSpines, seed: int) -> Stimulus:
-    """A stimulus with its defaults filled in: every synapse kind, the layout's spines for
-    `spines = "all"`, and the experiment's seed for a Poisson train without one."""
-    update: dict[str, Any] = {}
-    if not stim.synapses:
-        update["synapses"] = list(spines.synapses)
-    if stim.spines == "all":
-        update["spines"] = list(spines.numbers or ())
-    if stim.process == "poisson" and stim.seed is None:
-        update["seed"] = seed
-    return stim.model_copy(update=update)
-
-
 def _resolve(spec: ExperimentSpec, source: Path) -> ExperimentSpec:
     """Fill the defaults that depend on the file: name, output path, model file, units."""
     info = spec.experiment
@@ -146,7 +133,7 @@ def _resolve(spec: ExperimentSpec, source: Path) -> ExperimentSpec:
     assert spines is not None
     if spec.cell.spines is None and spines.spines is not None:
         update["cell"] = spec.cell.model_copy(update={"spines": spines.spines})
-    update["stimulus"] = [_resolve_stimulus(stim, spines, info.seed) for stim in spec.stimulus]
+    update["stimulus"] = [resolve_stimulus(stim, spines, info.seed) for stim in spec.stimulus]
     bio = spec.biochemistry
     if bio is not None:
         if combine.is_archive(bio.model):

@@ -515,6 +515,8 @@ class Experiment:
         extra: dict[str, Any] = {
             "wall_total_s": time.perf_counter() - wall0,
             "neuron_jumped_ms": getattr(neuron, "jumped_ms", 0.0),
+            "neuron_jumps": getattr(neuron, "n_jumps", 0),
+            "neuron_rest_checks": getattr(neuron, "n_rest_checks", 0),
             "neuron_quiet_steps_ms": getattr(neuron, "coarse_ms", 0.0),
             "clipped": {c.label: c.clipped for c in scheduler.couplings if c.clipped},
         }

@@ -187,6 +187,9 @@ class Cell(Section):
         1.0, description="a number >= dt_ms, or 0 for regular steps throughout (ms)"
     )
     quiet_after_ms: NonNegative = Field(100.0, description="a number >= 0 (ms)")
+    rest_tol_per_ms: NonNegative = Field(
+        1e-6, description="a number >= 0 (each state's unit per ms), or 0 for no jumps over rest"
+    )
 
     def options(self) -> dict[str, Any]:
         """The table as plain data, as cell types take it."""
