@@ -220,3 +220,19 @@ def test_roadrunner_memory_on_a_few_instances(tmp_path: Path) -> None:
     ]
     assert all(float(r["create_ms_per_instance"]) > 0 for r in rows)
     assert "| lean | mcjit | restored | 4 |" in text
+
+
+def test_msn_step_threads_give_the_one_thread_results(tmp_path: Path) -> None:
+    """Two threads, and two threads on the cell split at the soma, end a stimulated run of
+    the `two` cell where one thread does."""
+    out = tmp_path / "step"
+    args = ("--layout", "two", "--steps", "400", "--settle-ms", "1", "--states", "train")
+    _run("msn_step.py", "--out", str(out), *args, "--cases", "ours,ours-2,ours-split")
+    rows = _rows(out / "msn_step.csv")
+    assert [(r["case"], r["threads"]) for r in rows] == [
+        ("ours", "1"), ("ours-2", "2"), ("ours-split", "2"),
+    ]  # fmt: skip
+    for row in rows[1:]:
+        assert float(row["max_v_diff_mV"]) <= 1e-9
+        assert float(row["max_head_ca_diff_mM"]) <= 1e-12
+    assert all(float(r["cpu_ms_per_step"]) > 0 for r in rows)

@@ -1,0 +1,181 @@
+"""The MSN's step in NEURON's own fixed-step loop: builds, threads and compiler flags.
+
+Each case builds `MSN(spines=LAYOUT)` in a fresh process, calls `apply_settings()`, runs
+`--settle-ms` of `h.fadvance()` after `h.finitialize(v_init)` and then times `--steps`
+more (CPU and wall seconds per step), one step being dt = 0.025 ms:
+- `rest`: no input;
+- `train`: the flagship's 18 clustered spines (the first two of another layout) get AMPA
+  and NMDA inputs at 20 Hz, the first at the end of the settling, so the timed steps hold
+  EPSPs and spine calcium transients.
+Builds: `ours` (this package's mechanisms), `ours -O3 -march=native` (the same files
+compiled with those flags added), `original solves` (catrack/caltrack back to `sparse` with
+NEURON's LONGITUDINAL_DIFFUSION, rubin to `derivimplicit`: the original's methods).
+Threads: `1`, `2` (pc.nthread(2): one cell is one tree), `2 + multisplit` (the cell split
+at the soma's middle, the two pieces on two threads). Each threaded case reports the
+largest difference of soma v and of every spine head's calcium from the one-thread case of
+the same build and state at the end of the timed steps.
+
+    python benchmarks/msn_step.py --out DIR [--layout all] [--steps 400] [--settle-ms 50]
+        [--cases ours,ours-2,ours-split,ours-O3,original]
+
+Prints a table and writes DIR/msn_step.csv.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import shutil
+import stat
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+TRAIN_SPINES = (554, 555, 556, 558, 559, 560, 562, 563, 564)
+TRAIN_SPINES += (1468, 1469, 1470, 1472, 1473, 1474, 1476, 1477, 1478)
+CASES = {  # name: (build, threads, split)
+    "ours": ("ours", 1, False),
+    "ours-2": ("ours", 2, False),
+    "ours-split": ("ours", 2, True),
+    "ours-O3": ("ours -O3 -march=native", 1, False),
+    "original": ("original solves", 1, False),
+}
+O3_FLAGS = "-O3 -march=native"
+FIELDS = (
+    "case", "build", "threads", "state", "steps", "cpu_ms_per_step", "wall_ms_per_step",
+    "s_per_simulated_ms", "max_v_diff_mV", "max_head_ca_diff_mM",
+)  # fmt: skip
+
+
+def child(spec: dict) -> dict:
+    """Run one case in this process: timings, and the state at the end."""
+    if spec["flags"]:
+        from timescales.adapters import _nrnivmodl
+
+        _nrnivmodl._find_nrnivmodl = lambda: spec["nrnivmodl"]
+    from timescales.models.neuron.mechanisms import load_msn_mechanisms
+    from timescales.models.neuron.msn import MSN
+
+    h = load_msn_mechanisms(Path(spec["mod_dir"]) if spec["mod_dir"] else None).h
+    cell = MSN(spines=spec["layout"])
+    cell.apply_settings()
+    if spec["state"] == "train":
+        numbers = [s.number for s in cell.spines]
+        spines = [n for n in TRAIN_SPINES if n in numbers] or numbers[:2]
+        first_ms = spec["settle_ms"]  # stimulate_train's first input comes one interval in
+        cell.stimulate_train(spines, start_ms=first_ms - 50.0, rate_hz=20.0, count=50)
+    pc = h.ParallelContext()
+    pc.nthread(spec["threads"])
+    if spec["split"]:
+        pc.multisplit(cell.soma(0.5), 1)
+        pc.multisplit()
+    h.finitialize(cell.settings.v_init_mV)
+    while h.t < spec["settle_ms"] - 0.5 * h.dt:
+        h.fadvance()
+    cpu0, wall0 = time.process_time(), time.perf_counter()
+    for _ in range(spec["steps"]):
+        h.fadvance()
+    cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
+    return {
+        "cpu_ms_per_step": cpu / spec["steps"] * 1e3,
+        "wall_ms_per_step": wall / spec["steps"] * 1e3,
+        "s_per_simulated_ms": cpu / (spec["steps"] * h.dt),
+        "v_mV": cell.soma(0.5).v,
+        "head_ca_mM": [s.head(0.5).cai for s in cell.spines],
+    }
+
+
+def _flagged_nrnivmodl(directory: Path) -> str:
+    """A stand-in for nrnivmodl that adds O3_FLAGS to every compile."""
+    nrnivmodl = shutil.which("nrnivmodl") or str(Path(sys.executable).parent / "nrnivmodl")
+    script = directory / "nrnivmodl"
+    script.write_text(f'#!/bin/sh\nexec "{nrnivmodl}" -incflags "{O3_FLAGS}" "$@"\n')
+    script.chmod(script.stat().st_mode | stat.S_IXUSR)
+    return str(script)
+
+
+def run(spec: dict, cache: Path | None) -> dict:
+    env = dict(os.environ)
+    if cache is not None:
+        env["TIMESCALES_CACHE"] = str(cache)  # the flagged build apart from the usual one
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", json.dumps(spec)],
+        capture_output=True, text=True, check=False, env=env,
+    )  # fmt: skip
+    if out.returncode != 0:
+        raise RuntimeError(f"case {spec} failed:\n{out.stderr[-3000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--layout", default="all")
+    parser.add_argument("--steps", type=int, default=400)
+    parser.add_argument("--settle-ms", type=float, default=50.0)
+    parser.add_argument("--states", default="rest,train")
+    parser.add_argument("--cases", default=",".join(CASES))
+    args = parser.parse_args(argv)
+    from timescales.models.neuron.mechanisms import ORIGINAL_SOLVES, variant_mod_dir
+
+    unknown = set(args.cases.split(",")) - set(CASES)
+    if unknown:
+        parser.error(f"--cases: unknown {sorted(unknown)}; expected some of {list(CASES)}")
+    args.out.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="msn-step-"))
+    rows = []
+    try:
+        original_dir = variant_mod_dir(work / "original", ORIGINAL_SOLVES)
+        nrnivmodl = _flagged_nrnivmodl(work)
+        for state in args.states.split(","):
+            one_thread: dict[str, dict] = {}
+            for name in args.cases.split(","):
+                build, threads, split = CASES[name]
+                spec = {
+                    "layout": args.layout, "state": state, "steps": args.steps,
+                    "settle_ms": args.settle_ms, "threads": threads, "split": split,
+                    "mod_dir": str(original_dir) if build == "original solves" else None,
+                    "flags": build.endswith(O3_FLAGS), "nrnivmodl": nrnivmodl,
+                }  # fmt: skip
+                result = run(spec, work / "cache-flags" if spec["flags"] else None)
+                row = {"case": name, "build": build, "threads": threads, "state": state}
+                row |= {"steps": args.steps}
+                row |= {k: result[k] for k in FIELDS if k in result}
+                if threads == 1:
+                    one_thread[build] = result
+                elif build in one_thread:
+                    ref = one_thread[build]
+                    row["max_v_diff_mV"] = abs(result["v_mV"] - ref["v_mV"])
+                    pairs = zip(result["head_ca_mM"], ref["head_ca_mM"], strict=True)
+                    row["max_head_ca_diff_mM"] = max(abs(a - b) for a, b in pairs)
+                rows.append(row)
+                print(" | ".join(f"{row.get(k, '')}" for k in FIELDS), flush=True)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    with open(args.out / "msn_step.csv", "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=FIELDS)
+        writer.writeheader()
+        writer.writerows(rows)
+    _table(rows)
+    return 0
+
+
+def _table(rows: list[dict]) -> None:
+    print("\n| " + " | ".join(FIELDS) + " |")
+    print("|" + "---|" * len(FIELDS))
+    for row in rows:
+        cells = [row.get(k, "") for k in FIELDS]
+        text = [f"{c:.4g}" if isinstance(c, float) else str(c) for c in cells]
+        print("| " + " | ".join(text) + " |")
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["--child"]:
+        print(json.dumps(child(json.loads(sys.argv[2]))))
+        sys.exit(0)
+    sys.exit(main())
