@@ -2,12 +2,16 @@
 
     python benchmarks/scaling.py --out bench-out/scaling [--duration 600]
         [--sizes two,onebranch,all] [--workers 1] [--rtol 1e-6]
+        [--modes electrical,coupled,biochemistry] [--repeat 1]
 
 For each layout (2, 103 and 1504 spines; 18 stimulated where there are that many) a
 20 Hz train of 10 inputs (fewer if the run is shorter) begins 100 ms after the electrical
 equilibration. Each run is its own process, so its peak memory (with its workers') is
 its own. The coupled runs keep the biochemistry in `--workers` processes beside
-NEURON. Prints a table and writes scaling.csv and scaling.png.
+NEURON. With `--repeat N` each layout runs its modes N times in turn (electrical, coupled,
+electrical, ...), so that a shared machine's drift falls on both alike: the row gives each
+mode's median and the median of the N coupled/electrical ratios, each ratio from one pair
+of neighbouring runs (`ratios`). Prints a table and writes scaling.csv and scaling.png.
 """
 
 from __future__ import annotations
@@ -137,6 +141,8 @@ def main(argv: list[str] | None = None) -> int:
         "--workers", type=int, default=1, help="biochemistry processes beside NEURON (0: none)"
     )
     parser.add_argument("--rtol", type=float, default=RTOL, help="CVODE relative tolerance")
+    parser.add_argument("--modes", default=",".join(MODES))
+    parser.add_argument("--repeat", type=int, default=1, help="runs of each mode, in turn")
     parser.add_argument("--child", nargs=2, metavar=("LAYOUT", "MODE"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     out = Path(args.out)
@@ -146,16 +152,28 @@ def main(argv: list[str] | None = None) -> int:
         point = run_point(layout, mode, args.duration, out, args.workers, args.rtol)
         (out / f"{layout}_{mode}.json").write_text(json.dumps(point))
         return 0
+    modes = args.modes.split(",")
+    unknown = set(modes) - set(MODES)
+    if unknown:
+        parser.error(f"--modes: unknown {sorted(unknown)}; expected some of {list(MODES)}")
     rows = []
     for layout in args.sizes.split(","):
         row = {"layout": layout, "spines": N_SPINES[layout], "stimulated": len(STIMULATED[layout])}
-        for mode in MODES:
-            cmd = [sys.executable, __file__, "--out", str(out), "--duration", str(args.duration)]
-            cmd += ["--workers", str(args.workers), "--rtol", str(args.rtol)]
-            subprocess.run([*cmd, "--child", layout, mode], check=True)
-            point = json.loads((out / f"{layout}_{mode}.json").read_text())
-            row |= {f"{mode}_{k}": v for k, v in point.items()}
-        row["coupled_over_electrical"] = row["coupled_run_s"] / row["electrical_run_s"]
+        points: dict[str, list[dict[str, float]]] = {mode: [] for mode in modes}
+        for _ in range(args.repeat):
+            for mode in modes:
+                cmd = [sys.executable, __file__, "--out", str(out)]
+                cmd += ["--duration", str(args.duration), "--workers", str(args.workers)]
+                cmd += ["--rtol", str(args.rtol)]
+                subprocess.run([*cmd, "--child", layout, mode], check=True)
+                points[mode].append(json.loads((out / f"{layout}_{mode}.json").read_text()))
+        for mode, runs in points.items():
+            row |= {f"{mode}_{k}": float(np.median([p[k] for p in runs])) for k in runs[0]}
+        if {"electrical", "coupled"} <= set(modes):
+            pairs = zip(points["coupled"], points["electrical"], strict=True)
+            ratios = [c["run_s"] / e["run_s"] for c, e in pairs]
+            row["coupled_over_electrical"] = float(np.median(ratios))
+            row["ratios"] = " ".join(f"{r:.3f}" for r in ratios)
         rows.append(row)
         print(json.dumps(row), flush=True)
     _write(rows, out)
@@ -168,8 +186,9 @@ def _write(rows: list[dict], out: Path) -> None:
         writer = csv.DictWriter(fh, fieldnames=keys)
         writer.writeheader()
         writer.writerows(rows)
-    shown = ["layout", "spines", "electrical_run_s", "coupled_run_s", "coupled_over_electrical"]
-    shown += ["biochemistry_run_s", "electrical_peak_rss_mb", "coupled_peak_rss_mb"]
+    wanted = ["layout", "spines", "electrical_run_s", "coupled_run_s", "coupled_over_electrical"]
+    wanted += ["ratios", "biochemistry_run_s", "electrical_peak_rss_mb", "coupled_peak_rss_mb"]
+    shown = [k for k in wanted if k in keys]
     print("| " + " | ".join(shown) + " |\n|" + "---|" * len(shown))
     for r in rows:
         print(
@@ -184,7 +203,7 @@ def _write(rows: list[dict], out: Path) -> None:
 
     fig, ax = plt.subplots(figsize=(6, 4))
     n = [r["spines"] for r in rows]
-    for mode in MODES:
+    for mode in (m for m in MODES if f"{m}_run_s" in keys):
         ax.plot(n, [r[f"{mode}_run_s"] for r in rows], "o-", label=mode)
     ax.set_xscale("log")
     ax.set_yscale("log")

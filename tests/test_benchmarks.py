@@ -150,6 +150,18 @@ def test_scaling_on_the_two_spine_cell(tmp_path: Path) -> None:
     assert (out / "scaling.png").exists()
 
 
+def test_scaling_repeats_alternate_and_give_medians(tmp_path: Path) -> None:
+    out = tmp_path / "scaling"
+    args = ("--duration", "200", "--sizes", "two", "--modes", "electrical,coupled")
+    _run("scaling.py", "--out", str(out), *args, "--repeat", "3")
+    (row,) = _rows(out / "scaling.csv")
+    ratios = [float(r) for r in row["ratios"].split()]
+    assert len(ratios) == 3
+    median = float(row["coupled_over_electrical"])
+    assert median == pytest.approx(sorted(ratios)[1], abs=5e-4)  # ratios: 3 decimals
+    assert "biochemistry_run_s" not in row
+
+
 def test_flagship_script_on_the_demo(tmp_path: Path) -> None:
     out = tmp_path / "flagship"
     text = _run("flagship.py", "--experiment", DEMO, "--out", str(out), "--duration", "170")
