@@ -1,32 +1,54 @@
-"""The MSN under CoreNEURON (the neuron wheel's CPU build), against NEURON's fixed step.
+"""The MSN under CoreNEURON (the neuron wheel's CPU build) against NEURON's fixed step.
 
-An experiment, not part of the package: writes a CoreNEURON-compatible variant of the mod
-files, compiles it with `nrnivmodl -coreneuron`, builds the MSN on it and runs one task:
+The mod files do not compile for CoreNEURON as they are, so this script writes a variant
+that differs from mod/ only where CoreNEURON needs it, without changing the equations: each
+FUNCTION_TABLE becomes a FUNCTION interpolating data/tau_tables.csv's points as NEURON's
+hoc_func_table does; spineaxial.mod (VERBATIM on NEURON's POINTER handles) becomes plain
+NMODL with one POINTER per node and shell and the D coefficients as RANGE values;
+vecstim.mod keeps its Vector through a BBCOREPOINTER. It builds the variant once with
+`nrnivmodl -coreneuron` in a temporary directory (removed at the end) and runs each case in
+a fresh process (NEURON loads one set of mechanisms per process):
 
-    python benchmarks/coreneuron_msn.py build DIR           # variant + nrnivmodl -coreneuron
-    python benchmarks/coreneuron_msn.py run DIR --engine coreneuron --task step
-    python benchmarks/coreneuron_msn.py run DIR --engine neuron --task compare --out x.json
-    python benchmarks/coreneuron_msn.py run orig --engine neuron --task compare --out y.json
+    python benchmarks/coreneuron_msn.py --out DIR [--layout all] [--steps 2000] [--syncs 100]
 
-The variant differs from mod/ where CoreNEURON needs it, without changing the equations:
-each FUNCTION_TABLE becomes a FUNCTION interpolating data/tau_tables.csv's points as
-NEURON's hoc_func_table does; spineaxial.mod (VERBATIM on NEURON's POINTER handles) becomes
-plain NMODL with one POINTER per node and shell and the D coefficients as RANGE values;
-vecstim.mod keeps its Vector through a BBCOREPOINTER. Under NEURON the variant gives
-bit-identical results to mod/ (all v, spine cai, cali, rubin W after 50 ms).
-Tasks: step (ms per step at rest, MSN(spines="all")), sync1 (cost of entering and leaving
-CoreNEURON: psolve of one step), compare / stim (state after 50 ms, as JSON).
+Every case builds MSN(spines=LAYOUT), calls apply_settings() and cache_efficient(1), and
+runs 50 ms from finitialize(v_init) (dt 0.025 ms), under NEURON with h.fadvance(), under
+CoreNEURON with one pc.psolve (which also warms it up: the first psolve transfers the model).
+Rows (ms_per_step is CPU time):
+- `neuron, project build`: the package's own build; ms_per_step over --steps fadvance()s.
+- `neuron, CoreNEURON variant`: the variant under NEURON; ms_per_step as above (its
+  SpineAxial resolves 40 POINTERs per step, which is why mod/ keeps the VERBATIM one); the
+  differences are against the project build and should be exactly 0.
+- `coreneuron`: the variant under CoreNEURON; ms_per_step over one psolve of --steps steps;
+  the differences are against `neuron, CoreNEURON variant` (rounding: CoreNEURON orders its
+  floating-point operations differently).
+- `coreneuron, enter and leave`: overhead_ms, the cost of one entry into and exit from
+  CoreNEURON: (--syncs psolve(+1 ms) - one psolve(+syncs ms)) / --syncs.
+Differences are taken after the 50 ms: max_v_diff_mV over every segment's v, and the largest
+relative difference of the spine heads' cai and cali. The `rest` rows run --layout without
+input; the `stimulated` rows run spines="two" with 3 inputs at 100 Hz into both spines (the
+first at 15 ms) and only compare states.
+
+CORENEURONLIB must name the variant's libcorenrnmech.so: without it NEURON loads the wheel's
+own CoreNEURON mechanisms and aborts on the first of ours.
+
+Prints a table and writes DIR/coreneuron_msn.csv.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 NODES, SHELLS = 5, 4
 POOLS = ("ca", "cl")
@@ -282,13 +304,19 @@ def write_variant(target: Path) -> Path:
     return target
 
 
-def build(target: Path) -> None:
+def build_variant(target: Path) -> Path:
+    """Write the variant into `target` and compile it with `nrnivmodl -coreneuron`."""
     write_variant(target)
     nrnivmodl = Path(sys.executable).parent / "nrnivmodl"
-    subprocess.run([str(nrnivmodl), "-coreneuron", "."], cwd=target, check=True)
+    done = subprocess.run(
+        [str(nrnivmodl), "-coreneuron", "."], cwd=target, capture_output=True, text=True
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"nrnivmodl -coreneuron failed:\n{done.stdout[-3000:]}{done.stderr}")
+    return target
 
 
-def spine_axial_all_shells(h, sections):
+def spine_axial_all_shells(h: Any, sections: Sequence[Any]) -> Any:
     """axial.spine_axial for the variant's SpineAxial (a POINTER per node and shell)."""
     from timescales.models.neuron import axial as axial_mod
 
@@ -313,154 +341,167 @@ def spine_axial_all_shells(h, sections):
     return ax
 
 
-def run(a: argparse.Namespace) -> None:  # noqa: C901
-    import neuron
-    from neuron import h
+COMPARE_MS = 50.0
+STIMULUS = {"start_ms": 5.0, "rate_hz": 100.0, "count": 3}  # into the first two spines
+FIELDS = (
+    "case", "layout", "state", "ms_per_step", "overhead_ms", "compared_with",
+    "max_v_diff_mV", "max_cai_rel_diff", "max_cali_rel_diff",
+)  # fmt: skip
 
-    import timescales.models.neuron.mechanisms as mech
-    import timescales.models.neuron.spine as spine_mod
 
-    if a.mods != "orig":
-        d = Path(a.mods).resolve()
-        os.environ.setdefault("CORENEURONLIB", str(d / "x86_64" / "libcorenrnmech.so"))
-        assert neuron.load_mechanisms(str(d), warn_if_already_loaded=False)
-        mech._state["mod_dir"] = d  # the variant has no FUNCTION_TABLEs to fill
-        spine_mod.spine_axial = spine_axial_all_shells
+def _load_variant(mod_dir: Path) -> None:
+    """Load the variant's NEURON build and have the MSN use it as its mechanisms."""
+    import timescales.models.neuron.mechanisms as mechanisms
+    import timescales.models.neuron.spine as spine
+    from timescales.adapters._imports import import_neuron
 
+    os.environ["CORENEURONLIB"] = str(mod_dir / "x86_64" / "libcorenrnmech.so")
+    if not import_neuron().load_mechanisms(str(mod_dir), warn_if_already_loaded=False):
+        raise RuntimeError(f"NEURON could not load the variant built in {mod_dir}")
+    mechanisms._state["mod_dir"] = mod_dir  # its tables are FUNCTIONs: nothing to fill
+    spine.spine_axial = spine_axial_all_shells
+
+
+def child(spec: dict) -> dict:
+    """Run one case in this process: the state after COMPARE_MS, then the timings asked for."""
+    if spec["mod_dir"]:
+        _load_variant(Path(spec["mod_dir"]))
     from timescales.models.neuron.msn import MSN
 
-    spines = a.spines
-    cell = MSN(spines=spines)
+    cell = MSN(spines=spec["layout"])
     cell.apply_settings()
-    h.dt = 0.025
+    h = cell.h
+    if spec["state"] == "stimulated":
+        cell.stimulate_train([s.number for s in cell.spines][:2], **STIMULUS)
+    h.cvode.cache_efficient(1)
     pc = h.ParallelContext()
-    if a.engine == "coreneuron":
+    if spec["engine"] == "coreneuron":
         from neuron import coreneuron
 
-        h.cvode.cache_efficient(1)
         coreneuron.enable = True
         coreneuron.verbose = 0
         pc.set_maxstep(10)
-    else:
-        h.cvode.cache_efficient(1)
 
-    def advance_to(tstop):
-        if a.engine == "coreneuron":
+    def advance(tstop: float) -> float:
+        """Run to `tstop`; the CPU seconds it took."""
+        start = time.process_time()
+        if spec["engine"] == "coreneuron":
             pc.psolve(tstop)
         else:
-            while h.t < tstop - h.dt / 2:
+            while h.t < tstop - 0.5 * h.dt:
                 h.fadvance()
+        return time.process_time() - start
 
-    res = {"mods": a.mods, "engine": a.engine, "task": a.task, "spines": a.spines}
-    if a.task == "stim":
-        cell.stimulate_train([s.number for s in cell.spines][:2], start_ms=5, rate_hz=100, count=3)
-
-    h.finitialize(-87.75)
-    if a.task == "step":
-        advance_to(10.0)  # warm-up (includes the first transfer for CoreNEURON)
-        n = a.steps
-        t0c, t0w = time.process_time(), time.perf_counter()
-        advance_to(h.t + n * h.dt)
-        cpu, wall = time.process_time() - t0c, time.perf_counter() - t0w
-        res.update(steps=n, ms_per_step_cpu=cpu / n * 1e3, ms_per_step_wall=wall / n * 1e3)
-    elif a.task == "sync1":
-        t0c, t0w = time.process_time(), time.perf_counter()
-        advance_to(h.dt)
-        first = (time.process_time() - t0c, time.perf_counter() - t0w)
-        advance_to(1.0)
-        t0c = time.process_time()
-        advance_to(h.t + 200 * h.dt)
-        per_step = (time.process_time() - t0c) / 200
-        t0c, t0w = time.process_time(), time.perf_counter()
-        for _ in range(50):
-            advance_to(h.t + h.dt)
-        one_step_psolve = ((time.process_time() - t0c) / 50, (time.perf_counter() - t0w) / 50)
-        res.update(
-            first_psolve_ms=[x * 1e3 for x in first],
-            step_ms_in_long_psolve=per_step * 1e3,
-            one_step_psolve_ms_cpu=one_step_psolve[0] * 1e3,
-            one_step_psolve_ms_wall=one_step_psolve[1] * 1e3,
-            sync_overhead_ms=(one_step_psolve[0] - per_step) * 1e3,
-        )
-    elif a.task == "total":
-        cell.stimulate_train([s.number for s in cell.spines][:2], start_ms=5, rate_hz=100, count=3)
-        seg = cell.spines[0].head(0.5)
-        vt, vc, vl = (
-            h.Vector().record(seg._ref_total_catotal),
-            h.Vector().record(seg._ref_cai),
-            h.Vector().record(seg._ref_cali),
-        )
-        h.finitialize(-87.75)
-        advance_to(50.0)
-        import numpy as np
-
-        T, C = np.array(vt), np.array(vc) + np.array(vl)
-        res.update(
-            n=len(T),
-            total_first=T[0],
-            total_last=T[-1],
-            total_max=T.max(),
-            sum_max=C.max(),
-            max_abs_total_minus_sum=float(np.abs(T - C).max()),
-            max_abs_total_minus_prev_sum=float(np.abs(T[1:] - C[:-1]).max()),
-        )
-    elif a.task == "sync":
-        # 100 x psolve(+1 ms) against one psolve(+100 ms), after a warm-up psolve
-        advance_to(1.0)
-        t0c, t0w = time.process_time(), time.perf_counter()
-        advance_to(101.0)
-        one = (time.process_time() - t0c, time.perf_counter() - t0w)
-        t0c, t0w = time.process_time(), time.perf_counter()
-        for k in range(100):
-            advance_to(101.0 + (k + 1) * 1.0)
-        many = (time.process_time() - t0c, time.perf_counter() - t0w)
-        res.update(
-            one_psolve_100ms_cpu_s=one[0],
-            one_wall=one[1],
-            hundred_psolve_1ms_cpu_s=many[0],
-            hundred_wall=many[1],
-            per_sync_ms_cpu=(many[0] - one[0]) / 100 * 1e3,
-            per_sync_ms_wall=(many[1] - one[1]) / 100 * 1e3,
-            t_end=h.t,
-        )
-    else:  # compare / stim: state after 50 ms
-        advance_to(50.0)
-        vals = {"t": h.t, "soma_v": cell.soma(0.5).v}
-        heads = []
-        for sp in cell.spines:
-            seg = sp.head(0.5)
-            psd = sp.psd(0.5)
-            heads.append(
-                (seg.v, seg.cai, seg.cali, seg.catotal.total, psd.rubin.W, psd.cai, psd.rubin.detA)
-            )
-        vals["heads"] = heads
-        vs = [seg.v for sec in h.allsec() for seg in sec]
-        vals["all_v"] = vs
-        with open(a.out, "w") as handle:
-            json.dump(vals, handle)
-        res["t"] = h.t
-    print(json.dumps(res))
+    h.finitialize(cell.settings.v_init_mV)
+    advance(COMPARE_MS)
+    heads = [s.head(0.5) for s in cell.spines]
+    result: dict[str, Any] = {
+        "v_mV": [seg.v for sec in h.allsec() for seg in sec],
+        "cai_mM": [seg.cai for seg in heads],
+        "cali_mM": [seg.cali for seg in heads],
+    }
+    if spec["steps"]:
+        cpu = advance(h.t + spec["steps"] * h.dt)
+        result["ms_per_step"] = cpu / spec["steps"] * 1e3
+    if spec["syncs"]:
+        start = h.t
+        one = advance(start + spec["syncs"])
+        many = sum(advance(start + spec["syncs"] + k) for k in range(1, spec["syncs"] + 1))
+        result["overhead_ms"] = (many - one) / spec["syncs"] * 1e3
+    return result
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("build").add_argument("dir", type=Path)
-    r = sub.add_parser("run")
-    r.add_argument("mods", help="a directory from build, or orig for the project's own build")
-    r.add_argument("--engine", default="neuron", choices=["neuron", "coreneuron"])
-    r.add_argument(
-        "--task", default="step", choices=["step", "sync1", "sync", "compare", "stim", "total"]
-    )
-    r.add_argument("--spines", default="all")
-    r.add_argument("--steps", type=int, default=2000)
-    r.add_argument("--out", default=None)
-    a = parser.parse_args()
-    if a.command == "build":
-        build(a.dir)
-    else:
-        run(a)
+def run(spec: dict, work: Path) -> dict:
+    """Run one case in a fresh process, in `work` (NEURON loads ./x86_64 of its directory)."""
+    result = work / "result.json"
+    spec = spec | {"result": str(result)}
+    done = subprocess.run(
+        [sys.executable, str(Path(__file__).resolve()), "--child", json.dumps(spec)],
+        capture_output=True, text=True, check=False, cwd=work,
+    )  # fmt: skip
+    if done.returncode != 0:
+        raise RuntimeError(f"case {spec} failed:\n{done.stdout[-2000:]}{done.stderr[-3000:]}")
+    return json.loads(result.read_text())
+
+
+def differences(result: dict, reference: dict) -> dict[str, float]:
+    """Largest |Δv| over all segments and largest relative head cai, cali differences."""
+
+    def largest(key: str, relative: bool) -> float:
+        pairs = zip(result[key], reference[key], strict=True)
+        return max(abs(a - b) / (abs(b) if relative else 1.0) for a, b in pairs)
+
+    return {
+        "max_v_diff_mV": largest("v_mV", False),
+        "max_cai_rel_diff": largest("cai_mM", True),
+        "max_cali_rel_diff": largest("cali_mM", True),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--layout", default="all")
+    parser.add_argument("--steps", type=int, default=2000)
+    parser.add_argument("--syncs", type=int, default=100)
+    args = parser.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="coreneuron-msn-"))
+    rows: list[dict] = []
+    try:
+        variant = str(build_variant(work / "variant"))
+        cases = [  # (case, engine, mod_dir, layout, state, steps, syncs, compared_with)
+            ("neuron, project build", "neuron", None, args.layout, "rest", args.steps, 0, None),
+            ("neuron, CoreNEURON variant", "neuron", variant, args.layout, "rest", args.steps, 0,
+             "neuron, project build"),
+            ("coreneuron", "coreneuron", variant, args.layout, "rest", args.steps, 0,
+             "neuron, CoreNEURON variant"),
+            ("coreneuron, enter and leave", "coreneuron", variant, args.layout, "rest", 0,
+             args.syncs, None),
+            ("neuron, project build", "neuron", None, "two", "stimulated", 0, 0, None),
+            ("neuron, CoreNEURON variant", "neuron", variant, "two", "stimulated", 0, 0,
+             "neuron, project build"),
+            ("coreneuron", "coreneuron", variant, "two", "stimulated", 0, 0,
+             "neuron, CoreNEURON variant"),
+        ]  # fmt: skip
+        results: dict[tuple[str, str], dict] = {}
+        for name, engine, mod_dir, layout, state, steps, syncs, compared_with in cases:
+            spec = {
+                "engine": engine, "mod_dir": mod_dir, "layout": layout, "state": state,
+                "steps": steps, "syncs": syncs,
+            }  # fmt: skip
+            result = results[(name, state)] = run(spec, work)
+            row = {"case": name, "layout": layout, "state": state}
+            row |= {k: result[k] for k in ("ms_per_step", "overhead_ms") if k in result}
+            if compared_with:
+                row["compared_with"] = compared_with
+                row |= differences(result, results[(compared_with, state)])
+            rows.append(row)
+            print(" | ".join(_text(row.get(k, "")) for k in FIELDS), flush=True)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    with open(args.out / "coreneuron_msn.csv", "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=FIELDS)
+        writer.writeheader()
+        writer.writerows(rows)
+    _table(rows)
+    return 0
+
+
+def _text(value: object) -> str:
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+def _table(rows: list[dict]) -> None:
+    print("\n| " + " | ".join(FIELDS) + " |")
+    print("|" + "---|" * len(FIELDS))
+    for row in rows:
+        print("| " + " | ".join(_text(row.get(k, "")) for k in FIELDS) + " |")
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:2] == ["--child"]:
+        spec = json.loads(sys.argv[2])
+        Path(spec["result"]).write_text(json.dumps(child(spec)))
+        sys.exit(0)
+    sys.exit(main())
