@@ -248,3 +248,36 @@ def test_msn_step_threads_give_the_one_thread_results(tmp_path: Path) -> None:
         assert float(row["max_v_diff_mV"]) <= 1e-9
         assert float(row["max_head_ca_diff_mM"]) <= 1e-12
     assert all(float(r["cpu_ms_per_step"]) > 0 for r in rows)
+
+
+CXX = shutil.which("c++") or shutil.which("g++")
+DIFFERENCES = ("max_v_diff_mV", "max_cai_rel_diff", "max_cali_rel_diff")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(CXX is None, reason="nrnivmodl -coreneuron needs a C++ compiler (c++ or g++)")
+def test_coreneuron_msn_on_two_spines(tmp_path: Path) -> None:
+    """The variant matches the project build exactly under NEURON, CoreNEURON matches it to
+    rounding, at rest and stimulated."""
+    out = tmp_path / "coreneuron"
+    args = ("--out", str(out), "--layout", "two", "--steps", "200", "--syncs", "5")
+    text = _run("coreneuron_msn.py", *args)
+    rows = _rows(out / "coreneuron_msn.csv")
+    assert [(r["case"], r["state"]) for r in rows] == [
+        ("neuron, project build", "rest"),
+        ("neuron, CoreNEURON variant", "rest"),
+        ("coreneuron", "rest"),
+        ("coreneuron, enter and leave", "rest"),
+        ("neuron, project build", "stimulated"),
+        ("neuron, CoreNEURON variant", "stimulated"),
+        ("coreneuron", "stimulated"),
+    ]
+    assert all(r["layout"] == "two" for r in rows)
+    assert all(r["ms_per_step"] for r in rows[:3])
+    assert rows[3]["overhead_ms"]
+    for variant, coreneuron in ((rows[1], rows[2]), (rows[5], rows[6])):
+        assert variant["compared_with"] == "neuron, project build"
+        assert [float(variant[k]) for k in DIFFERENCES] == [0.0, 0.0, 0.0]
+        assert coreneuron["compared_with"] == "neuron, CoreNEURON variant"
+        assert float(coreneuron["max_v_diff_mV"]) < 1e-5
+    assert "| coreneuron, enter and leave | two | rest |" in text

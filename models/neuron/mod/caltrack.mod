@@ -144,11 +144,11 @@ PROCEDURE shells() {
     : analytically, leaving a tridiagonal system in the shell concentrations. Newton
     : converges quadratically: once every correction is below `tolerance` (relative),
     : the error left is of order tolerance^2, and the iteration stops.
-    LOCAL c[NANN], cb[NANN], old[NANN], oldbound[NANN], area[NANN], face[NANN], lower[NANN], diag[NANN], upper[NANN], rhs[NANN], bfac[NANN], rbound[NANN], pc, oldpc, bfree, rbuf, flux, influx, pumparea, pfree, jbind, jout, sbind, epump, rpump, dc, delta, iter, done
+    LOCAL c[NANN], cb[NANN], old[NANN], oldbound[NANN], sarea[NANN], face[NANN], lower[NANN], diag[NANN], upper[NANN], rhs[NANN], bfac[NANN], rbound[NANN], pc, oldpc, bfree, rbuf, flux, influx, pumparea, pfree, jbind, jout, sbind, epump, rpump, dc, delta, iter, done
     pumparea = (1e10) * PI * diam
     influx = -(ical - ical_pmp_last) * PI * diam / (2 * FARADAY)
     FROM i = 0 TO NANN - 1 {
-        area[i] = diam * diam * shell_fraction(i)
+        sarea[i] = diam * diam * shell_fraction(i)
         face[i] = DCa * face_factor(i)
         c[i] = cal[i]
         cb[i] = calBuffer[i]
@@ -171,10 +171,10 @@ PROCEDURE shells() {
             rbuf = k1buf * c[i] * bfree - k2buf * cb[i]
             bfac[i] = 1 + dt * (k1buf * c[i] + k2buf)
             rbound[i] = cb[i] - oldbound[i] - dt * rbuf
-            flux = -area[i] * rbuf
+            flux = -sarea[i] * rbuf
             lower[i] = 0
             upper[i] = 0
-            diag[i] = area[i] + dt * area[i] * k1buf * bfree / bfac[i]
+            diag[i] = sarea[i] + dt * sarea[i] * k1buf * bfree / bfac[i]
             if (i > 0) {
                 flux = flux + face[i] * (c[i - 1] - c[i])
                 lower[i] = -dt * face[i]
@@ -185,7 +185,7 @@ PROCEDURE shells() {
                 upper[i] = -dt * face[i + 1]
                 diag[i] = diag[i] + dt * face[i + 1]
             }
-            rhs[i] = dt * flux - area[i] * (c[i] - old[i]) - dt * area[i] * (k1buf * c[i] + k2buf) * rbound[i] / bfac[i]
+            rhs[i] = dt * flux - sarea[i] * (c[i] - old[i]) - dt * sarea[i] * (k1buf * c[i] + k2buf) * rbound[i] / bfac[i]
         }
         rhs[0] = rhs[0] + dt * influx - dt * pumparea * jbind - dt * pumparea * sbind * rpump / epump
         diag[0] = diag[0] + dt * pumparea * k1 * pfree * (1 - dt * sbind / epump)
