@@ -1,9 +1,10 @@
 """Compile NMODL files with nrnivmodl into a per-user cache, once, and load them into NEURON.
 
-The build directory is keyed by the NEURON version and a hash of the .mod files, so an
-installed package never writes into its own source tree and a changed .mod file gets a
-fresh build. Builds happen in a temporary directory that is renamed into place, under a
-file lock, so concurrent processes neither collide nor see half-built libraries.
+The build directory is keyed by the NEURON version and a hash of the .mod files (and of
+the extra compiler flags in $TIMESCALES_NRNIVMODL_FLAGS, if any), so an installed package
+never writes into its own source tree and a changed .mod file or flag gets a fresh build.
+Builds happen in a temporary directory that is renamed into place, under a file lock, so
+concurrent processes neither collide nor see half-built libraries.
 """
 
 from __future__ import annotations
@@ -24,6 +25,9 @@ from timescales import cache as timescales_cache
 from timescales.errors import ModelError
 
 _LIBRARY_NAME = "libnrnmech.so"
+#: Extra compiler flags for the mechanisms (e.g. "-O3 -march=native"), added after
+#: nrnivmodl's own -O2; part of the cache key.
+FLAGS_ENV = "TIMESCALES_NRNIVMODL_FLAGS"
 _loaded: dict[Path, Path] = {}
 
 
@@ -48,14 +52,23 @@ def _mod_files(mod_dir: Path) -> list[Path]:
     return files
 
 
+def extra_flags() -> str:
+    """The compiler flags $TIMESCALES_NRNIVMODL_FLAGS adds to nrnivmodl's ("" if unset)."""
+    return " ".join(os.environ.get(FLAGS_ENV, "").split())
+
+
 def build_key(mod_dir: Path) -> str:
-    """Cache key: NEURON version plus a hash of the names and contents of the .mod files."""
+    """Cache key: NEURON version plus a hash of the names and contents of the .mod files and
+    of the extra compiler flags."""
     digest = hashlib.sha256()
     for path in _mod_files(mod_dir):
         digest.update(path.name.encode())
         digest.update(b"\0")
         digest.update(path.read_bytes())
         digest.update(b"\0")
+    flags = extra_flags()
+    if flags:
+        digest.update(f"flags:{flags}".encode())
     return f"neuron-{_neuron_version()}-{digest.hexdigest()[:16]}"
 
 
@@ -98,8 +111,9 @@ def _compile(mod_dir: Path, target: Path) -> None:
     try:
         for path in _mod_files(mod_dir):
             shutil.copy2(path, work / path.name)
+        flags = extra_flags()
         result = subprocess.run(
-            [nrnivmodl],
+            [nrnivmodl, *(["-incflags", flags] if flags else [])],
             cwd=work,
             capture_output=True,
             text=True,

@@ -8,8 +8,9 @@ more (CPU and wall seconds per step), one step being dt = 0.025 ms:
   and NMDA inputs at 20 Hz, the first at the end of the settling, so the timed steps hold
   EPSPs and spine calcium transients.
 Builds: `ours` (this package's mechanisms), `ours -O3 -march=native` (the same files
-compiled with those flags added), `original solves` (catrack/caltrack back to `sparse` with
-NEURON's LONGITUDINAL_DIFFUSION, rubin to `derivimplicit`: the original's methods).
+compiled with those flags added through $TIMESCALES_NRNIVMODL_FLAGS), `original solves`
+(catrack/caltrack back to `sparse` with NEURON's LONGITUDINAL_DIFFUSION, rubin to
+`derivimplicit`: the original's methods).
 Threads: `1`, `2` (pc.nthread(2): one cell is one tree), `2 + multisplit` (the cell split
 at the soma's middle, the two pieces on two threads). Each threaded case reports the
 largest difference of soma v and of every spine head's calcium from the one-thread case of
@@ -28,7 +29,6 @@ import csv
 import json
 import os
 import shutil
-import stat
 import subprocess
 import sys
 import tempfile
@@ -46,6 +46,7 @@ CASES = {  # name: (build, threads, split)
     "original": ("original solves", 1, False),
 }
 O3_FLAGS = "-O3 -march=native"
+FLAGS_ENV = "TIMESCALES_NRNIVMODL_FLAGS"
 FIELDS = (
     "case", "build", "threads", "state", "steps", "cpu_ms_per_step", "wall_ms_per_step",
     "s_per_simulated_ms", "max_v_diff_mV", "max_head_ca_diff_mM",
@@ -54,10 +55,6 @@ FIELDS = (
 
 def child(spec: dict) -> dict:
     """Run one case in this process: timings, and the state at the end."""
-    if spec["flags"]:
-        from timescales.adapters import _nrnivmodl
-
-        _nrnivmodl._find_nrnivmodl = lambda: spec["nrnivmodl"]
     from timescales.models.neuron.mechanisms import load_msn_mechanisms
     from timescales.models.neuron.msn import MSN
 
@@ -90,19 +87,10 @@ def child(spec: dict) -> dict:
     }
 
 
-def _flagged_nrnivmodl(directory: Path) -> str:
-    """A stand-in for nrnivmodl that adds O3_FLAGS to every compile."""
-    nrnivmodl = shutil.which("nrnivmodl") or str(Path(sys.executable).parent / "nrnivmodl")
-    script = directory / "nrnivmodl"
-    script.write_text(f'#!/bin/sh\nexec "{nrnivmodl}" -incflags "{O3_FLAGS}" "$@"\n')
-    script.chmod(script.stat().st_mode | stat.S_IXUSR)
-    return str(script)
-
-
-def run(spec: dict, cache: Path | None) -> dict:
-    env = dict(os.environ)
-    if cache is not None:
-        env["TIMESCALES_CACHE"] = str(cache)  # the flagged build apart from the usual one
+def run(spec: dict) -> dict:
+    env = {k: v for k, v in os.environ.items() if k != FLAGS_ENV}
+    if spec["flags"]:
+        env[FLAGS_ENV] = O3_FLAGS  # a build of its own in the cache (the flags key it)
     out = subprocess.run(
         [sys.executable, __file__, "--child", json.dumps(spec)],
         capture_output=True, text=True, check=False, env=env,
@@ -131,7 +119,6 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     try:
         original_dir = variant_mod_dir(work / "original", ORIGINAL_SOLVES)
-        nrnivmodl = _flagged_nrnivmodl(work)
         for state in args.states.split(","):
             one_thread: dict[str, dict] = {}
             for name in args.cases.split(","):
@@ -140,9 +127,9 @@ def main(argv: list[str] | None = None) -> int:
                     "layout": args.layout, "state": state, "steps": args.steps,
                     "settle_ms": args.settle_ms, "threads": threads, "split": split,
                     "mod_dir": str(original_dir) if build == "original solves" else None,
-                    "flags": build.endswith(O3_FLAGS), "nrnivmodl": nrnivmodl,
+                    "flags": build.endswith(O3_FLAGS),
                 }  # fmt: skip
-                result = run(spec, work / "cache-flags" if spec["flags"] else None)
+                result = run(spec)
                 row = {"case": name, "build": build, "threads": threads, "state": state}
                 row |= {"steps": args.steps}
                 row |= {k: result[k] for k in FIELDS if k in result}

@@ -67,3 +67,26 @@ def test_no_mod_files(tmp_path, cache) -> None:
     (tmp_path / "empty").mkdir()
     with pytest.raises(ModelError, match=r"no \.mod files"):
         _nrnivmodl.compiled_dir(tmp_path / "empty")
+
+
+FLAGGED = (
+    LEAK
+    + """
+VERBATIM
+#ifndef TS_FLAGGED
+#error "compiled without the extra flags"
+#endif
+ENDVERBATIM
+"""
+)
+
+
+def test_extra_flags_reach_the_compiler_and_key_the_build(tmp_path, cache, monkeypatch) -> None:
+    mod_dir = write_mod(tmp_path / "mod", FLAGGED)
+    plain_key = _nrnivmodl.build_key(mod_dir)
+    with pytest.raises(ModelError, match="compiled without the extra flags"):
+        _nrnivmodl.compiled_dir(mod_dir)
+    monkeypatch.setenv(_nrnivmodl.FLAGS_ENV, " -O2   -DTS_FLAGGED ")
+    build = _nrnivmodl.compiled_dir(mod_dir)
+    assert build.name == _nrnivmodl.build_key(mod_dir) != plain_key
+    assert next(build.glob("*/libnrnmech.so")).exists()
