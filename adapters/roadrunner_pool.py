@@ -23,8 +23,9 @@ import multiprocessing
 import pickle
 import signal
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 
@@ -308,7 +309,50 @@ class RemoteRoadRunnerAdapter(Adapter):
             raise error
 
 
-class RoadRunnerPool:
+class Closing(ABC):
+    """What the pool and the MPI ranks share in closing: a `with` block closes them (at once,
+    noting their errors on the block's own, when the block raised), and `close` ends by
+    raising the first error not yet reported."""
+
+    #: Named in the note a failed close leaves on the block's exception.
+    closing_what = "the RoadRunner pool"
+    #: Where the errors that follow the first one happened, for its note.
+    errors_where = "in the pool's workers"
+    _proxies: list[RemoteRoadRunnerAdapter]
+
+    @abstractmethod
+    def close(self, wait: bool = True) -> None:
+        """End the processes holding the instances (after their queued work, unless `wait` is
+        false); raise the first error not yet reported. Idempotent."""
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object
+    ) -> None:
+        """Close; when the block raised, stop at once and only note errors in closing on it."""
+        if exc is None:
+            self.close()
+            return
+        try:
+            self.close(wait=False)
+        except Exception as error:
+            exc.add_note(f"while closing {self.closing_what}: {error!r}")
+
+    def _raise_first(self, errors: list[BaseException]) -> None:
+        """Close every proxy; raise the first of `errors` and the proxies' pending ones."""
+        errors += [e for p in self._proxies if (e := p.take_pending()) is not None]
+        for proxy in self._proxies:
+            proxy._closed = True
+        if errors:
+            first = errors[0]
+            if len(errors) > 1:
+                first.add_note(f"{len(errors) - 1} more error(s) {self.errors_where}")
+            raise first
+
+
+class RoadRunnerPool(Closing):
     """Worker processes holding RoadRunner instances of one model; see the module docstring.
 
     Fork the pool early (before NEURON starts MPI or threads): children inherit the parent's
@@ -457,29 +501,7 @@ class RoadRunnerPool:
                 link.process.join()
             link.conn.close()
             link.process.close()
-        errors += [e for p in self._proxies if (e := p.take_pending()) is not None]
-        for proxy in self._proxies:
-            proxy._closed = True
-        if errors:
-            first = errors[0]
-            if len(errors) > 1:
-                first.add_note(f"{len(errors) - 1} more error(s) in the pool's workers")
-            raise first
-
-    def __enter__(self) -> RoadRunnerPool:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object
-    ) -> None:
-        """Close; when the block raised, stop at once and only note pool errors on it."""
-        if exc is None:
-            self.close()
-            return
-        try:
-            self.close(wait=False)
-        except Exception as pool_error:
-            exc.add_note(f"while closing the RoadRunner pool: {pool_error!r}")
+        self._raise_first(errors)
 
     # ------------------------------------------------------------------ internals
     def _barrier(self, code: Op) -> None:

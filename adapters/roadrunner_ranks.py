@@ -27,7 +27,7 @@ from timescales.mpi import STOP, Leader, RankFailure, raise_failures
 
 from ._pool_worker import Message, Op, RemoteError
 from ._rank_server import RankServer
-from .roadrunner_pool import Outbox, RemoteRoadRunnerAdapter, Tolerances, rebuild
+from .roadrunner_pool import Closing, Outbox, RemoteRoadRunnerAdapter, Tolerances, rebuild
 from .sbml_model import SBMLModel
 
 __all__ = ["RankRoadRunnerAdapter", "RoadRunnerRanks"]
@@ -152,12 +152,15 @@ def _on_rank(exc: Exception, rank: int, label: str, t_ms: float) -> Exception:
     return named
 
 
-class RoadRunnerRanks:
+class RoadRunnerRanks(Closing):
     """Instances of one model on the ranks a `Leader` leads; see the module docstring.
 
     `close()` ends the ranks' servers (after their queued work, unless `wait` is false) and
     raises the first error not yet reported; the ranks then serve whatever comes next.
     """
+
+    closing_what = "the MPI ranks' instances"
+    errors_where = "on the ranks"
 
     def __init__(self, model: SBMLModel, leader: Leader, tolerances: Tolerances = None) -> None:
         if not leader.ranks:
@@ -253,7 +256,7 @@ class RoadRunnerRanks:
         if self._closed:
             return
         self._closed = True
-        errors: list[Exception] = []
+        errors: list[BaseException] = []
         try:
             self._collect()
         except RankError as exc:
@@ -270,29 +273,7 @@ class RoadRunnerRanks:
             self._take(self.leader.collect())
         except RankError as exc:
             errors.append(exc)
-        errors += [e for p in self._proxies if (e := p.take_pending()) is not None]
-        for proxy in self._proxies:
-            proxy._closed = True
-        if errors:
-            first = errors[0]
-            if len(errors) > 1:
-                first.add_note(f"{len(errors) - 1} more error(s) on the ranks")
-            raise first
-
-    def __enter__(self) -> RoadRunnerRanks:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object
-    ) -> None:
-        """Close; when the block raised, drop the queued work and only note errors on it."""
-        if exc is None:
-            self.close()
-            return
-        try:
-            self.close(wait=False)
-        except Exception as rank_error:
-            exc.add_note(f"while closing the MPI ranks' instances: {rank_error!r}")
+        self._raise_first(errors)
 
     # ------------------------------------------------------------------ internals
     def _round(self, every: bool = False) -> None:
