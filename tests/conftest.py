@@ -14,6 +14,7 @@ import os
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -94,3 +95,18 @@ def shared_path(*parts: str) -> Path:
 @pytest.fixture
 def shared_dir() -> Path:
     return shared_path()
+
+
+def h5_datasets(path: Path) -> dict[str, Any]:
+    """Every dataset of the HDF5 file at `path`, read whole, by its name in the file."""
+    import h5py
+
+    out: dict[str, Any] = {}
+
+    def keep(name: str, item: object) -> None:
+        if isinstance(item, h5py.Dataset):
+            out[name] = item[()]
+
+    with h5py.File(path, "r") as f:
+        f.visititems(keep)
+    return out

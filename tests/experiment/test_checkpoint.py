@@ -16,7 +16,7 @@ import h5py
 import numpy as np
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, h5_datasets
 from timescales.checkpoint import read
 from timescales.cli import main
 
@@ -58,22 +58,10 @@ def _wait_for_checkpoint(out: Path, process: subprocess.Popen[str]) -> float:
     return read(path).t_ms
 
 
-def _datasets(path: Path) -> dict[str, np.ndarray]:
-    out: dict[str, np.ndarray] = {}
-
-    def keep(name: str, item: object) -> None:
-        if isinstance(item, h5py.Dataset):
-            out[name] = item[()]
-
-    with h5py.File(path, "r") as f:
-        f.visititems(keep)
-    return out
-
-
 def _assert_same(a: Path, b: Path, rtol: float) -> None:
     """Every dataset of `b` equals `a`'s (numbers within `rtol`), and the statistics'
     counts are the same."""
-    da, db = _datasets(a), _datasets(b)
+    da, db = h5_datasets(a), h5_datasets(b)
     assert sorted(da) == sorted(db)
     for name, x in da.items():
         y = db[name]
@@ -150,7 +138,7 @@ def test_a_complete_run_extends_with_until(reference: Path, tmp_path: Path) -> N
         reference.with_name(reference.name + ".checkpoint"), tmp_path / (out.name + ".checkpoint")
     )
     _finish(_timescales("resume", str(out), "--until", "900", "--no-progress"))
-    before, after = _datasets(reference), _datasets(out)
+    before, after = h5_datasets(reference), h5_datasets(out)
     with h5py.File(out, "r") as f:
         assert f.attrs["status"] == "complete"
         assert f.attrs["until_ms"] == 900.0

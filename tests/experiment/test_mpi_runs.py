@@ -22,7 +22,7 @@ import h5py
 import numpy as np
 import pytest
 
-from conftest import ROOT, mpirun
+from conftest import ROOT, h5_datasets, mpirun
 
 pytestmark = [pytest.mark.mpi, pytest.mark.neuron, pytest.mark.roadrunner]
 
@@ -130,18 +130,6 @@ def _timescales(*args: str, ranks: int = 0, cwd: Path) -> subprocess.CompletedPr
     )  # fmt: skip
 
 
-def _datasets(path: Path) -> dict[str, np.ndarray]:
-    out: dict[str, np.ndarray] = {}
-
-    def keep(name: str, item: object) -> None:
-        if isinstance(item, h5py.Dataset):
-            out[name] = item[()]
-
-    with h5py.File(path, "r") as f:
-        f.visititems(keep)
-    return out
-
-
 def _stats(path: Path) -> dict:
     with h5py.File(path, "r") as f:
         assert f.attrs["status"] == "complete"
@@ -172,7 +160,7 @@ def test_ranks_give_the_results_of_local_workers(
 ) -> None:
     reference, _ = runs["local workers"]
     path, _ = runs[mode]
-    expected, got = _datasets(reference), _datasets(path)
+    expected, got = h5_datasets(reference), h5_datasets(path)
     assert sorted(got) == sorted(expected)
     for name, x in expected.items():
         y = got[name]
@@ -192,7 +180,7 @@ def test_a_run_over_ranks_costs_a_round_per_sync_not_per_spine(
     path, summary = runs["3 ranks"]
     rounds = re.search(r"MPI\s+3 ranks, (\d+) rounds", summary)
     assert rounds is not None, summary
-    windows = len(_datasets(path)["windows/open_ms"])
+    windows = len(h5_datasets(path)["windows/open_ms"])
     # one round per sync (its reads and its dispatch), one more where windows open; a few
     # to start (the servers, the first read of each variable) and to stop
     assert int(rounds.group(1)) <= _stats(path)["syncs"] + windows + 6
@@ -212,7 +200,7 @@ def test_a_checkpoint_taken_here_resumes_over_ranks_as_it_resumes_here(tmp_path:
         done = _timescales("resume", f"{name}.h5", "--until", "220", "--no-progress",
                            ranks=ranks, cwd=tmp_path)  # fmt: skip
         assert done.returncode == 0, done.stderr[-3000:]
-    expected, got = _datasets(tmp_path / "here.h5"), _datasets(tmp_path / "ranks.h5")
+    expected, got = h5_datasets(tmp_path / "here.h5"), h5_datasets(tmp_path / "ranks.h5")
     assert sorted(got) == sorted(expected)
     for name, x in expected.items():
         if x.dtype.kind in "fiu":
