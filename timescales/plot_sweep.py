@@ -1,4 +1,4 @@
-"""The figure of a parameter sweep: the final weights against the swept value."""
+"""The figure of a parameter sweep: the final and peak weights against the swept value."""
 
 from __future__ import annotations
 
@@ -12,12 +12,15 @@ from .errors import ConfigError
 from .plots import COLUMN_IN, FORMATS, PNG_DPI, paper_style
 
 #: Columns of sweep.csv that are not varied keys.
-_FIXED = {"point", "min_weight", "mean_weight", "max_weight", "status", "wall_s", "error"}
+_FIXED = {"point", "status", "wall_s", "error"} | {
+    "min_weight", "mean_weight", "max_weight", "peak_weight",
+}  # fmt: skip
 
 
 def plot_sweep(folder: str | Path, out_dir: str | Path, fmt: str = "png") -> list[Path]:
-    """`sweep_weights.<fmt>`: mean final weight (min to max as a band) against the first
-    varied key, one line per value of the second; points that did not complete are left out."""
+    """`sweep_weights.<fmt>`: mean final weight (min to max as a band) and, dashed, the peak
+    weight against the first varied key, one line per value of the second; points that did
+    not complete are left out."""
     if fmt not in FORMATS:
         raise ValueError(f"format: expected one of {', '.join(FORMATS)}, got {fmt!r}")
     path = Path(folder) / "sweep.csv"
@@ -43,9 +46,13 @@ def plot_sweep(folder: str | Path, out_dir: str | Path, fmt: str = "png") -> lis
             name = f"{group_key.split('.')[-1]} = {label}" if group_key else None
             line = ax.plot(x, mean, marker="o", label=name)[0]
             ax.fill_between(x, lo, hi, color=line.get_color(), alpha=0.2, linewidth=0)
+            if all(r.get("peak_weight") for r in members):
+                peak = [float(r["peak_weight"]) for r in members]
+                ax.plot(x, peak, linestyle="--", marker=".", color=line.get_color())
         ax.set_xlabel(x_key)
-        ax.set_ylabel("final weight")
-        ax.set_title(f"{len(rows)} points; band: min to max over spines", fontsize="small")
+        ax.set_ylabel("weight")
+        title = f"{len(rows)} points; final: mean, band min to max over spines; dashed: peak"
+        ax.set_title(title, fontsize="small")
         if group_key:
             ax.legend(fontsize="small")
         out = Path(out_dir)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+import h5py
 import pytest
 
 from conftest import ROOT
@@ -48,6 +49,10 @@ def test_every_point_has_a_row_and_a_file(swept: Path) -> None:
     ]
     slow, fast = (float(r["mean_weight"]) for r in done)
     assert 1.0 < slow < fast  # more inputs in the same time potentiate more
+    for row, name in zip(done, files, strict=True):
+        with h5py.File(swept / name, "r") as f:
+            assert float(row["peak_weight"]) == pytest.approx(f["biochem/weight"][()].max())
+        assert float(row["peak_weight"]) >= float(row["max_weight"])
 
 
 def test_a_failing_point_is_reported_while_the_others_complete(swept: Path) -> None:

@@ -28,8 +28,12 @@ from typing import Any
 
 from ..errors import ConfigError
 
-#: Columns of sweep.csv after the varied keys.
-RESULT_COLUMNS = ("min_weight", "mean_weight", "max_weight", "status", "wall_s", "error")
+#: Columns of sweep.csv after the varied keys: the final weights over the spines, and the
+#: largest weight any spine reached during the run (its weights decay after a train, so the
+#: final ones depend on when the run ends).
+RESULT_COLUMNS = (
+    "min_weight", "mean_weight", "max_weight", "peak_weight", "status", "wall_s", "error",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -98,6 +102,7 @@ def run_point(
         "min_weight": min(weights, default=math.nan),
         "mean_weight": sum(weights) / len(weights) if weights else math.nan,
         "max_weight": max(weights, default=math.nan),
+        "peak_weight": float(result.weight.max()) if result.weight.size else math.nan,
         "status": "complete",
         "wall_s": time.perf_counter() - start,
         "error": "",
