@@ -110,3 +110,19 @@ def h5_datasets(path: Path) -> dict[str, Any]:
     with h5py.File(path, "r") as f:
         f.visititems(keep)
     return out
+
+
+def assert_same_datasets(reference: Path, other: Path, rtol: float) -> None:
+    """`other` holds the datasets `reference` holds, each of the same shape, numbers within
+    `rtol` (NaN where NaN) and everything else equal."""
+    import numpy as np
+
+    expected, got = h5_datasets(reference), h5_datasets(other)
+    assert sorted(got) == sorted(expected)
+    for name, x in expected.items():
+        y = got[name]
+        assert y.shape == x.shape, name
+        if x.dtype.kind in "fiu":
+            np.testing.assert_allclose(y, x, rtol=rtol, atol=0, equal_nan=True, err_msg=name)
+        else:
+            assert (y == x).all(), name

@@ -16,7 +16,7 @@ import h5py
 import numpy as np
 import pytest
 
-from conftest import ROOT, h5_datasets
+from conftest import ROOT, assert_same_datasets, h5_datasets
 from timescales.checkpoint import read
 from timescales.cli import main
 
@@ -61,15 +61,7 @@ def _wait_for_checkpoint(out: Path, process: subprocess.Popen[str]) -> float:
 def _assert_same(a: Path, b: Path, rtol: float) -> None:
     """Every dataset of `b` equals `a`'s (numbers within `rtol`), and the statistics'
     counts are the same."""
-    da, db = h5_datasets(a), h5_datasets(b)
-    assert sorted(da) == sorted(db)
-    for name, x in da.items():
-        y = db[name]
-        assert x.shape == y.shape, name
-        if x.dtype.kind in "fiu":
-            np.testing.assert_allclose(y, x, rtol=rtol, atol=0, equal_nan=True, err_msg=name)
-        else:
-            assert (x == y).all(), name
+    assert_same_datasets(a, b, rtol)
     with h5py.File(a, "r") as fa, h5py.File(b, "r") as fb:
         sa, sb = json.loads(fa["stats"].attrs["json"]), json.loads(fb["stats"].attrs["json"])
         assert fb.attrs["status"] == "complete"
