@@ -2,7 +2,7 @@
 
     python benchmarks/scaling.py --out bench-out/scaling [--duration 600]
         [--sizes two,onebranch,all] [--workers 1] [--rtol 1e-6]
-        [--modes electrical,coupled,biochemistry] [--repeat 1]
+        [--modes electrical,coupled,biochemistry] [--repeat 1] [--resolution 1]
 
 For each layout (2, 103 and 1504 spines; 18 stimulated where there are that many) a
 20 Hz train of 10 inputs (fewer if the run is shorter) begins 100 ms after the electrical
@@ -11,7 +11,10 @@ its own. The coupled runs keep the biochemistry in `--workers` processes beside
 NEURON. With `--repeat N` each layout runs its modes N times in turn (electrical, coupled,
 electrical, ...), so that a shared machine's drift falls on both alike: the row gives each
 mode's median and the median of the N coupled/electrical ratios, each ratio from one pair
-of neighbouring runs (`ratios`). Prints a table and writes scaling.csv and scaling.png.
+of neighbouring runs (`ratios`). `--resolution` sets the coupled runs' `coupling.resolution_ms`,
+the length of the pieces the calcium is sent in (each piece costs the spine network a
+discontinuity that CVODE steps through anew). Prints a table and writes scaling.csv and
+scaling.png.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from timescales.experiment.schema import Biochemistry
+from timescales.experiment.schema import Biochemistry, CouplingSpec
 from timescales.memory import PeakMemory
 
 #: Spines stimulated per layout: the flagship's 18 in `all`, 18 distal ones in `onebranch`.
@@ -45,13 +48,20 @@ BIOCHEMISTRY = Biochemistry()
 #: CVODE relative tolerance of the spine networks: the experiment files' default, so the
 #: benchmark measures what users run (1e-5 was no cheaper coupled, benchmarks/RESULTS.md).
 RTOL = BIOCHEMISTRY.rtol
+#: The experiment files' length of the pieces the calcium is sent in (ms).
+RESOLUTION_MS = CouplingSpec().resolution_ms
 
 
 def experiment_text(
-    layout: str, duration_ms: float, coupled: bool, workers: int = 1, rtol: float = RTOL
+    layout: str,
+    duration_ms: float,
+    coupled: bool,
+    workers: int = 1,
+    rtol: float = RTOL,
+    resolution_ms: float = RESOLUTION_MS,
 ) -> str:
     """The experiment file of one scaling point (`workers` biochemistry processes, CVODE's
-    relative tolerance `rtol`)."""
+    relative tolerance `rtol`, calcium pieces of `resolution_ms`)."""
     spines = STIMULATED[layout]
     # Inputs at 150 + 50 k ms (k >= 1) within the run, which ends 100 ms + duration_ms.
     count = max(1, min(10, int((100.0 + duration_ms - 150.0) // 50.0)))
@@ -84,12 +94,19 @@ rtol = {rtol!r}
 [coupling]
 mode = "event"
 workers = {workers}
+resolution_ms = {resolution_ms!r}
 """
     return text
 
 
 def run_point(
-    layout: str, mode: str, duration_ms: float, out_dir: Path, workers: int, rtol: float = RTOL
+    layout: str,
+    mode: str,
+    duration_ms: float,
+    out_dir: Path,
+    workers: int,
+    rtol: float = RTOL,
+    resolution_ms: float = RESOLUTION_MS,
 ) -> dict[str, float]:
     """One measurement in this process (called in a child)."""
     start = time.perf_counter()
@@ -100,7 +117,10 @@ def run_point(
             from timescales.experiment.runner import Experiment
 
             path = out_dir / f"{layout}_{mode}.toml"
-            path.write_text(experiment_text(layout, duration_ms, mode == "coupled", workers, rtol))
+            text = experiment_text(
+                layout, duration_ms, mode == "coupled", workers, rtol, resolution_ms
+            )
+            path.write_text(text)
             result = Experiment.from_file(path).run(
                 output=out_dir / f"{layout}_{mode}.h5", overwrite=True
             )
@@ -141,6 +161,9 @@ def main(argv: list[str] | None = None) -> int:
         "--workers", type=int, default=1, help="biochemistry processes beside NEURON (0: none)"
     )
     parser.add_argument("--rtol", type=float, default=RTOL, help="CVODE relative tolerance")
+    parser.add_argument(
+        "--resolution", type=float, default=RESOLUTION_MS, help="coupling.resolution_ms (ms)"
+    )
     parser.add_argument("--modes", default=",".join(MODES))
     parser.add_argument("--repeat", type=int, default=1, help="runs of each mode, in turn")
     parser.add_argument("--child", nargs=2, metavar=("LAYOUT", "MODE"), help=argparse.SUPPRESS)
@@ -149,7 +172,9 @@ def main(argv: list[str] | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     if args.child:
         layout, mode = args.child
-        point = run_point(layout, mode, args.duration, out, args.workers, args.rtol)
+        point = run_point(
+            layout, mode, args.duration, out, args.workers, args.rtol, args.resolution
+        )
         (out / f"{layout}_{mode}.json").write_text(json.dumps(point))
         return 0
     modes = args.modes.split(",")
@@ -164,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
             for mode in modes:
                 cmd = [sys.executable, __file__, "--out", str(out)]
                 cmd += ["--duration", str(args.duration), "--workers", str(args.workers)]
-                cmd += ["--rtol", str(args.rtol)]
+                cmd += ["--rtol", str(args.rtol), "--resolution", str(args.resolution)]
                 subprocess.run([*cmd, "--child", layout, mode], check=True)
                 points[mode].append(json.loads((out / f"{layout}_{mode}.json").read_text()))
         for mode, runs in points.items():

@@ -7,13 +7,16 @@ These keep the scripts working; they assert the outputs' shape and counts, never
 from __future__ import annotations
 
 import csv
+import importlib.util
 import json
+import math
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import h5py
+import numpy as np
 import pytest
 
 from conftest import ROOT
@@ -160,6 +163,43 @@ def test_scaling_repeats_alternate_and_give_medians(tmp_path: Path) -> None:
     median = float(row["coupled_over_electrical"])
     assert median == pytest.approx(sorted(ratios)[1], abs=5e-4)  # ratios: 3 decimals
     assert "biochemistry_run_s" not in row
+
+
+def test_scaling_sends_the_calcium_at_the_resolution_asked(tmp_path: Path) -> None:
+    out = tmp_path / "scaling"
+    args = ("--duration", "200", "--sizes", "two", "--modes", "coupled", "--resolution", "2")
+    _run("scaling.py", "--out", str(out), *args)
+    with h5py.File(out / "two_coupled.h5") as f:
+        experiment = json.loads(f.attrs["experiment"])
+    assert experiment["coupling"]["resolution_ms"] == 2.0
+
+
+def test_spine_network_input_pieces_add_up_to_the_calcium(tmp_path: Path) -> None:
+    """One input: exchanges of 1, 2, 4, 8, 16 and 19 ms, so 50 pieces of 1 ms or 6 held
+    constant; every resolution delivers the head's calcium change over the period."""
+    out = tmp_path / "spine_input"
+    args = ("--spines", "1", "--inputs", "1", "--resolutions", "1,constant")
+    text = _run("spine_network_input.py", "--out", str(out), *args)
+    rows = {r["resolution_ms"]: r for r in _rows(out / "spine_input.csv")}
+    assert float(rows["1"]["pieces_per_spine"]) == 50
+    assert float(rows["constant"]["pieces_per_spine"]) == 6
+    assert float(rows["1"]["ampar_p_vs_finest"]) == 0
+    assert "| constant |" in text
+    spec = importlib.util.spec_from_file_location("spine_input", BENCH / "spine_network_input.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    # a difference of exponentials (3 ms rise, 25 ms decay) scaled to 2700 molecules at its peak
+    t_peak = 3.0 * 25.0 / 22.0 * math.log(25.0 / 3.0)
+    norm = math.exp(-t_peak / 25.0) - math.exp(-t_peak / 3.0)
+    at_50_ms = 2700.0 * (math.exp(-50.0 / 25.0) - math.exp(-50.0 / 3.0)) / norm
+    for resolution in ("0.25", "1", "4", "constant"):
+        sent = sum(
+            float(np.sum(flux)) * piece_ms * 1e-3
+            for piece_ms, flux in (
+                bench.series_of(t0, t1, resolution, 1) for t0, t1 in bench.exchanges(1)
+            )
+        )
+        assert sent == pytest.approx(at_50_ms, rel=1e-12)
 
 
 def test_flagship_script_on_the_demo(tmp_path: Path) -> None:

@@ -36,6 +36,8 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "event-constant": {"mode": "event", "hold": "constant"},
     "event": {"mode": "event"},
     "event-0.25ms": {"mode": "event", "resolution_ms": 0.25},
+    "event-2ms": {"mode": "event", "resolution_ms": 2.0},
+    "event-4ms": {"mode": "event", "resolution_ms": 4.0},
     "event-low-threshold": {"mode": "event", "threshold_scale": 0.5},
     "event-high-threshold": {"mode": "event", "threshold_scale": 2.0},
 }
