@@ -79,7 +79,7 @@ class Stepping:
     record_dt_ms: float | None = None
     #: The jump over rest happens when no state changes faster than this, each in its own
     #: unit per ms (None: never jump).
-    rest_tol_per_ms: float | None = 1e-6
+    rest_tol_per_ms: float | None = 1e-7
     #: The shortest stretch worth a rest check, and how long (model time) a failed check
     #: waits before the next; each further failure doubles the wait, up to
     #: `jump_max_wait_ms`.

@@ -1,7 +1,7 @@
 """Costs of the NEURON adapter on a cell with 1504 spines: bulk access, watches, quiet periods.
 
 Usage: python benchmarks/neuron_adapter.py --out DIR [--spines 1504] [--advance-ms 20]
-       [--quiet-ms 1000] [--rest-tol 1e-6]
+       [--quiet-ms 1000] [--rest-tol 1e-7]
 
 The quiet-period rows settle a cell without input for 600 ms (the jump allowed from the
 start for the jump row) and time reaching the end of the quiet period after it.
@@ -151,7 +151,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--spines", type=int, default=1504)
     parser.add_argument("--advance-ms", type=float, default=20.0)
     parser.add_argument("--quiet-ms", type=float, default=1000.0)
-    parser.add_argument("--rest-tol", type=float, default=1e-6, help="rest_tol_per_ms of the jump")
+    parser.add_argument(
+        "--rest-tol",
+        type=float,
+        default=Stepping().rest_tol_per_ms,
+        help="rest_tol_per_ms of the jump (default: the adapter's)",
+    )
     args = parser.parse_args(argv)
 
     adapter = NeuronAdapter(

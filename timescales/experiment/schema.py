@@ -188,7 +188,7 @@ class Cell(Section):
     )
     quiet_after_ms: NonNegative = Field(100.0, description="a number >= 0 (ms)")
     rest_tol_per_ms: NonNegative = Field(
-        1e-6, description="a number >= 0 (each state's unit per ms), or 0 for no jumps over rest"
+        1e-7, description="a number >= 0 (each state's unit per ms), or 0 for no jumps over rest"
     )
 
     def options(self) -> dict[str, Any]:
