@@ -35,23 +35,21 @@ PERIOD_MS = 50.0
 #: Exchange intervals after an input (event coupling doubles them), the last to the period.
 INTERVALS_MS = (1.0, 2.0, 4.0, 8.0, 16.0)
 EQUILIBRATION_MS = 300_000.0
+#: When the difference of exponentials peaks, and its value there (it is scaled to 1).
+T_PEAK_MS = (
+    TAU_RISE_MS * TAU_DECAY_MS / (TAU_DECAY_MS - TAU_RISE_MS) * np.log(TAU_DECAY_MS / TAU_RISE_MS)
+)
+AT_PEAK = np.exp(-T_PEAK_MS / TAU_DECAY_MS) - np.exp(-T_PEAK_MS / TAU_RISE_MS)
 
 
 def head_calcium(t_ms: np.ndarray, n_inputs: int) -> np.ndarray:
     """Molecules above rest at `t_ms` for a train of `n_inputs` inputs, one per period from 0."""
-    t_peak = (
-        TAU_RISE_MS
-        * TAU_DECAY_MS
-        / (TAU_DECAY_MS - TAU_RISE_MS)
-        * np.log(TAU_DECAY_MS / TAU_RISE_MS)
-    )
-    norm = np.exp(-t_peak / TAU_DECAY_MS) - np.exp(-t_peak / TAU_RISE_MS)
     total = np.zeros_like(t_ms)
     for k in range(n_inputs):
         s = t_ms - k * PERIOD_MS
         after = s > 0
-        total[after] += (np.exp(-s[after] / TAU_DECAY_MS) - np.exp(-s[after] / TAU_RISE_MS)) / norm
-    return PEAK_MOLECULES * total
+        total[after] += np.exp(-s[after] / TAU_DECAY_MS) - np.exp(-s[after] / TAU_RISE_MS)
+    return PEAK_MOLECULES / AT_PEAK * total
 
 
 def exchanges(n_inputs: int) -> list[tuple[float, float]]:

@@ -9,12 +9,11 @@ from pathlib import Path
 from matplotlib.figure import Figure
 
 from .errors import ConfigError
+from .experiment.sweep import RESULT_COLUMNS
 from .plots import COLUMN_IN, FORMATS, PNG_DPI, paper_style
 
 #: Columns of sweep.csv that are not varied keys.
-_FIXED = {"point", "status", "wall_s", "error"} | {
-    "min_weight", "mean_weight", "max_weight", "peak_weight",
-}  # fmt: skip
+_FIXED = {"point", *RESULT_COLUMNS}
 
 
 def plot_sweep(folder: str | Path, out_dir: str | Path, fmt: str = "png") -> list[Path]:

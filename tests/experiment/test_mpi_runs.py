@@ -162,7 +162,8 @@ def test_ranks_give_the_results_of_local_workers(
     assert_same_datasets(reference, path, rtol=1e-9)
     a, b = _stats(reference), _stats(path)
     assert (b["syncs"], b["exchanges"]) == (a["syncs"], a["exchanges"])
-    assert len(h5_datasets(reference)["windows/open_ms"]) >= 6  # every spine opened a window
+    with h5py.File(reference, "r") as f:
+        assert len(f["windows/open_ms"]) >= 6  # every spine opened a window
 
 
 def test_a_run_over_ranks_costs_a_round_per_sync_not_per_spine(
