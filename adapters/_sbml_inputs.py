@@ -18,8 +18,11 @@ PREFIX = "ts_"
 class FluxInput:
     """A flux into one species: `parameter` holds the rate (in `unit`); a series uses the knots.
 
-    The input rate is knots[i] on [t0 + i*dt, t0 + (i+1)*dt) for i < n, else `parameter`
-    (times in model units).
+    On piece i, [t0 + i*dt, t0 + (i+1)*dt) for i < n, the rate is
+    knots[i] + slopes[i]*s + curves[i]*s^2 with s = time - t0 - i*dt; elsewhere it is
+    `parameter` (times in model units). The piece is picked by floor arithmetic, not by
+    piecewise conditions: libRoadRunner makes every condition a root at which it restarts
+    CVODE, which a continuous series does not need.
     """
 
     key: str
@@ -27,6 +30,8 @@ class FluxInput:
     parameter: str
     unit: str
     knots: tuple[str, ...]
+    slopes: tuple[str, ...]
+    curves: tuple[str, ...]
     t0: str
     dt: str
     n: str
@@ -70,7 +75,8 @@ def _math(formula: str) -> libsbml.ASTNode:
 def add_flux_input(
     model: libsbml.Model, key: str, species_id: str, unit: str, scale: str, knots: int
 ) -> FluxInput:
-    """Add a rate parameter, `knots` series parameters and a reaction `-> species_id`.
+    """Add a rate parameter, the parameters of `knots` series pieces and a reaction
+    `-> species_id`.
 
     `scale` is a formula (model units) multiplying the input value, e.g. "6.0e-24" to turn
     molecules/s into mol/s, or "1e-3 * cyt" for a concentration rate into compartment cyt.
@@ -78,12 +84,22 @@ def add_flux_input(
     base = f"{PREFIX}flux_{species_id}"
     parameter = _add_parameter(model, base, 0.0)
     knot_ids = tuple(_add_parameter(model, f"{base}_k{i}", 0.0) for i in range(knots))
+    slope_ids = tuple(_add_parameter(model, f"{base}_b{i}", 0.0) for i in range(knots))
+    curve_ids = tuple(_add_parameter(model, f"{base}_c{i}", 0.0) for i in range(knots))
     t0 = _add_parameter(model, f"{base}_t0", 0.0)
     dt = _add_parameter(model, f"{base}_dt", 1.0)
     n = _add_parameter(model, f"{base}_n", 0.0)
-    inner = knot_ids[-1]
-    for i in reversed(range(knots - 1)):
-        inner = f"piecewise({knot_ids[i]}, time < {t0} + {i + 1}*{dt}, {inner})"
+    terms = []
+    for i in range(knots):
+        into = f"(time - {t0} - {i}*{dt})"
+        # 1 on piece i, else 0: the piece index minus i is an integer d, and 1/(1 + d^2) < 1
+        # unless d = 0.
+        d = f"(floor((time - {t0})/{dt}) - {i})"
+        on_piece = f"floor(1/(1 + {d}*{d}))"
+        terms.append(
+            f"{on_piece}*({knot_ids[i]} + {into}*({slope_ids[i]} + {curve_ids[i]}*{into}))"
+        )
+    inner = " + ".join(terms)
     rate = f"piecewise({parameter}, (time < {t0}) || (time >= {t0} + {n}*{dt}), {inner})"
     reaction = model.createReaction()
     rid = unique_id(model, f"{PREFIX}in_{species_id}")
@@ -98,7 +114,9 @@ def add_flux_input(
         product.setConstant(True)
     law = reaction.createKineticLaw()
     _check(law.setMath(_math(f"({scale}) * ({rate})")), f"rate law of {rid}")
-    return FluxInput(key, species_id, parameter, unit, knot_ids, t0, dt, n, rid)
+    return FluxInput(
+        key, species_id, parameter, unit, knot_ids, slope_ids, curve_ids, t0, dt, n, rid
+    )
 
 
 def add_switch(model: libsbml.Model, reaction_id: str) -> str:

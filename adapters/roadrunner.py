@@ -25,6 +25,7 @@ from timescales.errors import AdapterError, ModelError, SolverError
 from ._imports import import_roadrunner
 from ._roadrunner_lean import new_runner
 from ._sbml_inputs import FluxInput
+from ._smooth_series import flux_pieces
 from .sbml_model import SBMLModel
 
 __all__ = ["RoadRunnerAdapter", "SBMLModel", "use_lljit"]
@@ -156,18 +157,19 @@ class _Rest:
 
 @dataclass
 class _SeriesFeed:
-    """A series being delivered through a flux input's knots, `knots` values per restart."""
+    """A series being delivered through a flux input's knots, `knots` pieces per restart;
+    `pieces` holds each piece's flux coefficients (`flux_pieces`), one column per piece."""
 
     flux: FluxInput
     t0_ms: float
     dt_ms: float
-    values: np.ndarray
+    pieces: np.ndarray
     loaded: int = 0
     chunk_end_ms: float = -math.inf
 
     @property
     def exhausted(self) -> bool:
-        return self.loaded >= len(self.values)
+        return self.loaded >= self.pieces.shape[1]
 
 
 class RoadRunnerAdapter(Adapter):
@@ -379,7 +381,8 @@ class RoadRunnerAdapter(Adapter):
         values = np.asarray(series.values, dtype=float)
         if not np.all(np.isfinite(values)):
             raise AdapterError(f"{self.label}: series for {name} has non-finite values")
-        feed = _SeriesFeed(flux, series.t0_ms, series.dt_ms, values)
+        pieces = flux_pieces(values, series.dt_ms / self._ms)
+        feed = _SeriesFeed(flux, series.t0_ms, series.dt_ms, pieces)
         self._feeds[name] = feed
         self._load_chunk(feed)
 
@@ -436,13 +439,14 @@ class RoadRunnerAdapter(Adapter):
 
     def _load_chunk(self, feed: _SeriesFeed) -> None:
         flux, runner = feed.flux, self._runner
-        chunk = feed.values[feed.loaded : feed.loaded + len(flux.knots)]
-        for knot, value in zip(flux.knots, chunk, strict=False):
-            runner.setValue(knot, float(value))
+        chunk = feed.pieces[:, feed.loaded : feed.loaded + len(flux.knots)]
+        for ids, row in zip((flux.knots, flux.slopes, flux.curves), chunk, strict=True):
+            for knot, value in zip(ids, row, strict=False):
+                runner.setValue(knot, float(value))
         runner.setValue(flux.t0, (feed.t0_ms + feed.loaded * feed.dt_ms) / self._ms)
         runner.setValue(flux.dt, feed.dt_ms / self._ms)
-        runner.setValue(flux.n, float(len(chunk)))
-        feed.loaded += len(chunk)
+        runner.setValue(flux.n, float(chunk.shape[1]))
+        feed.loaded += chunk.shape[1]
         feed.chunk_end_ms = feed.t0_ms + feed.loaded * feed.dt_ms
         self._restart = True
 

@@ -102,8 +102,8 @@ class SBMLModel:
         `flux_inputs`: species (id or unique name) -> unit of the input flux ("molecules/s",
         "mol/s", or a concentration rate such as "mM/ms", delivered into the species'
         compartment). `switches`: reactions (ids or unique names) that get an on/off switch.
-        `series_knots`: values of an input series loaded per integrator restart; every knot
-        adds root functions to CVODE, so 64 knots cost about 4x more per step than 16.
+        `series_knots`: pieces of an input series loaded per integrator restart; more
+        pieces mean fewer restarts and a longer rate law evaluated at every solver step.
         `assume_units`: variable name -> the unit it has where the model declares none (e.g.
         the unit an experiment file gives). A flux input into a model that declares no unit
         for its species' amounts (or concentrations, for a concentration rate) takes them

@@ -12,8 +12,7 @@ NEURON. With `--repeat N` each layout runs its modes N times in turn (electrical
 electrical, ...), so that a shared machine's drift falls on both alike: the row gives each
 mode's median and the median of the N coupled/electrical ratios, each ratio from one pair
 of neighbouring runs (`ratios`). `--resolution` sets the coupled runs' `coupling.resolution_ms`,
-the length of the pieces the calcium is sent in (each piece costs the spine network a
-discontinuity that CVODE steps through anew). Prints a table and writes scaling.csv and
+the length of the pieces the calcium is sent in. Prints a table and writes scaling.csv and
 scaling.png.
 """
 

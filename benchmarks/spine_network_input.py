@@ -4,7 +4,8 @@
         [--inputs 10] [--resolutions 0.25,1,2,4,constant]
 
 `event` coupling sends a window's calcium as a series of equal pieces (`coupling.resolution_ms`,
-1 ms by default), each a constant flux, so CVODE meets a discontinuity at every piece. Here
+1 ms by default), each with the amount of calcium the head gained over it; the spine
+network gets them as one continuous flux per exchange (`adapters/_smooth_series.py`). Here
 `--spines` spine networks, equilibrated 300 s like the experiment files' default, get a 20 Hz
 train of `--inputs` inputs as the event windows deliver it: after each input, exchanges of
 1, 2, 4, 8, 16 ms and the rest of the 50 ms, each a series of pieces of the resolution

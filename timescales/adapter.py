@@ -28,8 +28,9 @@ never overridden. An adapter implements the private hooks, as scipy's `OdeSolver
    variables; an adapter may integrate more coarsely while nobody reads it (the attribute
    `observed`). Correct results must not depend on it.
 8. Optional capabilities (`Capabilities`), each with its hooks:
-   `series_input` (`set_series`: a piecewise-constant input over the coming interval, for
-   the variables `takes_series` names: hook `_takes_series`),
+   `series_input` (`set_series`: an input over the coming interval given as the means of
+   equal pieces, each piece's amount delivered exactly, for the variables `takes_series`
+   names: hook `_takes_series`),
    `records` (`record`, `samples`, `forget_before`: values on a regular grid, kept until
    forgotten), `save_restore` (`save_state`, `restore_state`: an opaque snapshot with
    its time), `asynchronous` (below). Calling a method whose capability is absent raises
@@ -192,7 +193,11 @@ class Samples:
 
 @dataclass(frozen=True, slots=True)
 class Series:
-    """Values of a variable on a regular grid: `values[i]` holds on [t0 + i*dt, t0 + (i+1)*dt)."""
+    """An input on a regular grid: `values[i]` is its mean on [t0 + i*dt, t0 + (i+1)*dt).
+
+    An adapter delivers each piece's amount (`values[i] * dt`) and shapes the input within
+    a piece as it likes: held constant, or continuous across pieces (RoadRunner's flux).
+    """
 
     t0_ms: float
     dt_ms: float
@@ -374,7 +379,7 @@ class Adapter(_Checks, ABC):
         self._set_many(list(names), values)
 
     def set_series(self, name: str, series: Series) -> None:
-        """Drive `name` with a piecewise-constant series over the coming interval.
+        """Drive `name` with a series (the means of equal pieces) over the coming interval.
 
         Only for adapters with `capabilities.series_input`; the series starts at `t_ms`.
         """

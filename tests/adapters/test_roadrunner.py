@@ -306,24 +306,54 @@ def test_series_is_exact_on_an_integrator(tmp_path: Path) -> None:
     assert adapter.get("ca.amount") == pytest.approx(amount_s / 1000.0, rel=1e-9)
 
 
-def test_series_equals_constant_chunks(stefan: SBMLModel) -> None:
+def test_series_delivers_each_pieces_amount_with_a_continuous_flux() -> None:
+    """On ca' = flux, the amount at every piece boundary is the sum of the pieces so far (to
+    the integrator's tolerance, over more than one chunk of knots); the flux has no jump at
+    a boundary, and never falls below zero for pieces of one sign."""
+    model = SBMLModel.load(CA_ONLY, flux_inputs={"ca": ""}, series_knots=4)
+    adapter = RoadRunnerAdapter(model, integrator_tolerances=TIGHT)
+    adapter.initialize()
+    flux = model.flux_parameter("ca")
+    values = np.array([0.0, 5.0, 1.0, 8.0, 8.0, 2.0, 0.5, 9.0, 3.0, 0.0])
+    dt_ms, delta_ms = 0.5, 1e-4
+    adapter.set_series(flux, Series(0.0, dt_ms, values))
+    expected = np.concatenate([[0.0], np.cumsum(values * dt_ms / 1000.0)])
+    amounts, left, right = [0.0], [], []
+    for k in range(1, len(values) + 1):
+        t_k = k * dt_ms
+        before = adapter.get("ca.amount")
+        adapter.advance(t_k - delta_ms)
+        at_left = adapter.get("ca.amount")
+        assert at_left >= before - 1e-12  # the integrator's tolerance on amounts of 1e-2
+        adapter.advance(t_k)
+        amounts.append(adapter.get("ca.amount"))
+        left.append((amounts[-1] - at_left) / delta_ms)
+        if k < len(values):
+            adapter.advance(t_k + delta_ms)
+            right.append((adapter.get("ca.amount") - amounts[-1]) / delta_ms)
+    np.testing.assert_allclose(amounts, expected, rtol=1e-8, atol=1e-18)
+    # steps would jump by the difference of two pieces' means (0.5 at least); this flux
+    # moves by O(delta_ms) across a boundary
+    smallest_jump = np.min(np.abs(np.diff(values))[np.diff(values) != 0]) / 1000.0
+    assert np.max(np.abs(np.array(left[:-1]) - np.array(right))) < 0.05 * smallest_jump
+
+
+def test_a_series_of_one_value_acts_as_that_constant_flux(stefan: SBMLModel) -> None:
+    """Equal pieces are one constant flux, on a nonlinear model too."""
     flux = stefan.flux_parameter("ca")
-    values = np.random.default_rng(7).uniform(0.0, 1e6, 40)
-    dt_ms = 0.1
     series = RoadRunnerAdapter(stefan, integrator_tolerances=TIGHT)
-    chunks = RoadRunnerAdapter(stefan, integrator_tolerances=TIGHT)
-    for adapter in (series, chunks):
+    constant = RoadRunnerAdapter(stefan, integrator_tolerances=TIGHT)
+    for adapter in (series, constant):
         adapter.initialize()
-    series.set_series(flux, Series(0.0, dt_ms, values))
-    series.advance(6.0)
-    for i, value in enumerate(values):
-        chunks.set(flux, value)
-        chunks.advance((i + 1) * dt_ms)
-    chunks.set(flux, 0.0)
-    chunks.advance(6.0)
+    series.set_series(flux, Series(0.0, 0.1, np.full(40, 3e5)))
+    constant.set(flux, 3e5)
+    constant.advance(4.0)
+    constant.set(flux, 0.0)
+    for adapter in (series, constant):
+        adapter.advance(6.0)
     names = list(stefan.species)
     np.testing.assert_allclose(
-        series.get_many(names), chunks.get_many(names), rtol=1e-6, atol=1e-16
+        series.get_many(names), constant.get_many(names), rtol=1e-6, atol=1e-16
     )
 
 
@@ -468,11 +498,13 @@ def test_many_share_one_model_and_set_all() -> None:
 
 
 def test_settled_model_rests_lazily_until_driven() -> None:
+    # A settled state is at rest to the integrator's tolerance, and the rest test over a
+    # jump asks |dA/dt| * jump <= rtol * A: a jump of 20 relaxation times (5 s), not hours.
     model = SBMLModel.load(SOURCE_SINK, flux_inputs={"A": ""}).settled(20_000.0, TIGHT)
     instances = RoadRunnerAdapter.many(model, 3, lazy=True, integrator_tolerances=TIGHT)
     for adapter in instances:
         adapter.initialize()
-        adapter.advance(60_000.0)
+        adapter.advance(5_000.0)
     assert not any(a.materialized for a in instances)
     assert instances[0].get("A") == pytest.approx(2.0 / 4.0, rel=1e-8)
     instances[1].set(model.flux_parameter("A"), 1.0)
@@ -498,7 +530,7 @@ def test_lazy_instances_restored_from_a_template_stay_lazy() -> None:
     for adapter in instances:
         adapter.initialize(20_000.0)
         adapter.restore_state((20_000.0, state))
-        adapter.advance(80_000.0)
+        adapter.advance(25_000.0)  # 20 relaxation times (see the test above)
     assert not any(a.materialized for a in instances)
     assert instances[2].get("A") == pytest.approx(0.5, rel=1e-8)
     instances[0].set(model.flux_parameter("A"), 1.0)
