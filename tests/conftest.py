@@ -59,11 +59,15 @@ def _open_mpi() -> bool:
     return "Open MPI" in version.stdout + version.stderr
 
 
-def mpirun(ranks: int) -> list[str]:
+def mpirun(ranks: int, *, wait_for_all: bool = False) -> list[str]:
     """The command that starts `ranks` ranks; Open MPI's is allowed, for these tests only, to
-    run as root (CI runs in a root container) and to start more ranks than there are cores."""
+    run as root (CI runs in a root container) and to start more ranks than there are cores.
+    `wait_for_all`: Open MPI lets every rank end by itself instead of killing the others
+    once one exits non-zero (a test of how each rank exits needs all of them to)."""
     assert MPIRUN is not None
     extra = ["--allow-run-as-root", "--oversubscribe"] if _open_mpi() else []
+    if wait_for_all and _open_mpi():
+        extra += ["--mca", "orte_abort_on_non_zero_status", "0"]
     return [MPIRUN, "-n", str(ranks), *extra]
 
 
