@@ -1,8 +1,9 @@
 """Compile NMODL files with nrnivmodl into a per-user cache, once, and load them into NEURON.
 
-The build directory is keyed by the NEURON version and a hash of the .mod files (and of
-the extra compiler flags in $TIMESCALES_NRNIVMODL_FLAGS, if any), so an installed package
-never writes into its own source tree and a changed .mod file or flag gets a fresh build.
+The build directory is keyed by the NEURON version and a hash of the .mod files and the .inc
+files they INCLUDE (and of the extra compiler flags in $TIMESCALES_NRNIVMODL_FLAGS, if any),
+so an installed package never writes into its own source tree and a changed file or flag
+gets a fresh build.
 Builds happen in a temporary directory that is renamed into place, under a file lock, so
 concurrent processes neither collide nor see half-built libraries.
 """
@@ -46,10 +47,11 @@ def _neuron_version() -> str:
 
 
 def _mod_files(mod_dir: Path) -> list[Path]:
+    """The .mod files of `mod_dir` and the .inc files they may INCLUDE, sorted by name."""
     files = sorted(mod_dir.glob("*.mod"))
     if not files:
         raise ModelError(f"no .mod files in {mod_dir}")
-    return files
+    return sorted([*files, *mod_dir.glob("*.inc")])
 
 
 def extra_flags() -> str:
@@ -58,8 +60,8 @@ def extra_flags() -> str:
 
 
 def build_key(mod_dir: Path) -> str:
-    """Cache key: NEURON version plus a hash of the names and contents of the .mod files and
-    of the extra compiler flags."""
+    """Cache key: NEURON version plus a hash of the names and contents of the .mod (and .inc)
+    files and of the extra compiler flags."""
     digest = hashlib.sha256()
     for path in _mod_files(mod_dir):
         digest.update(path.name.encode())

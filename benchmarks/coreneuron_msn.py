@@ -2,12 +2,13 @@
 
 The mod files do not compile for CoreNEURON as they are, so this script writes a variant
 that differs from mod/ only where CoreNEURON needs it, without changing the equations: each
-FUNCTION_TABLE becomes a FUNCTION interpolating data/tau_tables.csv's points as NEURON's
-hoc_func_table does; spineaxial.mod (VERBATIM on NEURON's POINTER handles) becomes plain
-NMODL with one POINTER per node and shell and the D coefficients as RANGE values;
-vecstim.mod keeps its Vector through a BBCOREPOINTER. It builds the variant once with
-`nrnivmodl -coreneuron` in a temporary directory (removed at the end) and runs each case in
-a fresh process (NEURON loads one set of mechanisms per process):
+measured tau table (mod/tau_table.inc's arrays) becomes a FUNCTION holding
+data/tau_tables.csv's points, interpolated the same way; spineaxial.mod (VERBATIM on
+NEURON's POINTER handles) becomes plain NMODL with one POINTER per node and shell and the D
+coefficients as RANGE values; vecstim.mod keeps its Vector through a BBCOREPOINTER. It
+builds the variant once with `nrnivmodl -coreneuron` in a temporary directory (removed at
+the end) and runs each case in a fresh process (NEURON loads one set of mechanisms per
+process):
 
     python benchmarks/coreneuron_msn.py --out DIR [--layout all] [--steps 2000] [--syncs 100]
 
@@ -52,6 +53,9 @@ from typing import Any
 
 NODES, SHELLS = 5, 4
 POOLS = ("ca", "cl")
+
+INCLUDE = 'INCLUDE "tau_table.inc"\n'
+TABLE_CALLS = {"taum": "tau_of(v, TAUM)", "tauh": "tau_of(v, TAUH)"}
 
 
 def table_function(name: str, xs: list[float], ys: list[float]) -> str:
@@ -294,12 +298,17 @@ def write_variant(target: Path) -> Path:
             text = spineaxial_text(text)
         elif path.stem == "vecstim":
             text = VECSTIM
-        for (mechanism, name), (xs, ys) in tables.items():
-            if mechanism == path.stem:
-                declaration = f"FUNCTION_TABLE {name}(v (mV)) (ms)\n"
-                if declaration not in text:
-                    raise SystemExit(f"{path}: no {declaration.strip()!r}")
-                text = text.replace(declaration, table_function(name, xs, ys) + "\n")
+        functions = [
+            table_function(name, xs, ys)
+            for (mechanism, name), (xs, ys) in tables.items()
+            if mechanism == path.stem
+        ]
+        if functions:
+            if INCLUDE not in text:
+                raise SystemExit(f"{path}: no {INCLUDE.strip()!r}")
+            text = text.replace(INCLUDE, "\n".join(functions) + "\n")
+            for name, call in TABLE_CALLS.items():
+                text = text.replace(call, f"{name}(v)")
         (target / path.name).write_text(text)
     return target
 

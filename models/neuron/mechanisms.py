@@ -2,8 +2,9 @@
 
 mod/*.mod: the mechanisms (written for this project from the fact sheets; THREADSAFE).
 data/tau_tables.csv: the measured (v, tau) tables of naf, nap, kir, kaf, krp, car and cat,
-one row per point (mechanism, FUNCTION_TABLE name, v_mV, tau_ms before division by qfact);
-they are loaded into the FUNCTION_TABLEs (linear interpolation, end values outside).
+one row per point (mechanism, table name, v_mV, tau_ms before division by qfact); they are
+loaded into each mechanism's tau_n, tau_v and tau_ms arrays, which mod/tau_table.inc
+interpolates (linearly, end values outside).
 """
 
 from __future__ import annotations
@@ -21,7 +22,10 @@ from timescales.errors import ModelError
 MOD_DIR = Path(__file__).resolve().parent / "mod"
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
-_state: dict[str, Any] = {"mod_dir": None, "vectors": []}
+_state: dict[str, Any] = {"mod_dir": None}
+#: Table name -> its index in mod/tau_table.inc (TAUM, TAUH) and the points one holds.
+TABLE_INDEX = {"taum": 0, "tauh": 1}
+TABLE_POINTS = 32
 
 # Text replacements that turn our mod files into builds NEURON solves itself (references
 # for tests and benchmarks): NEURON's LONGITUDINAL_DIFFUSION instead of SpineAxial; with
@@ -42,12 +46,12 @@ ORIGINAL_SOLVES: dict[str, list[tuple[str, str]]] = {
 
 
 def tau_tables() -> dict[tuple[str, str], tuple[list[float], list[float]]]:
-    """(mechanism, FUNCTION_TABLE name) -> (v_mV, tau_ms) from data/tau_tables.csv."""
+    """(mechanism, table name) -> (v_mV, tau_ms) from data/tau_tables.csv."""
     tables: dict[tuple[str, str], tuple[list[float], list[float]]] = defaultdict(lambda: ([], []))
     with open(DATA_DIR / "tau_tables.csv", newline="") as handle:
         rows = (line for line in handle if not line.startswith("#"))
         for row in csv.DictReader(rows):
-            v_mV, tau_ms = tables[(row["mechanism"], row["function_table"])]
+            v_mV, tau_ms = tables[(row["mechanism"], row["table"])]
             v_mV.append(float(row["v_mV"]))
             tau_ms.append(float(row["tau_ms"]))
     return dict(tables)
@@ -56,7 +60,7 @@ def tau_tables() -> dict[tuple[str, str], tuple[list[float], list[float]]]:
 def variant_mod_dir(target: Path, replacements: dict[str, list[tuple[str, str]]]) -> Path:
     """Write our mod files with `replacements` (stem -> [(ours, theirs)]) into `target`."""
     target.mkdir(parents=True, exist_ok=True)
-    for path in MOD_DIR.glob("*.mod"):
+    for path in [*MOD_DIR.glob("*.mod"), *MOD_DIR.glob("*.inc")]:
         text = path.read_text()
         for ours, theirs in replacements.get(path.stem, []):
             if ours not in text:
@@ -67,7 +71,7 @@ def variant_mod_dir(target: Path, replacements: dict[str, list[tuple[str, str]]]
 
 
 def load_msn_mechanisms(mod_dir: Path | None = None) -> ModuleType:
-    """Compile (cached) and load the mechanisms, fill the FUNCTION_TABLEs; returns `neuron`.
+    """Compile (cached) and load the mechanisms, fill their tau tables; returns `neuron`.
 
     The first call in a process decides which build is loaded (NEURON cannot unload one);
     `mod_dir` lets a benchmark load a variant of the same mechanisms before building cells.
@@ -82,8 +86,22 @@ def load_msn_mechanisms(mod_dir: Path | None = None) -> ModuleType:
     ensure_mechanisms(wanted)
     h = neuron.h
     for (mechanism, table), (v_mV, tau_ms) in tau_tables().items():
-        tau_vec, v_vec = h.Vector(tau_ms), h.Vector(v_mV)
-        getattr(h, f"table_{table}_{mechanism}")(tau_vec, v_vec)
-        _state["vectors"].extend((tau_vec, v_vec))
+        _fill_table(h, mechanism, table, v_mV, tau_ms)
     _state["mod_dir"] = wanted
     return neuron
+
+
+def _fill_table(h: Any, mechanism: str, table: str, v_mV: list[float], tau_ms: list[float]) -> None:
+    """Write one (v, tau) table into `mechanism`'s arrays of mod/tau_table.inc."""
+    if table not in TABLE_INDEX or not 0 < len(v_mV) <= TABLE_POINTS:
+        raise ModelError(
+            f"{DATA_DIR / 'tau_tables.csv'}: table {mechanism!r} {table!r}: expected a name "
+            f"in {sorted(TABLE_INDEX)} and 1 to {TABLE_POINTS} points, found {len(v_mV)}"
+        )
+    first = TABLE_INDEX[table] * TABLE_POINTS
+    points, v_array, tau_array = (
+        getattr(h, f"{name}_{mechanism}") for name in ("tau_n", "tau_v", "tau_ms")
+    )
+    points[TABLE_INDEX[table]] = len(v_mV)
+    for k, (v, tau) in enumerate(zip(v_mV, tau_ms, strict=True)):
+        v_array[first + k], tau_array[first + k] = v, tau

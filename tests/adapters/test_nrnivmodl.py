@@ -45,6 +45,24 @@ def test_compiles_once_into_a_keyed_directory(tmp_path, cache) -> None:
     assert _nrnivmodl.build_key(mod_dir) != build.name
 
 
+INCLUDING = """
+NEURON { THREADSAFE SUFFIX tsleak NONSPECIFIC_CURRENT i RANGE g }
+INCLUDE "tsleak.inc"
+ASSIGNED { v (mV) i (mA/cm2) }
+BREAKPOINT { i = g * (v - e) }
+"""
+INCLUDED = "PARAMETER { g = 0.001 (S/cm2) e = -70 (mV) }\n"
+
+
+def test_an_included_file_is_compiled_and_keys_the_build(tmp_path, cache) -> None:
+    mod_dir = write_mod(tmp_path / "mod", INCLUDING)
+    (mod_dir / "tsleak.inc").write_text(INCLUDED)
+    build = _nrnivmodl.compiled_dir(mod_dir)
+    assert next(build.glob("*/libnrnmech.so"))
+    (mod_dir / "tsleak.inc").write_text(INCLUDED.replace("-70", "-65"))
+    assert _nrnivmodl.build_key(mod_dir) != build.name
+
+
 def test_a_broken_mod_file_reports_the_translator_output(tmp_path, cache) -> None:
     mod_dir = write_mod(tmp_path / "mod", LEAK.replace("BREAKPOINT {", "BREAKPOINT {{"))
     with pytest.raises(ModelError, match="nrnivmodl failed") as info:

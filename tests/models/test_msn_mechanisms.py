@@ -3,8 +3,9 @@
 Expected values are computed here from the fact sheet, including NEURON's rate-table
 interpolation: TABLE ... FROM a TO b WITH n is linear interpolation on n + 1 equally spaced
 points (n intervals: nocmodl's generated code, so "201 points, 1 mV step" in the fact sheet
-is really 202 points 200/201 mV apart), clamped outside [a, b]; FUNCTION_TABLE is linear
-interpolation of (V, tau) pairs, clamped outside. Single compartments hold v by a huge capacitance.
+is really 202 points 200/201 mV apart), clamped outside [a, b]; the measured tau tables are
+linear interpolation of (V, tau) pairs, clamped outside. Single compartments hold v by a
+huge capacitance.
 """
 
 from __future__ import annotations

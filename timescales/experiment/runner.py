@@ -393,7 +393,8 @@ class Experiment:
         from timescales.models import neuron as neuron_models
         from timescales.models import sbml as sbml_models
 
-        files = sorted((Path(neuron_models.__file__).parent / "mod").glob("*.mod"))
+        mod_dir = Path(neuron_models.__file__).parent / "mod"
+        files = sorted([*mod_dir.glob("*.mod"), *mod_dir.glob("*.inc")])
         if self.spec.biochemistry is not None:
             files.insert(0, self.spec.model_path() or sbml_models.path(self.spec.model_name()))
         cell = self.spec.source.parent / self.spec.cell.model

@@ -3,7 +3,7 @@ TITLE car: R-type calcium current, writes the ca pool
 COMMENT
 Wolf et al. 2005 MSN. GHK permeability form: i = pbar * gating * ghk(v, cai, cao).
 Steady states tabulated (-100..100 mV, 201 points, linear interpolation); time
-constants divided by qfact (22 -> 35 degC); tabulated ones from data/tau_tables.csv.
+constants divided by qfact (22 -> 35 degC); tabulated ones from data/tau_tables.csv (tau_table.inc).
 ENDCOMMENT
 
 NEURON {
@@ -62,12 +62,12 @@ DERIVATIVE states {
     h' = (hinf - h) / htau
 }
 
-FUNCTION_TABLE tauh(v (mV)) (ms)
+INCLUDE "tau_table.inc"
 
 PROCEDURE rates(v (mV)) {
     steady(v)
     mtau = mtau0 / qfact
-    htau = tauh(v) / qfact
+    htau = tau_of(v, TAUH) / qfact
 }
 
 PROCEDURE steady(v (mV)) {

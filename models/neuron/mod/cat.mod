@@ -3,7 +3,7 @@ TITLE cat: T-type calcium current, writes the cal pool
 COMMENT
 Wolf et al. 2005 MSN. GHK permeability form: i = pbar * gating * ghk(v, cali, calo).
 Steady states tabulated (-100..100 mV, 201 points, linear interpolation); time
-constants divided by qfact (22 -> 35 degC); tabulated ones from data/tau_tables.csv.
+constants divided by qfact (22 -> 35 degC); tabulated ones from data/tau_tables.csv (tau_table.inc).
 ENDCOMMENT
 
 NEURON {
@@ -61,13 +61,12 @@ DERIVATIVE states {
     h' = (hinf - h) / htau
 }
 
-FUNCTION_TABLE taum(v (mV)) (ms)
-FUNCTION_TABLE tauh(v (mV)) (ms)
+INCLUDE "tau_table.inc"
 
 PROCEDURE rates(v (mV)) {
     steady(v)
-    mtau = taum(v) / qfact
-    htau = tauh(v) / qfact
+    mtau = tau_of(v, TAUM) / qfact
+    htau = tau_of(v, TAUH) / qfact
 }
 
 PROCEDURE steady(v (mV)) {

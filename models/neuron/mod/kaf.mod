@@ -2,7 +2,8 @@ TITLE kaf: fast A-type potassium current (Kv4.2) of the Wolf et al. 2005 MSN
 
 COMMENT
 i = gbar m^2 h (v - ek). Steady states tabulated (-200..200 mV, 201 points); mtau from the
-FUNCTION_TABLE taum (data/tau_tables.csv) divided by qfact; htau a constant / qfact.
+measured table taum (data/tau_tables.csv, tau_table.inc) divided by qfact; htau a
+constant / qfact.
 ENDCOMMENT
 
 NEURON {
@@ -57,11 +58,11 @@ DERIVATIVE states {
     h' = (hinf - h) / htau
 }
 
-FUNCTION_TABLE taum(v (mV)) (ms)
+INCLUDE "tau_table.inc"
 
 PROCEDURE rates(v (mV)) {
     steady(v)
-    mtau = taum(v) / qfact
+    mtau = tau_of(v, TAUM) / qfact
     htau = htau0 / qfact
 }
 

@@ -2,7 +2,7 @@ TITLE kir: inward rectifier potassium current of the Wolf et al. 2005 MSN
 
 COMMENT
 i = gbar m (v - ek), minf tabulated (-200..200 mV, 201 points); mtau from the
-FUNCTION_TABLE taum (data/tau_tables.csv) divided by qfact = 0.5 (so doubled).
+measured table taum (data/tau_tables.csv, tau_table.inc) divided by qfact = 0.5 (so doubled).
 ENDCOMMENT
 
 NEURON {
@@ -51,11 +51,11 @@ DERIVATIVE states {
     m' = (minf - m) / mtau
 }
 
-FUNCTION_TABLE taum(v (mV)) (ms)
+INCLUDE "tau_table.inc"
 
 PROCEDURE rates(v (mV)) {
     steady(v)
-    mtau = taum(v) / qfact
+    mtau = tau_of(v, TAUM) / qfact
 }
 
 PROCEDURE steady(v (mV)) {

@@ -2,7 +2,8 @@ TITLE krp: persistent potassium current of the Wolf et al. 2005 MSN (soma only)
 
 COMMENT
 i = gbar m (a h + 1 - a) (v - ek). Steady states tabulated (-200..200 mV, 201 points);
-time constants from the FUNCTION_TABLEs taum, tauh (data/tau_tables.csv) / qfact.
+time constants from the measured tables taum, tauh (data/tau_tables.csv,
+tau_table.inc) / qfact.
 ENDCOMMENT
 
 NEURON {
@@ -57,13 +58,12 @@ DERIVATIVE states {
     h' = (hinf - h) / htau
 }
 
-FUNCTION_TABLE taum(v (mV)) (ms)
-FUNCTION_TABLE tauh(v (mV)) (ms)
+INCLUDE "tau_table.inc"
 
 PROCEDURE rates(v (mV)) {
     steady(v)
-    mtau = taum(v) / qfact
-    htau = tauh(v) / qfact
+    mtau = tau_of(v, TAUM) / qfact
+    htau = tau_of(v, TAUH) / qfact
 }
 
 PROCEDURE steady(v (mV)) {

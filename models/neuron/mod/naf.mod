@@ -3,8 +3,8 @@ TITLE naf: fast sodium current of the Wolf et al. 2005 MSN
 COMMENT
 i = gbar m^3 h (v - ena). Steady states are tabulated (TABLE, -200..200 mV, 201 points,
 linear interpolation, end values outside) like the original file; the time constants come
-from measured (v, tau) tables loaded into the FUNCTION_TABLEs taum and tauh from
-models/neuron/data/tau_tables.csv and are divided by the fixed factor qfact (22 -> 35 degC).
+from the measured (v, tau) tables taum and tauh of models/neuron/data/tau_tables.csv
+(interpolated by tau_table.inc) and are divided by the fixed factor qfact (22 -> 35 degC).
 ENDCOMMENT
 
 NEURON {
@@ -60,13 +60,12 @@ DERIVATIVE states {
     h' = (hinf - h) / htau
 }
 
-FUNCTION_TABLE taum(v (mV)) (ms)
-FUNCTION_TABLE tauh(v (mV)) (ms)
+INCLUDE "tau_table.inc"
 
 PROCEDURE rates(v (mV)) {
     steady(v)
-    mtau = taum(v) / qfact
-    htau = tauh(v) / qfact
+    mtau = tau_of(v, TAUM) / qfact
+    htau = tau_of(v, TAUH) / qfact
 }
 
 PROCEDURE steady(v (mV)) {

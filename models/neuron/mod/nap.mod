@@ -2,8 +2,8 @@ TITLE nap: persistent sodium current of the Wolf et al. 2005 MSN
 
 COMMENT
 i = gbar m h (v - ena). minf, hinf and the formula time constant mtau (not divided by
-qfact) are tabulated (-200..200 mV, 201 points); htau comes from the FUNCTION_TABLE tauh
-(data/tau_tables.csv) divided by qfact.
+qfact) are tabulated (-200..200 mV, 201 points); htau comes from the measured table tauh
+(data/tau_tables.csv, tau_table.inc) divided by qfact.
 ENDCOMMENT
 
 NEURON {
@@ -57,11 +57,11 @@ DERIVATIVE states {
     h' = (hinf - h) / htau
 }
 
-FUNCTION_TABLE tauh(v (mV)) (ms)
+INCLUDE "tau_table.inc"
 
 PROCEDURE rates(v (mV)) {
     steady(v)
-    htau = tauh(v) / qfact
+    htau = tau_of(v, TAUH) / qfact
 }
 
 PROCEDURE steady(v (mV)) {

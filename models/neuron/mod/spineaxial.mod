@@ -21,12 +21,6 @@ states because NEURON steps mechanisms in registration order, which nrnivmodl ta
 the sorted file names. The test against NEURON's LONGITUDINAL_DIFFUSION guards that order.
 ENDCOMMENT
 
-VERBATIM
-#include <cstring>
-#define FIRST_POINTER 2 /* after the point process's area and Point_process */
-static_assert(sizeof(double*) == sizeof(double), "slot[] holds the POINTERs' addresses");
-ENDVERBATIM
-
 NEURON {
     THREADSAFE
     POINT_PROCESS SpineAxial
@@ -34,6 +28,14 @@ NEURON {
     POINTER Dca, Dcl
     RANGE af1, af2, af3, af4, bf1, bf2, bf3, bf4, s0, s1, s2, s3, s4
 }
+
+: After the NEURON block: nocmodl takes a VERBATIM block met before THREADSAFE as not
+: thread safe.
+VERBATIM
+#include <cstring>
+#define FIRST_POINTER 2 /* after the point process's area and Point_process */
+static_assert(sizeof(double*) == sizeof(double), "slot[] holds the POINTERs' addresses");
+ENDVERBATIM
 
 UNITS {
     (mM) = (milli/liter)
