@@ -3,6 +3,10 @@
 NEURON fills a recording vector one sample per Dt, but `h.frecord_init()` (needed to start a
 recording after `finitialize`) empties every recording vector. So before each restart the
 live samples move into a numpy archive of segments, each on its own grid `t0 + i*Dt`.
+
+On several threads NEURON 9 queues every Dt sample on the first thread, which then reads
+variables that another thread is stepping. There the vectors are filled by `poll` before
+each step instead, with the samples NEURON would take at that step.
 """
 
 from __future__ import annotations
@@ -38,6 +42,9 @@ class Recording:
     vector: Any
     live_t0_ms: float = 0.0
     archive: list[_Segment] = field(default_factory=list)
+    #: Polled recordings (several threads): the pointer read and the next sample's time.
+    ref: Any = None
+    next_ms: float = 0.0
 
     def archive_live(self, until_ms: float = np.inf) -> None:
         """Move the live samples older than `until_ms` into the archive (NEURON empties them)."""
@@ -96,12 +103,16 @@ class Recordings:
         self._h = h
         self._by_name: dict[str, Recording] = {}
         self._retired: list[Any] = []
+        self._next_due_ms = np.inf
 
     def get(self, name: str) -> Recording | None:
         return self._by_name.get(name)
 
-    def add(self, refs: dict[str, Any], every_ms: float) -> None:
-        """Record each pointer of `refs` (by name) every `every_ms` from now on.
+    def add(self, refs: dict[str, tuple[Any, Any]], every_ms: float) -> None:
+        """Record each (pointer, section or None) of `refs` (by name) every `every_ms` from now on.
+
+        The section, when known, makes the thread that steps it take the samples: on several
+        threads a sample taken by another thread could read the value mid-step.
 
         A variable asked for again keeps the finer of its two intervals; its samples before
         now are dropped (they lie on the coarser grid). The coarser recording is retired, not
@@ -113,16 +124,47 @@ class Recordings:
         t = float(self._h.t)
         for rec in self._by_name.values():
             rec.archive_live(until_ms=t)
-        for name, ref in refs.items():
+        for name, (ref, section) in refs.items():
             old = self._by_name.get(name)
             if old is not None and old.dt_ms <= every_ms + 1e-12:
                 continue
             if old is not None:
                 self._retired.append(old.vector)
             vec = self._h.Vector()
-            vec.record(ref, every_ms)
+            if self._polled():
+                self._by_name[name] = Recording(name, every_ms, vec, ref=ref)
+                continue
+            if section is None:
+                vec.record(ref, every_ms)
+            else:
+                vec.record(ref, every_ms, sec=section)
             self._by_name[name] = Recording(name, every_ms, vec)
         self.restart(t)
+
+    def _polled(self) -> bool:
+        return int(self._h.ParallelContext().nthread()) > 1
+
+    def poll(self, t_ms: float, dt_ms: float) -> None:
+        """Take the polled samples due by the step of `dt_ms` from `t_ms`: those at or before
+        `t_ms + dt_ms / 2`, each the value now, as NEURON delivers its sample events."""
+        due_ms = t_ms + 0.5 * dt_ms
+        if due_ms < self._next_due_ms:
+            return
+        polled = [rec for rec in self._by_name.values() if rec.ref is not None]
+        for rec in polled:
+            while rec.next_ms <= due_ms:
+                rec.vector.append(rec.ref[0])
+                rec.next_ms += rec.dt_ms
+        self._next_due_ms = min((rec.next_ms for rec in polled), default=np.inf)
+
+    def _restart_polled(self, t_ms: float) -> None:
+        """Polled recordings start anew at `t_ms`, as `frecord_init` starts NEURON's."""
+        self._next_due_ms = np.inf
+        for rec in self._by_name.values():
+            if rec.ref is not None:
+                rec.vector.resize(0)
+                rec.next_ms = t_ms
+                self._next_due_ms = t_ms
 
     def restart(self, t_ms: float) -> None:
         """Start NEURON's recording anew at `t_ms` (it empties every live vector)."""
@@ -131,6 +173,7 @@ class Recordings:
             rec.live_t0_ms = t_ms
         for vector in self._retired:
             vector.resize(0)
+        self._restart_polled(t_ms)
 
     def names(self) -> list[str]:
         return list(self._by_name)
@@ -151,6 +194,7 @@ class Recordings:
         for rec in self._by_name.values():
             rec.archive = []
             rec.live_t0_ms = t0_ms
+        self._restart_polled(t0_ms)
 
     def forget_before(self, t_ms: float) -> None:
         for rec in self._by_name.values():
@@ -178,9 +222,11 @@ class Recordings:
         archives = self.save()
         return {name: (rec.dt_ms, archives[name]) for name, rec in self._by_name.items()}
 
-    def resume(self, saved: dict[str, tuple[float, list[_Segment]]], refs: dict[str, Any]) -> None:
-        """Record again what a checkpoint recorded, holding its samples (`refs`: pointers by
-        name)."""
+    def resume(
+        self, saved: dict[str, tuple[float, list[_Segment]]], refs: dict[str, tuple[Any, Any]]
+    ) -> None:
+        """Record again what a checkpoint recorded, holding its samples (`refs`: (pointer,
+        section or None) by name)."""
         for name, (dt_ms, _) in saved.items():
             self.add({name: refs[name]}, dt_ms)
         self.restore({name: archive for name, (_, archive) in saved.items()})

@@ -11,6 +11,10 @@ ends with one shorter step). Watches (see `_neuron_watch`): rising crossings of 
 native NetCon thresholds and stop `psolve` at the end of the crossing step; falling/either
 crossings, pointer-less variables and pointers the model's own NetCons watch are compared
 before and after every step with numpy. With `cvode=True`, watches are checked every `dt_ms`.
+On several NEURON threads (`ParallelContext.nthread`) every watch is compared so, steps go
+through `fadvance` and recordings are polled between steps (`_neuron_record`): a NetCon
+callback would run on the thread that detected the crossing, and `psolve` refuses steps as
+long as the shortest NetCon delay (quiet steps of 1 ms).
 
 Quiet periods: with fixed steps, when the span to `until_ms` is at least `jump_min_ms`, no input
 is queued before it (`next_event_time`) and every state's rate of change is below
@@ -210,6 +214,7 @@ class NeuronAdapter(Adapter):
         # psolve arms a SIGALRM watchdog (default 20 s) that aborts the process when t stops
         # moving, and disarms it on return; a watch unwinds psolve before that, so it is off.
         self._pc.timeout(0)
+        self._threads = 1
         self._resolver = NameResolver(self._h, self.label)
         self._entries: dict[str, Entry] = self._model_entries()
         self._native = NativeWatches(self._h)
@@ -373,6 +378,7 @@ class NeuronAdapter(Adapter):
         if self.celsius is not None:
             h.celsius = self.celsius
         h.cvode.active(1 if self.stepping.cvode else 0)
+        self._threads = int(self._pc.nthread())
         self._pc.set_maxstep(10)
         if self.v_init_mV is None:
             h.finitialize()
@@ -488,6 +494,10 @@ class NeuronAdapter(Adapter):
 
     def _steps(self, until_ms: float, armed: list[Armed]) -> list[Watch]:
         """Steps of `_step_ms` to `until_ms`; the watches that fired (then `h.t` is there)."""
+        if self._threads > 1 and armed:
+            return self._steps_checked(until_ms, armed)
+        if self._threads > 1:
+            return self._steps_unchecked(until_ms)
         native, _ = split(armed, self._native.shared)
         self._native.prepare(native)
         native, stepped = split(armed, self._native.shared)
@@ -536,7 +546,10 @@ class NeuronAdapter(Adapter):
 
     def _steps_unchecked(self, until_ms: float) -> list[Watch]:
         n, rest = self._steps_to(until_ms)
-        if n:
+        if n and self._threads > 1:
+            for _ in range(n):
+                self._partial_step()
+        elif n:
             self._pc.psolve(float(self._h.t) + n * self._step_ms)
         if rest:
             self._partial_step(rest)
@@ -572,6 +585,8 @@ class NeuronAdapter(Adapter):
 
     def _partial_step(self, dt_ms: float = 0.0) -> None:
         """One step; a shorter step of `dt_ms` when given (then the step is restored)."""
+        if self._threads > 1:
+            self._recordings.poll(float(self._h.t), dt_ms or self._step_ms)
         if not dt_ms:
             self._h.fadvance()
             return
@@ -704,9 +719,10 @@ class NeuronAdapter(Adapter):
         variable asked for by several callers is recorded at the finest interval asked."""
         refs = {}
         for name in names:
-            refs[name] = self._entry(name).ref
-            if refs[name] is None:
+            entry = self._entry(name)
+            if entry.ref is None:
                 raise AdapterError(f"{self.label}: {name!r} has no NEURON pointer to record")
+            refs[name] = (entry.ref, entry.section)
         requested = self.stepping.record_dt_ms or dt_ms
         self._recordings.add(refs, max(1, round(requested / self.dt_ms)) * self.dt_ms)
 
@@ -782,7 +798,8 @@ class NeuronAdapter(Adapter):
         armed = [Armed(Watch(name, 0.0), self._entry(name)) for name in state["watched"]]
         self._native.prepare(armed)
         recordings = state["recordings"]
-        self._recordings.resume(recordings, {n: self._entry(n).ref for n in recordings})
+        refs = {n: (self._entry(n).ref, self._entry(n).section) for n in recordings}
+        self._recordings.resume(recordings, refs)
         sentinel = self._native.detach_sentinel()
         try:
             savestate_from_bytes(state["savestate"], self._h).restore()

@@ -11,13 +11,13 @@ Builds: `ours` (this package's mechanisms), `ours -O3 -march=native` (the same f
 compiled with those flags added through $TIMESCALES_NRNIVMODL_FLAGS), `original solves`
 (catrack/caltrack back to `sparse` with NEURON's LONGITUDINAL_DIFFUSION, rubin to
 `derivimplicit`: the original's methods).
-Threads: `1`, `2` (pc.nthread(2): one cell is one tree), `2 + multisplit` (the cell split
-at the soma's middle, the two pieces on two threads). Each threaded case reports the
-largest difference of soma v and of every spine head's calcium from the one-thread case of
-the same build and state at the end of the timed steps.
+Threads: `1`, `2` (`MSN.set_threads(2)`: the cell split at soma(0) by multisplit, half of
+its segments on each thread). The threaded case reports the largest difference of soma v
+and of every spine head's calcium from the one-thread case of the same build and state at
+the end of the timed steps. CPU time counts both threads: compare wall times.
 
     python benchmarks/msn_step.py --out DIR [--layout all] [--steps 400] [--settle-ms 50]
-        [--cases ours,ours-2,ours-split,ours-O3,original]
+        [--cases ours,ours-2,ours-O3,original]
 
 Prints a table and writes DIR/msn_step.csv.
 """
@@ -38,12 +38,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 TRAIN_SPINES = (554, 555, 556, 558, 559, 560, 562, 563, 564)
 TRAIN_SPINES += (1468, 1469, 1470, 1472, 1473, 1474, 1476, 1477, 1478)
-CASES = {  # name: (build, threads, split)
-    "ours": ("ours", 1, False),
-    "ours-2": ("ours", 2, False),
-    "ours-split": ("ours", 2, True),
-    "ours-O3": ("ours -O3 -march=native", 1, False),
-    "original": ("original solves", 1, False),
+CASES = {  # name: (build, threads)
+    "ours": ("ours", 1),
+    "ours-2": ("ours", 2),
+    "ours-O3": ("ours -O3 -march=native", 1),
+    "original": ("original solves", 1),
 }
 O3_FLAGS = "-O3 -march=native"
 FLAGS_ENV = "TIMESCALES_NRNIVMODL_FLAGS"
@@ -66,11 +65,7 @@ def child(spec: dict) -> dict:
         spines = [n for n in TRAIN_SPINES if n in numbers] or numbers[:2]
         first_ms = spec["settle_ms"]  # stimulate_train's first input comes one interval in
         cell.stimulate_train(spines, start_ms=first_ms - 50.0, rate_hz=20.0, count=50)
-    pc = h.ParallelContext()
-    pc.nthread(spec["threads"])
-    if spec["split"]:
-        pc.multisplit(cell.soma(0.5), 1)
-        pc.multisplit()
+    cell.set_threads(spec["threads"])
     h.finitialize(cell.settings.v_init_mV)
     while h.t < spec["settle_ms"] - 0.5 * h.dt:
         h.fadvance()
@@ -122,10 +117,10 @@ def main(argv: list[str] | None = None) -> int:
         for state in args.states.split(","):
             one_thread: dict[str, dict] = {}
             for name in args.cases.split(","):
-                build, threads, split = CASES[name]
+                build, threads = CASES[name]
                 spec = {
                     "layout": args.layout, "state": state, "steps": args.steps,
-                    "settle_ms": args.settle_ms, "threads": threads, "split": split,
+                    "settle_ms": args.settle_ms, "threads": threads,
                     "mod_dir": str(original_dir) if build == "original solves" else None,
                     "flags": build.endswith(O3_FLAGS),
                 }  # fmt: skip

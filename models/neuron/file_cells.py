@@ -96,7 +96,7 @@ class FileCell(SpinyCell):
     def timescales_variables(self) -> dict[str, NeuronVar]:
         mid = self.soma(0.5)
         return {
-            "soma.v": NeuronVar("mV", "output", mid._ref_v, lambda: mid.v, None),
+            "soma.v": NeuronVar("mV", "output", mid._ref_v, lambda: mid.v, None, section=mid.sec),
             **self.spine_variables(),
         }
 

@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from timescales.errors import ModelError
 from timescales.models.neuron.layouts import SpineSite, select_sites
 from timescales.models.neuron.mechanisms import load_msn_mechanisms
 from timescales.models.neuron.spine import (
@@ -47,6 +48,11 @@ _instances = itertools.count()
 G_PAS_S_PER_CM2 = 1.15e-5
 E_PAS_MV = -70.0
 EK_MSN_MV = -90.0
+
+
+#: The multisplit ids of soma(0) and soma(1) when the cell runs on threads (MSN.set_threads).
+SPLIT_IDS = (0, 1)
+_split = {"done": False}
 
 
 def wolf_nseg(length_um: float, diam_um: float) -> int:
@@ -194,8 +200,34 @@ class MSN(SpinyCell):
 
     # --- settings and variables -----------------------------------------------------
     def set_threads(self, n: int) -> None:
-        """Run NEURON's fixed-step solver on `n` threads (mechanisms are THREADSAFE)."""
-        self._h.ParallelContext().nthread(n)
+        """Run NEURON's fixed-step solver on `n` threads (mechanisms are THREADSAFE).
+
+        NEURON gives each thread whole trees, and the MSN is one tree: with n > 1 the four
+        dendritic trees are cut off the soma and joined back by multisplit (one split id
+        per soma end), which NEURON solves exactly as the whole tree. NEURON hands out the
+        roots in creation order, the first ones to the first thread: on two threads the
+        soma, dend1 and dend2 go to one, dend3 and dend4 to the other, half of the segments
+        each. Once per process, after the cell is built and before `finitialize`.
+        """
+        if n < 1:
+            raise ModelError(f"threads must be at least 1, got {n}")
+        h = self._h
+        pc = h.ParallelContext()
+        if n == 1:
+            pc.nthread(1)
+            return
+        if _split["done"]:
+            raise ModelError("NEURON splits one cell per process for threads; it was done")
+        pc.nthread(n)
+        ends = {0.0: SPLIT_IDS[0], 1.0: SPLIT_IDS[1]}
+        for sec in self.soma.children():
+            sid = ends[sec.parentseg().x]
+            h.disconnect(sec=sec)
+            pc.multisplit(sec(0), sid)
+        for x, sid in ends.items():
+            pc.multisplit(self.soma(x), sid)
+        pc.multisplit()
+        _split["done"] = True
 
     def apply_settings(self) -> None:
         """Set celsius, dt and v_init; fixed step (CVODE off). Call before finitialize."""
@@ -218,6 +250,8 @@ class MSN(SpinyCell):
         """
         soma_mid = self.soma(0.5)
         return {
-            "soma.v": NeuronVar("mV", "output", soma_mid._ref_v, lambda: soma_mid.v, None),
+            "soma.v": NeuronVar(
+                "mV", "output", soma_mid._ref_v, lambda: soma_mid.v, None, section=self.soma
+            ),
             **self.spine_variables(),
         }
