@@ -217,7 +217,11 @@ class MSN(SpinyCell):
             pc.nthread(1)
             return
         if _split["done"]:
-            raise ModelError("NEURON splits one cell per process for threads; it was done")
+            raise ModelError(
+                "threads > 1: NEURON splits one cell per process, and a cell was split in "
+                "this one already; run each experiment with threads in a fresh process "
+                "(`timescales run` does)"
+            )
         pc.nthread(n)
         ends = {0.0: SPLIT_IDS[0], 1.0: SPLIT_IDS[1]}
         for sec in self.soma.children():
