@@ -379,6 +379,11 @@ class NeuronAdapter(Adapter):
             h.celsius = self.celsius
         h.cvode.active(1 if self.stepping.cvode else 0)
         self._threads = int(self._pc.nthread())
+        if self.stepping.cvode and self._threads > 1:
+            raise AdapterError(
+                f"{self.label}: cvode=True on {self._threads} NEURON threads: the adapter "
+                "steps several threads with the fixed step only; set cvode=False or one thread"
+            )
         self._pc.set_maxstep(10)
         if self.v_init_mV is None:
             h.finitialize()

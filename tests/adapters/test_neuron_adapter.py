@@ -185,6 +185,48 @@ def test_watches_firing_at_one_step_are_all_reported() -> None:
         adapter.close()
 
 
+class TwinCellsOnThreads:
+    """Two ball-and-sticks, the second driven harder, on two NEURON threads (one tree each);
+    each soma's v recorded every step by the thread that steps it."""
+
+    def __init__(self) -> None:
+        self.cells = [BallAndStick(name="a_"), BallAndStick(amp_nA=0.5, name="b_")]
+        h.ParallelContext().nthread(2)
+        self.v_recs = [
+            h.Vector().record(cell.soma(0.5)._ref_v, sec=cell.soma) for cell in self.cells
+        ]
+
+
+def test_on_two_threads_samples_and_watches_follow_neurons_own_trace() -> None:
+    adapter = open_adapter(TwinCellsOnThreads, rest_tol_per_ms=None)
+    try:
+        names = ["a_soma(0.5).v", "b_soma(0.5).v"]
+        adapter.record(names, 0.1)
+        watch = Watch("b_soma(0.5).v", 0.0)
+        reached = adapter.advance(40.0, [watch])
+        traces = [np.array(vec) for vec in adapter.model.v_recs]
+        t_cross = DT_MS * int(np.argmax(traces[1] >= 0.0))
+        assert reached.fired == (watch,)
+        assert reached.t_ms == pytest.approx(t_cross, abs=1e-9)
+        for name, trace in zip(names, traces, strict=True):
+            rec = adapter.samples(name, 1.0, reached.t_ms - 0.2)
+            steps = np.rint(rec.t_ms / DT_MS).astype(int)
+            assert np.array_equal(rec.values, trace[steps]), name
+    finally:
+        adapter.close()
+        h.ParallelContext().nthread(1)
+
+
+def test_cvode_on_two_threads_is_refused() -> None:
+    adapter = NeuronAdapter(TwinCellsOnThreads, stepping=Stepping(cvode=True))
+    try:
+        with pytest.raises(AdapterError, match="cvode=True on 2 NEURON threads"):
+            adapter.initialize()
+    finally:
+        adapter.close()
+        h.ParallelContext().nthread(1)
+
+
 def test_a_model_netcon_on_the_watched_pointer_keeps_its_threshold_and_record() -> None:
     class WithDetector(BallAndStick):
         def __init__(self) -> None:
