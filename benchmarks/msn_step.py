@@ -7,17 +7,18 @@ more (CPU and wall seconds per step), one step being dt = 0.025 ms:
 - `train`: the flagship's 18 clustered spines (the first two of another layout) get AMPA
   and NMDA inputs at 20 Hz, the first at the end of the settling, so the timed steps hold
   EPSPs and spine calcium transients.
-Builds: `ours` (this package's mechanisms), `ours -O3 -march=native` (the same files
-compiled with those flags added through $TIMESCALES_NRNIVMODL_FLAGS), `original solves`
+Builds: `ours` (this package's mechanisms), `ours -O3` and `ours -O3 -march=native` (the
+same files compiled with those flags added through $TIMESCALES_NRNIVMODL_FLAGS), `original solves`
 (catrack/caltrack back to `sparse` with NEURON's LONGITUDINAL_DIFFUSION, rubin to
 `derivimplicit`: the original's methods).
-Threads: `1`, `2` (`MSN.set_threads(2)`: the cell split at soma(0) by multisplit, half of
-its segments on each thread). The threaded case reports the largest difference of soma v
-and of every spine head's calcium from the one-thread case of the same build and state at
-the end of the timed steps. CPU time counts both threads: compare wall times.
+Threads: `1`, `2` (`MSN.set_threads(2)`: the dendritic trees cut off the soma and joined
+back by multisplit, half of the segments on each thread). Each case reports the largest
+difference of soma v and of every spine head's calcium at the end of the timed steps from
+the one-thread case of the same build and state (threaded cases) or from `ours` (other
+builds). CPU time counts both threads: compare wall times.
 
     python benchmarks/msn_step.py --out DIR [--layout all] [--steps 400] [--settle-ms 50]
-        [--cases ours,ours-2,ours-O3,original]
+        [--cases ours,ours-2,ours-O3,ours-O3-native,original]
 
 Prints a table and writes DIR/msn_step.csv.
 """
@@ -41,10 +42,11 @@ TRAIN_SPINES += (1468, 1469, 1470, 1472, 1473, 1474, 1476, 1477, 1478)
 CASES = {  # name: (build, threads)
     "ours": ("ours", 1),
     "ours-2": ("ours", 2),
-    "ours-O3": ("ours -O3 -march=native", 1),
+    "ours-O3": ("ours -O3", 1),
+    "ours-O3-native": ("ours -O3 -march=native", 1),
     "original": ("original solves", 1),
 }
-O3_FLAGS = "-O3 -march=native"
+BUILD_FLAGS = {"ours -O3": "-O3", "ours -O3 -march=native": "-O3 -march=native"}
 FLAGS_ENV = "TIMESCALES_NRNIVMODL_FLAGS"
 FIELDS = (
     "case", "build", "threads", "state", "steps", "cpu_ms_per_step", "wall_ms_per_step",
@@ -85,7 +87,7 @@ def child(spec: dict) -> dict:
 def run(spec: dict) -> dict:
     env = {k: v for k, v in os.environ.items() if k != FLAGS_ENV}
     if spec["flags"]:
-        env[FLAGS_ENV] = O3_FLAGS  # a build of its own in the cache (the flags key it)
+        env[FLAGS_ENV] = spec["flags"]  # a build of its own in the cache (the flags key it)
     out = subprocess.run(
         [sys.executable, __file__, "--child", json.dumps(spec)],
         capture_output=True, text=True, check=False, env=env,
@@ -122,16 +124,16 @@ def main(argv: list[str] | None = None) -> int:
                     "layout": args.layout, "state": state, "steps": args.steps,
                     "settle_ms": args.settle_ms, "threads": threads,
                     "mod_dir": str(original_dir) if build == "original solves" else None,
-                    "flags": build.endswith(O3_FLAGS),
+                    "flags": BUILD_FLAGS.get(build, ""),
                 }  # fmt: skip
                 result = run(spec)
                 row = {"case": name, "build": build, "threads": threads, "state": state}
                 row |= {"steps": args.steps}
                 row |= {k: result[k] for k in FIELDS if k in result}
+                ref = one_thread.get(build if threads > 1 else "ours")
                 if threads == 1:
                     one_thread[build] = result
-                elif build in one_thread:
-                    ref = one_thread[build]
+                if ref is not None:
                     row["max_v_diff_mV"] = abs(result["v_mV"] - ref["v_mV"])
                     pairs = zip(result["head_ca_mM"], ref["head_ca_mM"], strict=True)
                     row["max_head_ca_diff_mM"] = max(abs(a - b) for a, b in pairs)
