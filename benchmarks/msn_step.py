@@ -7,8 +7,9 @@ more (CPU and wall seconds per step), one step being dt = 0.025 ms:
 - `train`: the flagship's 18 clustered spines (the first two of another layout) get AMPA
   and NMDA inputs at 20 Hz, the first at the end of the settling, so the timed steps hold
   EPSPs and spine calcium transients.
-Builds: `ours` (this package's mechanisms), `ours -O3` and `ours -O3 -march=native` (the
-same files compiled with those flags added through $TIMESCALES_NRNIVMODL_FLAGS), `original solves`
+Builds: `ours` (this package's mechanisms, nrnivmodl's -O2 then -O3), `ours -O2` and `ours
+-march=native` (the same files with those flags added after through
+$TIMESCALES_NRNIVMODL_FLAGS), `original solves`
 (catrack/caltrack back to `sparse` with NEURON's LONGITUDINAL_DIFFUSION, rubin to
 `derivimplicit`: the original's methods).
 Threads: `1`, `2` (`MSN.set_threads(2)`: the dendritic trees cut off the soma and joined
@@ -18,7 +19,7 @@ the one-thread case of the same build and state (threaded cases) or from `ours` 
 builds). CPU time counts both threads: compare wall times.
 
     python benchmarks/msn_step.py --out DIR [--layout all] [--steps 400] [--settle-ms 50]
-        [--cases ours,ours-2,ours-O3,ours-O3-native,original]
+        [--cases ours,ours-2,ours-O2,ours-native,original]
 
 Prints a table and writes DIR/msn_step.csv.
 """
@@ -42,11 +43,11 @@ TRAIN_SPINES += (1468, 1469, 1470, 1472, 1473, 1474, 1476, 1477, 1478)
 CASES = {  # name: (build, threads)
     "ours": ("ours", 1),
     "ours-2": ("ours", 2),
-    "ours-O3": ("ours -O3", 1),
-    "ours-O3-native": ("ours -O3 -march=native", 1),
+    "ours-O2": ("ours -O2", 1),
+    "ours-native": ("ours -march=native", 1),
     "original": ("original solves", 1),
 }
-BUILD_FLAGS = {"ours -O3": "-O3", "ours -O3 -march=native": "-O3 -march=native"}
+BUILD_FLAGS = {"ours -O2": "-O2", "ours -march=native": "-march=native"}
 FLAGS_ENV = "TIMESCALES_NRNIVMODL_FLAGS"
 FIELDS = (
     "case", "build", "threads", "state", "steps", "cpu_ms_per_step", "wall_ms_per_step",
