@@ -103,6 +103,7 @@ class Recordings:
         self._h = h
         self._by_name: dict[str, Recording] = {}
         self._retired: list[Any] = []
+        self._polled: list[Recording] = []
         self._next_due_ms = np.inf
 
     def get(self, name: str) -> Recording | None:
@@ -131,7 +132,7 @@ class Recordings:
             if old is not None:
                 self._retired.append(old.vector)
             vec = self._h.Vector()
-            if self._polled():
+            if self._threaded():
                 self._by_name[name] = Recording(name, every_ms, vec, ref=ref)
                 continue
             if section is None:
@@ -139,9 +140,10 @@ class Recordings:
             else:
                 vec.record(ref, every_ms, sec=section)
             self._by_name[name] = Recording(name, every_ms, vec)
+        self._polled = [rec for rec in self._by_name.values() if rec.ref is not None]
         self.restart(t)
 
-    def _polled(self) -> bool:
+    def _threaded(self) -> bool:
         return int(self._h.ParallelContext().nthread()) > 1
 
     def poll(self, t_ms: float, dt_ms: float) -> None:
@@ -150,21 +152,18 @@ class Recordings:
         due_ms = t_ms + 0.5 * dt_ms
         if due_ms < self._next_due_ms:
             return
-        polled = [rec for rec in self._by_name.values() if rec.ref is not None]
-        for rec in polled:
+        for rec in self._polled:
             while rec.next_ms <= due_ms:
                 rec.vector.append(rec.ref[0])
                 rec.next_ms += rec.dt_ms
-        self._next_due_ms = min((rec.next_ms for rec in polled), default=np.inf)
+        self._next_due_ms = min((rec.next_ms for rec in self._polled), default=np.inf)
 
     def _restart_polled(self, t_ms: float) -> None:
         """Polled recordings start anew at `t_ms`, as `frecord_init` starts NEURON's."""
-        self._next_due_ms = np.inf
-        for rec in self._by_name.values():
-            if rec.ref is not None:
-                rec.vector.resize(0)
-                rec.next_ms = t_ms
-                self._next_due_ms = t_ms
+        for rec in self._polled:
+            rec.vector.resize(0)
+            rec.next_ms = t_ms
+        self._next_due_ms = t_ms if self._polled else np.inf
 
     def restart(self, t_ms: float) -> None:
         """Start NEURON's recording anew at `t_ms` (it empties every live vector)."""
@@ -239,6 +238,7 @@ class Recordings:
             vector.play_remove()
         self._by_name.clear()
         self._retired.clear()
+        self._polled.clear()
 
 
 def samples_of(rec: Recording, t0_ms: float, t1_ms: float, now_ms: float, now: float) -> Samples:

@@ -49,7 +49,7 @@ def _neuron_version() -> str:
         ) from exc
 
 
-def _mod_files(mod_dir: Path) -> list[Path]:
+def mod_sources(mod_dir: Path) -> list[Path]:
     """The .mod files of `mod_dir` and the .inc files they may INCLUDE, sorted by name."""
     files = sorted(mod_dir.glob("*.mod"))
     if not files:
@@ -66,7 +66,7 @@ def build_key(mod_dir: Path) -> str:
     """Cache key: NEURON version plus a hash of the names and contents of the .mod (and .inc)
     files and of the extra compiler flags."""
     digest = hashlib.sha256()
-    for path in _mod_files(mod_dir):
+    for path in mod_sources(mod_dir):
         digest.update(path.name.encode())
         digest.update(b"\0")
         digest.update(path.read_bytes())
@@ -114,7 +114,7 @@ def _compile(mod_dir: Path, target: Path) -> None:
     nrnivmodl = _find_nrnivmodl()
     work = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
     try:
-        for path in _mod_files(mod_dir):
+        for path in mod_sources(mod_dir):
             shutil.copy2(path, work / path.name)
         flags = extra_flags()
         result = subprocess.run(

@@ -499,9 +499,9 @@ class NeuronAdapter(Adapter):
 
     def _steps(self, until_ms: float, armed: list[Armed]) -> list[Watch]:
         """Steps of `_step_ms` to `until_ms`; the watches that fired (then `h.t` is there)."""
-        if self._threads > 1 and armed:
-            return self._steps_checked(until_ms, armed)
         if self._threads > 1:
+            if armed:
+                return self._steps_checked(until_ms, armed)
             return self._steps_unchecked(until_ms)
         native, _ = split(armed, self._native.shared)
         self._native.prepare(native)

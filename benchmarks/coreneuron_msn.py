@@ -55,7 +55,6 @@ NODES, SHELLS = 5, 4
 POOLS = ("ca", "cl")
 
 INCLUDE = 'INCLUDE "tau_table.inc"\n'
-TABLE_CALLS = {"taum": "tau_of(v, TAUM)", "tauh": "tau_of(v, TAUH)"}
 
 
 def table_function(name: str, xs: list[float], ys: list[float]) -> str:
@@ -288,7 +287,7 @@ ENDVERBATIM
 
 def write_variant(target: Path) -> Path:
     """The CoreNEURON-compatible variant of mod/ in `target`."""
-    from timescales.models.neuron.mechanisms import MOD_DIR, tau_tables
+    from timescales.models.neuron.mechanisms import MOD_DIR, TABLE_INDEX, tau_tables
 
     target.mkdir(parents=True, exist_ok=True)
     tables = tau_tables()
@@ -307,8 +306,8 @@ def write_variant(target: Path) -> Path:
             if INCLUDE not in text:
                 raise SystemExit(f"{path}: no {INCLUDE.strip()!r}")
             text = text.replace(INCLUDE, "\n".join(functions) + "\n")
-            for name, call in TABLE_CALLS.items():
-                text = text.replace(call, f"{name}(v)")
+            for name in TABLE_INDEX:  # tau_of(v, TAUM) -> taum(v), as mod/ had it
+                text = text.replace(f"tau_of(v, {name.upper()})", f"{name}(v)")
         (target / path.name).write_text(text)
     return target
 

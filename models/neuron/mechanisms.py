@@ -16,7 +16,7 @@ from types import ModuleType
 from typing import Any
 
 from timescales.adapters._imports import import_neuron
-from timescales.adapters._nrnivmodl import ensure_mechanisms
+from timescales.adapters._nrnivmodl import ensure_mechanisms, mod_sources
 from timescales.errors import ModelError
 
 MOD_DIR = Path(__file__).resolve().parent / "mod"
@@ -60,7 +60,7 @@ def tau_tables() -> dict[tuple[str, str], tuple[list[float], list[float]]]:
 def variant_mod_dir(target: Path, replacements: dict[str, list[tuple[str, str]]]) -> Path:
     """Write our mod files with `replacements` (stem -> [(ours, theirs)]) into `target`."""
     target.mkdir(parents=True, exist_ok=True)
-    for path in [*MOD_DIR.glob("*.mod"), *MOD_DIR.glob("*.inc")]:
+    for path in mod_sources(MOD_DIR):
         text = path.read_text()
         for ours, theirs in replacements.get(path.stem, []):
             if ours not in text:

@@ -10,7 +10,6 @@ worker processes (`coupling.workers = 2`), which is also what one rank runs.
 from __future__ import annotations
 
 import csv
-import json
 import os
 import re
 import shutil
@@ -21,7 +20,7 @@ from pathlib import Path
 import h5py
 import pytest
 
-from conftest import ROOT, assert_same_datasets, h5_datasets, mpirun
+from conftest import ROOT, assert_same_datasets, h5_datasets, mpirun, run_stats
 
 pytestmark = [pytest.mark.mpi, pytest.mark.neuron, pytest.mark.roadrunner]
 
@@ -129,12 +128,6 @@ def _timescales(*args: str, ranks: int = 0, cwd: Path) -> subprocess.CompletedPr
     )  # fmt: skip
 
 
-def _stats(path: Path) -> dict:
-    with h5py.File(path, "r") as f:
-        assert f.attrs["status"] == "complete"
-        return json.loads(f["stats"].attrs["json"])
-
-
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory) -> dict[str, tuple[Path, str]]:
     """The experiment run with local workers, and under mpirun with 1, 2 and 3 ranks: each
@@ -160,7 +153,7 @@ def test_ranks_give_the_results_of_local_workers(
     reference, _ = runs["local workers"]
     path, _ = runs[mode]
     assert_same_datasets(reference, path, rtol=1e-9)
-    a, b = _stats(reference), _stats(path)
+    a, b = run_stats(reference), run_stats(path)
     assert (b["syncs"], b["exchanges"]) == (a["syncs"], a["exchanges"])
     with h5py.File(reference, "r") as f:
         assert len(f["windows/open_ms"]) >= 6  # every spine opened a window
@@ -175,7 +168,7 @@ def test_a_run_over_ranks_costs_a_round_per_sync_not_per_spine(
     windows = len(h5_datasets(path)["windows/open_ms"])
     # one round per sync (its reads and its dispatch), one more where windows open; a few
     # to start (the servers, the first read of each variable) and to stop
-    assert int(rounds.group(1)) <= _stats(path)["syncs"] + windows + 6
+    assert int(rounds.group(1)) <= run_stats(path)["syncs"] + windows + 6
     assert "MPI" not in runs["1 rank"][1]  # one rank runs as without mpirun
 
 
@@ -193,7 +186,8 @@ def test_a_checkpoint_taken_here_resumes_over_ranks_as_it_resumes_here(tmp_path:
                            ranks=ranks, cwd=tmp_path)  # fmt: skip
         assert done.returncode == 0, done.stderr[-3000:]
     assert_same_datasets(tmp_path / "here.h5", tmp_path / "ranks.h5", rtol=1e-9)
-    assert _stats(tmp_path / "ranks.h5")["exchanges"] == _stats(tmp_path / "here.h5")["exchanges"]
+    here, ranks = run_stats(tmp_path / "here.h5"), run_stats(tmp_path / "ranks.h5")
+    assert ranks["exchanges"] == here["exchanges"]
 
 
 def test_a_run_under_mpi4py_futures_is_refused_in_one_line(tmp_path: Path) -> None:

@@ -12,16 +12,14 @@ change CVODE's steps.
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from pathlib import Path
 
 import h5py
-import numpy as np
 import pytest
 
-from conftest import h5_datasets
+from conftest import assert_same_datasets, run_stats
 
 pytestmark = [pytest.mark.neuron, pytest.mark.roadrunner]
 
@@ -61,8 +59,8 @@ variable = "AMPAR_P"
 [record]
 spine_calcium = "stimulated"
 """
-#: Datasets the spine networks compute (CVODE at rtol 1e-6).
-BIOCHEMICAL = ("biochem/output", "biochem/weight", "exchanges/value")
+#: Datasets the spine networks compute (CVODE at rtol 1e-6), and how closely they agree.
+BIOCHEMICAL = dict.fromkeys(("biochem/output", "biochem/weight", "exchanges/value"), 1e-5)
 
 
 def _timescales(*args: str, cwd: Path) -> None:
@@ -90,28 +88,11 @@ def runs(tmp_path_factory) -> dict[tuple[int, str], Path]:
     return out
 
 
-def _assert_alike(one: Path, two: Path) -> None:
-    """The cell's datasets within 1e-9 relative, the spine networks' within 1e-5, the same
-    syncs and exchanges."""
-    expected, got = h5_datasets(one), h5_datasets(two)
-    assert sorted(got) == sorted(expected)
-    for name, x in expected.items():
-        y = got[name]
-        assert y.shape == x.shape, name
-        if x.dtype.kind != "f":
-            assert (y == x).all(), name
-            continue
-        rtol = 1e-5 if name in BIOCHEMICAL else 1e-9
-        np.testing.assert_allclose(y, x, rtol=rtol, atol=0, equal_nan=True, err_msg=name)
-    stats = []
-    for path in (one, two):
-        with h5py.File(path, "r") as f:
-            stats.append(json.loads(f["stats"].attrs["json"]))
-    assert (stats[1]["syncs"], stats[1]["exchanges"]) == (stats[0]["syncs"], stats[0]["exchanges"])
-
-
 @pytest.mark.parametrize("kind", ["whole", "resumed"])
 def test_two_threads_give_the_one_thread_run(runs: dict[tuple[int, str], Path], kind: str) -> None:
-    _assert_alike(runs[(1, kind)], runs[(2, kind)])
-    with h5py.File(runs[(1, kind)], "r") as f:
+    one, two = runs[(1, kind)], runs[(2, kind)]
+    assert_same_datasets(one, two, rtol=1e-9, looser=BIOCHEMICAL)
+    a, b = run_stats(one), run_stats(two)
+    assert (b["syncs"], b["exchanges"]) == (a["syncs"], a["exchanges"])
+    with h5py.File(one, "r") as f:
         assert len(f["windows/open_ms"]) >= 4  # every stimulated spine opened a window

@@ -390,11 +390,10 @@ class Experiment:
     def _model_files(self) -> list[Path]:
         """The model files of the run: the biochemical model and the cell's (sha256 in the
         results file's provenance)."""
-        from timescales.models import neuron as neuron_models
         from timescales.models import sbml as sbml_models
+        from timescales.models.neuron.mechanisms import MOD_DIR, mod_sources
 
-        mod_dir = Path(neuron_models.__file__).parent / "mod"
-        files = sorted([*mod_dir.glob("*.mod"), *mod_dir.glob("*.inc")])
+        files = mod_sources(MOD_DIR)
         if self.spec.biochemistry is not None:
             files.insert(0, self.spec.model_path() or sbml_models.path(self.spec.model_name()))
         cell = self.spec.source.parent / self.spec.cell.model
