@@ -5,10 +5,11 @@ that differs from mod/ only where CoreNEURON needs it, without changing the equa
 measured tau table (mod/tau_table.inc's arrays) becomes a FUNCTION holding
 data/tau_tables.csv's points, interpolated the same way; spineaxial.mod (VERBATIM on
 NEURON's POINTER handles) becomes plain NMODL with one POINTER per node and shell and the D
-coefficients as RANGE values; vecstim.mod keeps its Vector through a BBCOREPOINTER. It
-builds the variant once with `nrnivmodl -coreneuron` in a temporary directory (removed at
-the end) and runs each case in a fresh process (NEURON loads one set of mechanisms per
-process):
+coefficients as RANGE values; catrack and caltrack solve their shells one segment at a time
+instead of with mod/shells.inc (VERBATIM on NEURON's data); vecstim.mod keeps its Vector
+through a BBCOREPOINTER. It builds the variant once with `nrnivmodl -coreneuron` in a
+temporary directory (removed at the end) and runs each case in a fresh process (NEURON loads
+one set of mechanisms per process):
 
     python benchmarks/coreneuron_msn.py --out DIR [--layout all] [--steps 2000] [--syncs 100]
 
@@ -55,6 +56,97 @@ NODES, SHELLS = 5, 4
 POOLS = ("ca", "cl")
 
 INCLUDE = 'INCLUDE "tau_table.inc"\n'
+SHELLS_INCLUDE = 'INCLUDE "shells.inc"\n'
+# mod/shells.inc solves the shells of many segments at once in VERBATIM on NEURON's data
+# structures; the variant solves them one segment at a time with the same arithmetic.
+SHELLS_PROCEDURE = """PROCEDURE shells() {{
+    : mod/shells.inc's Newton iteration for one segment: buffer and pump eliminated, a
+    : tridiagonal solve in the shell concentrations, stopped below `tolerance`.
+    LOCAL c[NANN], cb[NANN], old[NANN], oldbound[NANN], sarea[NANN], face[NANN], lower[NANN], diag[NANN], upper[NANN], rhs[NANN], bfac[NANN], ibfac[NANN], idiag[NANN], rbound[NANN], pc, oldpc, bfree, rbuf, flux, influx, pumparea, pfree, jbind, jout, sbind, epump, iepump, rpump, dc, delta, iter, done
+    pumparea = (1e10) * PI * diam
+    influx = -(i{p} - i{p}_pmp_last) * PI * diam / (2 * FARADAY)
+    FROM i = 0 TO NANN - 1 {{
+        sarea[i] = diam * diam * shell_fraction(i)
+        face[i] = DCa * face_factor(i)
+        c[i] = {p}[i]
+        cb[i] = {p}Buffer[i]
+        old[i] = c[i]
+        oldbound[i] = cb[i]
+    }}
+    pc = pump{p}
+    oldpc = pc
+    done = 0
+    iter = 0
+    while (done == 0) {{
+        pfree = TotalPump - pc
+        jbind = k1 * c[0] * pfree - k2 * pc
+        jout = k3 * pc - k4 * pfree * {p}o
+        sbind = k1 * c[0] + k2
+        epump = 1 + dt * (sbind + k3 + k4 * {p}o)
+        iepump = 1 / epump
+        rpump = pc - oldpc - dt * (jbind - jout)
+        FROM i = 0 TO NANN - 1 {{
+            bfree = TotalBuffer - cb[i]
+            rbuf = k1buf * c[i] * bfree - k2buf * cb[i]
+            bfac[i] = 1 + dt * (k1buf * c[i] + k2buf)
+            ibfac[i] = 1 / bfac[i]
+            rbound[i] = cb[i] - oldbound[i] - dt * rbuf
+            flux = -sarea[i] * rbuf
+            lower[i] = 0
+            upper[i] = 0
+            diag[i] = sarea[i] + dt * sarea[i] * k1buf * bfree * ibfac[i]
+            if (i > 0) {{
+                flux = flux + face[i] * (c[i - 1] - c[i])
+                lower[i] = -dt * face[i]
+                diag[i] = diag[i] + dt * face[i]
+            }}
+            if (i < NANN - 1) {{
+                flux = flux - face[i + 1] * (c[i] - c[i + 1])
+                upper[i] = -dt * face[i + 1]
+                diag[i] = diag[i] + dt * face[i + 1]
+            }}
+            rhs[i] = dt * flux - sarea[i] * (c[i] - old[i]) - dt * sarea[i] * (k1buf * c[i] + k2buf) * rbound[i] * ibfac[i]
+        }}
+        rhs[0] = rhs[0] + dt * influx - dt * pumparea * jbind - dt * pumparea * sbind * rpump * iepump
+        diag[0] = diag[0] + dt * pumparea * k1 * pfree * (1 - dt * sbind * iepump)
+        idiag[0] = 1 / diag[0]
+        FROM i = 1 TO NANN - 1 {{
+            delta = lower[i] * idiag[i - 1]
+            diag[i] = diag[i] - delta * upper[i - 1]
+            rhs[i] = rhs[i] - delta * rhs[i - 1]
+            idiag[i] = 1 / diag[i]
+        }}
+        rhs[NANN - 1] = rhs[NANN - 1] * idiag[NANN - 1]
+        FROM j = 2 TO NANN {{
+            rhs[NANN - j] = (rhs[NANN - j] - upper[NANN - j] * rhs[NANN - j + 1]) * idiag[NANN - j]
+        }}
+        done = 1
+        FROM i = 0 TO NANN - 1 {{
+            dc = rhs[i]
+            delta = (dt * k1buf * (TotalBuffer - cb[i]) * dc - rbound[i]) * ibfac[i]
+            c[i] = c[i] + dc
+            cb[i] = cb[i] + delta
+            if (fabs(dc) > tolerance * fabs(c[i]) || fabs(delta) > tolerance * fabs(cb[i])) {{
+                done = 0
+            }}
+        }}
+        pc = pc + (dt * k1 * pfree * rhs[0] - rpump) * iepump
+        iter = iter + 1
+        if (iter >= max_iterations) {{
+            done = 1
+        }}
+    }}
+    FROM i = 0 TO NANN - 1 {{
+        {p}[i] = c[i]
+        {p}Buffer[i] = cb[i]
+        Buffer[i] = TotalBuffer - cb[i]
+    }}
+    pump{p} = pc
+    pump = TotalPump - pc
+    i{p}_pmp = 2 * FARADAY * (1e10) * (k3 * pc - k4 * pump * {p}o)
+    {p}i = c[0]
+}}
+"""  # noqa: E501 (NMODL lines as in mod/ before shells.inc)
 
 
 def table_function(name: str, xs: list[float], ys: list[float]) -> str:
@@ -126,9 +218,9 @@ ASSIGNED {
 """)
     for k in range(0, len(ptrs), 10):
         out.append("    " + " ".join(ptrs[k : k + 10]) + " (mM)\n")
-    out.append("""    lo1 lo2 lo3 lo4
-    m1 m2 m3 m4
-    p0 p1 p2 p3 p4
+    out.append("""    lower[8]
+    mult[8]
+    pivot[10]
 }
 
 BREAKPOINT {
@@ -138,21 +230,22 @@ BREAKPOINT {
 PROCEDURE diffuse() {
     LOCAL x0, x1, x2, x3, x4
 """)
-    for pool, D in (("ca", "Dca"), ("cl", "Dcl")):
-        out.append(f"    factor({D})\n")
+    for k, (pool, D) in enumerate((("ca", "Dca"), ("cl", "Dcl"))):
+        out.append(f"    factor({D}, {k})\n")
+        m, lo, p = 4 * k - 1, 4 * k - 1, 5 * k  # mult[m + 1..4], lower[lo + 1..4], pivot[p..]
         for j in range(SHELLS):
             names = [f"{pool}{n}" + (f"s{j}" if j else "") for n in range(NODES)]
             for n in range(NODES):
                 out.append(f"    x{n} = {names[n]}\n")
-            out.append("""    x3 = x3 - m4 * x4
-    x2 = x2 - m3 * x3
-    x1 = x1 - m2 * x2
-    x0 = x0 - m1 * x1
-    x0 = x0 * p0
-    x1 = (x1 - lo1 * x0) * p1
-    x2 = (x2 - lo2 * x1) * p2
-    x3 = (x3 - lo3 * x2) * p3
-    x4 = (x4 - lo4 * x3) * p4
+            out.append(f"""    x3 = x3 - mult[{m + 4}] * x4
+    x2 = x2 - mult[{m + 3}] * x3
+    x1 = x1 - mult[{m + 2}] * x2
+    x0 = x0 - mult[{m + 1}] * x1
+    x0 = x0 * pivot[{p}]
+    x1 = (x1 - lower[{lo + 1}] * x0) * pivot[{p + 1}]
+    x2 = (x2 - lower[{lo + 2}] * x1) * pivot[{p + 2}]
+    x3 = (x3 - lower[{lo + 3}] * x2) * pivot[{p + 3}]
+    x4 = (x4 - lower[{lo + 4}] * x3) * pivot[{p + 4}]
 """)
             for n in range(NODES):
                 out.append(f"    {names[n]} = x{n}\n")
@@ -297,6 +390,8 @@ def write_variant(target: Path) -> Path:
             text = spineaxial_text(text)
         elif path.stem == "vecstim":
             text = VECSTIM
+        elif SHELLS_INCLUDE in text:
+            text = shells_text(text)
         functions = [
             table_function(name, xs, ys)
             for (mechanism, name), (xs, ys) in tables.items()
@@ -310,6 +405,13 @@ def write_variant(target: Path) -> Path:
                 text = text.replace(f"tau_of(v, {name.upper()})", f"{name}(v)")
         (target / path.name).write_text(text)
     return target
+
+
+def shells_text(original: str) -> str:
+    """catrack/caltrack with the one-segment shells PROCEDURE instead of mod/shells.inc."""
+    head, _ = original.split(": This pool's names for shells.inc.\n", 1)
+    pool = original.split("#define SH_STATE ", 1)[1].split()[0]
+    return head + SHELLS_PROCEDURE.format(p=pool)
 
 
 def build_variant(target: Path) -> Path:

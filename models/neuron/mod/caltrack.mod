@@ -10,8 +10,9 @@ written back as ical.
 The KINETIC block `scheme` states the equations and declares the compartments and the
 axial diffusion. The original solved it with METHOD sparse (a generic sparse Newton solve
 that dominated the run time). Here the same backward-Euler equations are solved by
-`shells`, a hand-written Newton iteration: buffer and pump updates are eliminated
-analytically, leaving a 4 x 4 tridiagonal system per iteration (Thomas algorithm). Axial
+`shells` (shells.inc), a hand-written Newton iteration: buffer and pump updates are
+eliminated analytically, leaving a 4 x 4 tridiagonal system per iteration (Thomas
+algorithm), for many segments side by side. Axial
 diffusion is applied afterwards, as NEURON's LONGITUDINAL_DIFFUSION would, by
 timescales.models.neuron.axial (NEURON 9's own spends more than the rest of the MSN's
 step in it). Fixed step only (no CVODE).
@@ -138,95 +139,17 @@ KINETIC scheme {
     cali = cal[0]
 }
 
-PROCEDURE shells() {
-    : Backward Euler on the equations of `scheme`, solved by Newton iteration. Per
-    : iteration the bound buffer (per shell) and the bound pump are eliminated
-    : analytically, leaving a tridiagonal system in the shell concentrations. Newton
-    : converges quadratically: once every correction is below `tolerance` (relative),
-    : the error left is of order tolerance^2, and the iteration stops.
-    : Each divisor is inverted once per iteration and multiplied by after: the step's
-    : time went to chains of divisions, of which the Thomas solve keeps four.
-    LOCAL c[NANN], cb[NANN], old[NANN], oldbound[NANN], sarea[NANN], face[NANN], lower[NANN], diag[NANN], upper[NANN], rhs[NANN], bfac[NANN], ibfac[NANN], idiag[NANN], rbound[NANN], pc, oldpc, bfree, rbuf, flux, influx, pumparea, pfree, jbind, jout, sbind, epump, iepump, rpump, dc, delta, iter, done
-    pumparea = (1e10) * PI * diam
-    influx = -(ical - ical_pmp_last) * PI * diam / (2 * FARADAY)
-    FROM i = 0 TO NANN - 1 {
-        sarea[i] = diam * diam * shell_fraction(i)
-        face[i] = DCa * face_factor(i)
-        c[i] = cal[i]
-        cb[i] = calBuffer[i]
-        old[i] = c[i]
-        oldbound[i] = cb[i]
-    }
-    pc = pumpcal
-    oldpc = pc
-    done = 0
-    iter = 0
-    while (done == 0) {
-        pfree = TotalPump - pc
-        jbind = k1 * c[0] * pfree - k2 * pc
-        jout = k3 * pc - k4 * pfree * calo
-        sbind = k1 * c[0] + k2
-        epump = 1 + dt * (sbind + k3 + k4 * calo)
-        iepump = 1 / epump
-        rpump = pc - oldpc - dt * (jbind - jout)
-        FROM i = 0 TO NANN - 1 {
-            bfree = TotalBuffer - cb[i]
-            rbuf = k1buf * c[i] * bfree - k2buf * cb[i]
-            bfac[i] = 1 + dt * (k1buf * c[i] + k2buf)
-            ibfac[i] = 1 / bfac[i]
-            rbound[i] = cb[i] - oldbound[i] - dt * rbuf
-            flux = -sarea[i] * rbuf
-            lower[i] = 0
-            upper[i] = 0
-            diag[i] = sarea[i] + dt * sarea[i] * k1buf * bfree * ibfac[i]
-            if (i > 0) {
-                flux = flux + face[i] * (c[i - 1] - c[i])
-                lower[i] = -dt * face[i]
-                diag[i] = diag[i] + dt * face[i]
-            }
-            if (i < NANN - 1) {
-                flux = flux - face[i + 1] * (c[i] - c[i + 1])
-                upper[i] = -dt * face[i + 1]
-                diag[i] = diag[i] + dt * face[i + 1]
-            }
-            rhs[i] = dt * flux - sarea[i] * (c[i] - old[i]) - dt * sarea[i] * (k1buf * c[i] + k2buf) * rbound[i] * ibfac[i]
-        }
-        rhs[0] = rhs[0] + dt * influx - dt * pumparea * jbind - dt * pumparea * sbind * rpump * iepump
-        diag[0] = diag[0] + dt * pumparea * k1 * pfree * (1 - dt * sbind * iepump)
-        idiag[0] = 1 / diag[0]
-        FROM i = 1 TO NANN - 1 {
-            delta = lower[i] * idiag[i - 1]
-            diag[i] = diag[i] - delta * upper[i - 1]
-            rhs[i] = rhs[i] - delta * rhs[i - 1]
-            idiag[i] = 1 / diag[i]
-        }
-        rhs[NANN - 1] = rhs[NANN - 1] * idiag[NANN - 1]
-        FROM j = 2 TO NANN {
-            rhs[NANN - j] = (rhs[NANN - j] - upper[NANN - j] * rhs[NANN - j + 1]) * idiag[NANN - j]
-        }
-        done = 1
-        FROM i = 0 TO NANN - 1 {
-            dc = rhs[i]
-            delta = (dt * k1buf * (TotalBuffer - cb[i]) * dc - rbound[i]) * ibfac[i]
-            c[i] = c[i] + dc
-            cb[i] = cb[i] + delta
-            if (fabs(dc) > tolerance * fabs(c[i]) || fabs(delta) > tolerance * fabs(cb[i])) {
-                done = 0
-            }
-        }
-        pc = pc + (dt * k1 * pfree * rhs[0] - rpump) * iepump
-        iter = iter + 1
-        if (iter >= max_iterations) {
-            done = 1
-        }
-    }
-    FROM i = 0 TO NANN - 1 {
-        cal[i] = c[i]
-        calBuffer[i] = cb[i]
-        Buffer[i] = TotalBuffer - cb[i]
-    }
-    pumpcal = pc
-    pump = TotalPump - pc
-    ical_pmp = 2 * FARADAY * (1e10) * (k3 * pc - k4 * pump * calo)
-    cali = c[0]
-}
+: This pool's names for shells.inc.
+VERBATIM
+#define SH_STATE cal
+#define SH_BOUND calBuffer
+#define SH_PUMPED pumpcal
+#define SH_CONC cali
+#define SH_ION_CONC _ion_cali
+#define SH_ION_OUT _ion_calo
+#define SH_ION_CUR _ion_ical
+#define SH_PMP ical_pmp
+#define SH_PMP_LAST ical_pmp_last
+ENDVERBATIM
+
+INCLUDE "shells.inc"

@@ -64,10 +64,13 @@ ASSIGNED {
     Dcl (um2/ms)
     ca0 ca1 ca2 ca3 ca4 (mM)
     cl0 cl1 cl2 cl3 cl4 (mM)
-    lo1 lo2 lo3 lo4
-    m1 m2 m3 m4
-    p0 p1 p2 p3 p4
-    slot[10]
+    lower[8]
+    mult[8]
+    pivot[10]
+    factored_dt (ms)
+    factored_Dca (um2/ms)
+    factored_Dcl (um2/ms)
+    slot[12]
     stamp
 }
 
@@ -76,33 +79,48 @@ BREAKPOINT {
 }
 
 PROCEDURE diffuse() {
-    : NEURON 9 resolves a POINTER on every access (its cache covers ions only): the ten
+    : NEURON 9 resolves a POINTER on every access (its cache covers ions only): the twelve
     : addresses are kept in slot[] and fetched again whenever NEURON's structure changes
     : (mechanism data move only then) and at every INITIAL.
+    LOCAL dca, dcl
 VERBATIM
     if (stamp != (double) structure_change_cnt) {
         int k;
-        for (k = 0; k < 10; ++k) {
+        for (k = 0; k < 12; ++k) {
             double* address = _ppvar[FIRST_POINTER + k].get<double*>();
             std::memcpy(&slot[k], &address, sizeof address);
         }
         stamp = (double) structure_change_cnt;
     }
+    double* coefficient[2]; /* Dca, Dcl */
+    std::memcpy(coefficient, &slot[10], sizeof coefficient);
+    _ldca = *coefficient[0];
+    _ldcl = *coefficient[1];
 ENDVERBATIM
-    factor(Dca)
+    : The factors depend on dt, the diffusion coefficients and the geometry only: they are
+    : computed again when one of the first two changes, and at every INITIAL.
+    if (dt != factored_dt || dca != factored_Dca || dcl != factored_Dcl) {
+        factor(dca, 0)
+        factor(dcl, 1)
+        factored_dt = dt
+        factored_Dca = dca
+        factored_Dcl = dcl
+    }
     shells(0)
-    factor(Dcl)
     shells(1)
 }
 
 PROCEDURE shells(pool) {
-    : x <- (1 - dt L)^-1 x for the 4 shells of the pool, with the factors of `factor`.
+    : x <- (1 - dt L)^-1 x for the 4 shells of the pool, with the pool's factors.
 VERBATIM
     /* POINTER ca<n> (cl<n>) is shell 0 of node n; NEURON stores an array STATE's elements
        contiguously per instance, so shell j is at offset j. */
     int shell, node;
     double* c[5];
     double x[5];
+    double const* lo = &lower[4 * (int) _lpool] - 1; /* lo[1..4] */
+    double const* m = &mult[4 * (int) _lpool] - 1;   /* m[1..4] */
+    double const* p = &pivot[5 * (int) _lpool];      /* p[0..4] */
     for (node = 0; node < 5; ++node) {
         std::memcpy(&c[node], &slot[5 * (int) _lpool + node], sizeof c[node]);
     }
@@ -110,15 +128,15 @@ VERBATIM
         for (node = 0; node < 5; ++node) {
             x[node] = c[node][shell];
         }
-        x[3] -= m4 * x[4];
-        x[2] -= m3 * x[3];
-        x[1] -= m2 * x[2];
-        x[0] -= m1 * x[1];
-        x[0] *= p0;
-        x[1] = (x[1] - lo1 * x[0]) * p1;
-        x[2] = (x[2] - lo2 * x[1]) * p2;
-        x[3] = (x[3] - lo3 * x[2]) * p3;
-        x[4] = (x[4] - lo4 * x[3]) * p4;
+        x[3] -= m[4] * x[4];
+        x[2] -= m[3] * x[3];
+        x[1] -= m[2] * x[2];
+        x[0] -= m[1] * x[1];
+        x[0] *= p[0];
+        x[1] = (x[1] - lo[1] * x[0]) * p[1];
+        x[2] = (x[2] - lo[2] * x[1]) * p[2];
+        x[3] = (x[3] - lo[3] * x[2]) * p[3];
+        x[4] = (x[4] - lo[4] * x[3]) * p[4];
         for (node = 0; node < 5; ++node) {
             c[node][shell] = x[node];
         }
@@ -128,17 +146,19 @@ ENDVERBATIM
 
 INITIAL {
 VERBATIM
-    /* shells() indexes the POINTERs ca0..ca4, cl0..cl4 as declared, from ca0 */
-    if (&ca0 != _ppvar[FIRST_POINTER].get<double*>() || &cl4 != _ppvar[FIRST_POINTER + 9].get<double*>()) {
+    /* diffuse() indexes the POINTERs ca0..ca4, cl0..cl4, Dca, Dcl as declared, from ca0 */
+    if (&ca0 != _ppvar[FIRST_POINTER].get<double*>() || &Dcl != _ppvar[FIRST_POINTER + 11].get<double*>()) {
         hoc_execerror("SpineAxial: unexpected POINTER layout", 0);
     }
 ENDVERBATIM
     stamp = -1
+    factored_dt = -1
 }
 
-PROCEDURE factor(D (um2/ms)) {
-    : Eliminate the chain from the PSD (node 4) to the root: multipliers m, pivots 1/p.
-    LOCAL up1, up2, up3, up4, c, d0, d1, d2, d3, d4
+PROCEDURE factor(D (um2/ms), pool) {
+    : Eliminate the chain from the PSD (node 4) to the root: multipliers mult, pivots
+    : 1/pivot, and the lower diagonal, stored from index 4 * pool (pivots 5 * pool).
+    LOCAL up1, up2, up3, up4, lo1, lo2, lo3, lo4, c, d0, d1, d2, d3, d4, k
     c = D * (s1 + s0) / 2
     up1 = -dt * af1 * c / s0
     lo1 = -dt * bf1 * c / s1
@@ -156,17 +176,23 @@ PROCEDURE factor(D (um2/ms)) {
     d2 = 1 - lo2 - up3
     d3 = 1 - lo3 - up4
     d4 = 1 - lo4
-    m4 = up4 / d4
-    d3 = d3 - m4 * lo4
-    m3 = up3 / d3
-    d2 = d2 - m3 * lo3
-    m2 = up2 / d2
-    d1 = d1 - m2 * lo2
-    m1 = up1 / d1
-    d0 = d0 - m1 * lo1
-    p0 = 1 / d0
-    p1 = 1 / d1
-    p2 = 1 / d2
-    p3 = 1 / d3
-    p4 = 1 / d4
+    k = 4 * pool
+    mult[k + 3] = up4 / d4
+    d3 = d3 - mult[k + 3] * lo4
+    mult[k + 2] = up3 / d3
+    d2 = d2 - mult[k + 2] * lo3
+    mult[k + 1] = up2 / d2
+    d1 = d1 - mult[k + 1] * lo2
+    mult[k] = up1 / d1
+    d0 = d0 - mult[k] * lo1
+    lower[k] = lo1
+    lower[k + 1] = lo2
+    lower[k + 2] = lo3
+    lower[k + 3] = lo4
+    k = 5 * pool
+    pivot[k] = 1 / d0
+    pivot[k + 1] = 1 / d1
+    pivot[k + 2] = 1 / d2
+    pivot[k + 3] = 1 / d3
+    pivot[k + 4] = 1 / d4
 }
