@@ -16,6 +16,8 @@ NEURON {
     RANGE gbar, tau_r, tau_d, Erev, saturation, ca_ratio, g, itmp, scale, y1, y2, t1, g_factor
 }
 
+INCLUDE "libm_exp.inc"
+
 UNITS {
     (nA) = (nanoamp)
     (mV) = (millivolt)

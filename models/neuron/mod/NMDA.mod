@@ -17,6 +17,8 @@ NEURON {
     RANGE gbar, tau_r, tau_d, Erev, saturation, ca_ratio, g, itmp, scale, y1, y2, t1, B, mg
 }
 
+INCLUDE "libm_exp.inc"
+
 UNITS {
     (nA) = (nanoamp)
     (mV) = (millivolt)

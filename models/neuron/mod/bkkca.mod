@@ -14,6 +14,8 @@ NEURON {
     RANGE gbar
 }
 
+INCLUDE "libm_exp.inc"
+
 UNITS {
     (mA) = (milliamp)
     (mV) = (millivolt)

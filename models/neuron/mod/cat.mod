@@ -13,6 +13,8 @@ NEURON {
     RANGE pbar, minf, mtau, hinf, htau
 }
 
+INCLUDE "libm_exp.inc"
+
 UNITS {
     (mA) = (milliamp)
     (mV) = (millivolt)

@@ -12,6 +12,8 @@ NEURON {
     RANGE gbar, minf, mtau
 }
 
+INCLUDE "libm_exp.inc"
+
 UNITS {
     (mA) = (milliamp)
     (mV) = (millivolt)

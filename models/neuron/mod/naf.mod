@@ -14,6 +14,8 @@ NEURON {
     RANGE gbar, minf, hinf, mtau, htau
 }
 
+INCLUDE "libm_exp.inc"
+
 UNITS {
     (mA) = (milliamp)
     (mV) = (millivolt)

@@ -16,6 +16,8 @@ NEURON {
     RANGE detA, detV, detB, detD, detP, W, asig, vsig, psig
 }
 
+INCLUDE "libm_exp.inc"
+
 UNITS {
     (mM) = (milli/liter)
     (uM) = (micro/liter)

@@ -13,6 +13,8 @@ NEURON {
     RANGE gbar, oinf, otau
 }
 
+INCLUDE "libm_exp.inc"
+
 UNITS {
     (mA) = (milliamp)
     (mV) = (millivolt)
