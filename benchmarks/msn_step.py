@@ -11,15 +11,19 @@ Builds: `ours` (this package's mechanisms, nrnivmodl's -O2 then -O3), `ours -O2`
 -march=native` (the same files with those flags added after through
 $TIMESCALES_NRNIVMODL_FLAGS), `original solves`
 (catrack/caltrack back to `sparse` with NEURON's LONGITUDINAL_DIFFUSION, rubin to
-`derivimplicit`: the original's methods).
+`derivimplicit`, exp through NEURON's hoc_Exp, a full search of a tau table at every
+lookup: the original's methods; mechanisms.ORIGINAL_SOLVES).
 Threads: `1`, `2` (`MSN.set_threads(2)`: the dendritic trees cut off the soma and joined
 back by multisplit, half of the segments on each thread). Each case reports the largest
 difference of soma v and of every spine head's calcium at the end of the timed steps from
 the one-thread case of the same build and state (threaded cases) or from `ours` (other
-builds). CPU time counts both threads: compare wall times.
+builds). CPU time counts both threads: compare wall times. With --repeats N every case
+runs N times, in rounds of all the cases back to back: a row gives the median of its
+timings and, as times_faster_than_original, the median over the rounds of the original
+solves' wall time over the case's (this machine's speed drifts by 10 % within minutes).
 
     python benchmarks/msn_step.py --out DIR [--layout all] [--steps 400] [--settle-ms 50]
-        [--cases ours,ours-2,ours-O2,ours-native,original]
+        [--cases ours,ours-2,ours-O2,ours-native,original] [--repeats 1]
 
 Prints a table and writes DIR/msn_step.csv.
 """
@@ -31,6 +35,7 @@ import csv
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -51,8 +56,9 @@ BUILD_FLAGS = {"ours -O2": "-O2", "ours -march=native": "-march=native"}
 FLAGS_ENV = "TIMESCALES_NRNIVMODL_FLAGS"
 FIELDS = (
     "case", "build", "threads", "state", "steps", "cpu_ms_per_step", "wall_ms_per_step",
-    "s_per_simulated_ms", "max_v_diff_mV", "max_head_ca_diff_mM",
+    "s_per_simulated_ms", "times_faster_than_original", "max_v_diff_mV", "max_head_ca_diff_mM",
 )  # fmt: skip
+TIMINGS = ("cpu_ms_per_step", "wall_ms_per_step", "s_per_simulated_ms")
 
 
 def child(spec: dict) -> dict:
@@ -106,6 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--settle-ms", type=float, default=50.0)
     parser.add_argument("--states", default="rest,train")
     parser.add_argument("--cases", default=",".join(CASES))
+    parser.add_argument("--repeats", type=int, default=1)
     args = parser.parse_args(argv)
     from timescales.models.neuron.mechanisms import ORIGINAL_SOLVES, variant_mod_dir
 
@@ -118,27 +125,19 @@ def main(argv: list[str] | None = None) -> int:
     try:
         original_dir = variant_mod_dir(work / "original", ORIGINAL_SOLVES)
         for state in args.states.split(","):
-            one_thread: dict[str, dict] = {}
-            for name in args.cases.split(","):
-                build, threads = CASES[name]
-                spec = {
-                    "layout": args.layout, "state": state, "steps": args.steps,
-                    "settle_ms": args.settle_ms, "threads": threads,
-                    "mod_dir": str(original_dir) if build == "original solves" else None,
-                    "flags": BUILD_FLAGS.get(build, ""),
-                }  # fmt: skip
-                result = run(spec)
-                row = {"case": name, "build": build, "threads": threads, "state": state}
-                row |= {"steps": args.steps}
-                row |= {k: result[k] for k in FIELDS if k in result}
-                ref = one_thread.get(build if threads > 1 else "ours")
-                if threads == 1:
-                    one_thread[build] = result
-                if ref is not None:
-                    row["max_v_diff_mV"] = abs(result["v_mV"] - ref["v_mV"])
-                    pairs = zip(result["head_ca_mM"], ref["head_ca_mM"], strict=True)
-                    row["max_head_ca_diff_mM"] = max(abs(a - b) for a, b in pairs)
-                rows.append(row)
+            results: dict[str, list[dict]] = {name: [] for name in args.cases.split(",")}
+            for _ in range(args.repeats):  # rounds of every case, back to back
+                for name in results:
+                    build, threads = CASES[name]
+                    spec = {
+                        "layout": args.layout, "state": state, "steps": args.steps,
+                        "settle_ms": args.settle_ms, "threads": threads,
+                        "mod_dir": str(original_dir) if build == "original solves" else None,
+                        "flags": BUILD_FLAGS.get(build, ""),
+                    }  # fmt: skip
+                    results[name].append(run(spec))
+            rows += _rows(state, results, args.steps)
+            for row in rows[-len(results) :]:
                 print(" | ".join(f"{row.get(k, '')}" for k in FIELDS), flush=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -148,6 +147,30 @@ def main(argv: list[str] | None = None) -> int:
         writer.writerows(rows)
     _table(rows)
     return 0
+
+
+def _rows(state: str, results: dict[str, list[dict]], steps: int) -> list[dict]:
+    """One row per case: median timings over the rounds, the median of the original's time
+    over the case's in the same round, and state differences from the first round."""
+    rows = []
+    for name, runs in results.items():
+        build, threads = CASES[name]
+        row = {"case": name, "build": build, "threads": threads, "state": state, "steps": steps}
+        row |= {k: statistics.median(r[k] for r in runs) for k in TIMINGS}
+        if "original" in results:
+            pairs = zip(results["original"], runs, strict=True)
+            ratios = [o["wall_ms_per_step"] / r["wall_ms_per_step"] for o, r in pairs]
+            row["times_faster_than_original"] = statistics.median(ratios)
+        ref_name = (
+            next((n for n in results if CASES[n] == (build, 1)), None) if threads > 1 else "ours"
+        )
+        if ref_name in results and ref_name != name:
+            result, ref = runs[0], results[ref_name][0]
+            row["max_v_diff_mV"] = abs(result["v_mV"] - ref["v_mV"])
+            pairs = zip(result["head_ca_mM"], ref["head_ca_mM"], strict=True)
+            row["max_head_ca_diff_mM"] = max(abs(a - b) for a, b in pairs)
+        rows.append(row)
+    return rows
 
 
 def _table(rows: list[dict]) -> None:

@@ -276,10 +276,10 @@ def test_roadrunner_memory_on_a_few_instances(tmp_path: Path) -> None:
 
 def test_msn_step_threads_give_the_one_thread_results(tmp_path: Path) -> None:
     """Two threads on the cell split at the soma end a stimulated run of the `two` cell
-    where one thread does."""
+    where one thread does; with --repeats a row per case."""
     out = tmp_path / "step"
     args = ("--layout", "two", "--steps", "400", "--settle-ms", "1", "--states", "train")
-    _run("msn_step.py", "--out", str(out), *args, "--cases", "ours,ours-2")
+    _run("msn_step.py", "--out", str(out), *args, "--cases", "ours,ours-2", "--repeats", "2")
     rows = _rows(out / "msn_step.csv")
     assert [(r["case"], r["threads"]) for r in rows] == [("ours", "1"), ("ours-2", "2")]
     for row in rows[1:]:

@@ -29,7 +29,10 @@ TABLE_POINTS = 32
 
 # Text replacements that turn our mod files into builds NEURON solves itself (references
 # for tests and benchmarks): NEURON's LONGITUDINAL_DIFFUSION instead of SpineAxial; with
-# ORIGINAL_SOLVES also METHOD sparse / derivimplicit instead of our hand-written solves.
+# ORIGINAL_SOLVES also METHOD sparse / derivimplicit instead of our hand-written solves,
+# exp through NEURON's hoc_Exp and a full search of a tau table at every lookup, as the
+# original model computed them. Replacements under EVERY_FILE apply wherever they match.
+EVERY_FILE = "*"
 _NEURON_LONGITUDINAL = [("    : LONGITUDINAL_DIFFUSION", "    LONGITUDINAL_DIFFUSION")]
 NEURON_AXIAL: dict[str, list[tuple[str, str]]] = {
     "catrack": _NEURON_LONGITUDINAL,
@@ -42,6 +45,8 @@ ORIGINAL_SOLVES: dict[str, list[tuple[str, str]]] = {
     "catrack": [*_NEURON_LONGITUDINAL, _SPARSE],
     "caltrack": [*_NEURON_LONGITUDINAL, _SPARSE],
     "rubin": [("SOLVE detectors\n", "SOLVE equations METHOD derivimplicit\n")],
+    "tau_table": [("        low = tau_low[k]\n", "        low = -1\n")],
+    EVERY_FILE: [('INCLUDE "libm_exp.inc"\n', "")],
 }
 
 
@@ -60,13 +65,21 @@ def tau_tables() -> dict[tuple[str, str], tuple[list[float], list[float]]]:
 def variant_mod_dir(target: Path, replacements: dict[str, list[tuple[str, str]]]) -> Path:
     """Write our mod files with `replacements` (stem -> [(ours, theirs)]) into `target`."""
     target.mkdir(parents=True, exist_ok=True)
+    everywhere = replacements.get(EVERY_FILE, [])
+    matched: set[str] = set()
     for path in mod_sources(MOD_DIR):
         text = path.read_text()
         for ours, theirs in replacements.get(path.stem, []):
             if ours not in text:
                 raise ModelError(f"{path}: no {ours.strip()!r} to replace")
             text = text.replace(ours, theirs)
+        for ours, theirs in everywhere:
+            if ours in text:
+                matched.add(ours)
+                text = text.replace(ours, theirs)
         (target / path.name).write_text(text)
+    for ours in {ours for ours, _ in everywhere} - matched:
+        raise ModelError(f"{MOD_DIR}: no file has {ours.strip()!r} to replace")
     return target
 
 

@@ -60,6 +60,7 @@ ASSIGNED {
     calo (mM)
     ical_pmp (mA/cm2)
     ical_pmp_last (mA/cm2)
+    g_pmp (S/cm2)
     parea (um)
 }
 
@@ -73,6 +74,9 @@ STATE {
 
 BREAKPOINT {
     SOLVE shells
+    : The pump current does not depend on v: its conductance is 0, and saying so spares
+    : NEURON the second evaluation of the current it would make to find it.
+    CONDUCTANCE g_pmp USEION cal
     ical_pmp_last = ical_pmp
     ical = ical_pmp
 }
