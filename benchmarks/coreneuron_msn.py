@@ -6,7 +6,8 @@ measured tau table (mod/tau_table.inc's arrays) becomes a FUNCTION holding
 data/tau_tables.csv's points, interpolated the same way; spineaxial.mod (VERBATIM on
 NEURON's POINTER handles) becomes plain NMODL with one POINTER per node and shell and the D
 coefficients as RANGE values; catrack and caltrack solve their shells one segment at a time
-instead of with mod/shells.inc (VERBATIM on NEURON's data); vecstim.mod keeps its Vector
+instead of with mod/shells.inc (VERBATIM on NEURON's data), and every mechanism calls exp
+as the translator writes it (without mod/libm_exp.inc); vecstim.mod keeps its Vector
 through a BBCOREPOINTER. It builds the variant once with `nrnivmodl -coreneuron` in a
 temporary directory (removed at the end) and runs each case in a fresh process (NEURON loads
 one set of mechanisms per process):
@@ -57,6 +58,7 @@ POOLS = ("ca", "cl")
 
 INCLUDE = 'INCLUDE "tau_table.inc"\n'
 SHELLS_INCLUDE = 'INCLUDE "shells.inc"\n'
+LIBM_EXP_INCLUDE = 'INCLUDE "libm_exp.inc"\n'  # VERBATIM on nocmodl's exp macro
 # mod/shells.inc solves the shells of many segments at once in VERBATIM on NEURON's data
 # structures; the variant solves them one segment at a time with the same arithmetic.
 SHELLS_PROCEDURE = """PROCEDURE shells() {{
@@ -392,6 +394,7 @@ def write_variant(target: Path) -> Path:
             text = VECSTIM
         elif SHELLS_INCLUDE in text:
             text = shells_text(text)
+        text = text.replace(LIBM_EXP_INCLUDE, "")
         functions = [
             table_function(name, xs, ys)
             for (mechanism, name), (xs, ys) in tables.items()
