@@ -234,20 +234,20 @@ PROCEDURE diffuse() {
 """)
     for k, (pool, D) in enumerate((("ca", "Dca"), ("cl", "Dcl"))):
         out.append(f"    factor({D}, {k})\n")
-        m, lo, p = 4 * k - 1, 4 * k - 1, 5 * k  # mult[m + 1..4], lower[lo + 1..4], pivot[p..]
+        m, p = 4 * k, 5 * k  # the pool's mult[m..m + 3], lower[m..m + 3], pivot[p..p + 4]
         for j in range(SHELLS):
             names = [f"{pool}{n}" + (f"s{j}" if j else "") for n in range(NODES)]
             for n in range(NODES):
                 out.append(f"    x{n} = {names[n]}\n")
-            out.append(f"""    x3 = x3 - mult[{m + 4}] * x4
-    x2 = x2 - mult[{m + 3}] * x3
-    x1 = x1 - mult[{m + 2}] * x2
-    x0 = x0 - mult[{m + 1}] * x1
+            out.append(f"""    x3 = x3 - mult[{m + 3}] * x4
+    x2 = x2 - mult[{m + 2}] * x3
+    x1 = x1 - mult[{m + 1}] * x2
+    x0 = x0 - mult[{m}] * x1
     x0 = x0 * pivot[{p}]
-    x1 = (x1 - lower[{lo + 1}] * x0) * pivot[{p + 1}]
-    x2 = (x2 - lower[{lo + 2}] * x1) * pivot[{p + 2}]
-    x3 = (x3 - lower[{lo + 3}] * x2) * pivot[{p + 3}]
-    x4 = (x4 - lower[{lo + 4}] * x3) * pivot[{p + 4}]
+    x1 = (x1 - lower[{m}] * x0) * pivot[{p + 1}]
+    x2 = (x2 - lower[{m + 1}] * x1) * pivot[{p + 2}]
+    x3 = (x3 - lower[{m + 2}] * x2) * pivot[{p + 3}]
+    x4 = (x4 - lower[{m + 3}] * x3) * pivot[{p + 4}]
 """)
             for n in range(NODES):
                 out.append(f"    {names[n]} = x{n}\n")

@@ -151,8 +151,10 @@ def main(argv: list[str] | None = None) -> int:
 
 def _rows(state: str, results: dict[str, list[dict]], steps: int) -> list[dict]:
     """One row per case: median timings over the rounds, the median of the original's time
-    over the case's in the same round, and state differences from the first round."""
+    over the case's in the same round, and state differences from the first round against
+    `ours` (the one-thread case of every threaded build, too)."""
     rows = []
+    ref = results.get("ours")
     for name, runs in results.items():
         build, threads = CASES[name]
         row = {"case": name, "build": build, "threads": threads, "state": state, "steps": steps}
@@ -161,13 +163,10 @@ def _rows(state: str, results: dict[str, list[dict]], steps: int) -> list[dict]:
             pairs = zip(results["original"], runs, strict=True)
             ratios = [o["wall_ms_per_step"] / r["wall_ms_per_step"] for o, r in pairs]
             row["times_faster_than_original"] = statistics.median(ratios)
-        ref_name = (
-            next((n for n in results if CASES[n] == (build, 1)), None) if threads > 1 else "ours"
-        )
-        if ref_name in results and ref_name != name:
-            result, ref = runs[0], results[ref_name][0]
-            row["max_v_diff_mV"] = abs(result["v_mV"] - ref["v_mV"])
-            pairs = zip(result["head_ca_mM"], ref["head_ca_mM"], strict=True)
+        if ref is not None and name != "ours":
+            result, first = runs[0], ref[0]
+            row["max_v_diff_mV"] = abs(result["v_mV"] - first["v_mV"])
+            pairs = zip(result["head_ca_mM"], first["head_ca_mM"], strict=True)
             row["max_head_ca_diff_mM"] = max(abs(a - b) for a, b in pairs)
         rows.append(row)
     return rows

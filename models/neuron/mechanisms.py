@@ -78,8 +78,9 @@ def variant_mod_dir(target: Path, replacements: dict[str, list[tuple[str, str]]]
                 matched.add(ours)
                 text = text.replace(ours, theirs)
         (target / path.name).write_text(text)
-    for ours in {ours for ours, _ in everywhere} - matched:
-        raise ModelError(f"{MOD_DIR}: no file has {ours.strip()!r} to replace")
+    missing = [ours.strip() for ours, _ in everywhere if ours not in matched]
+    if missing:
+        raise ModelError(f"{MOD_DIR}: no file has {missing} to replace")
     return target
 
 

@@ -118,9 +118,9 @@ VERBATIM
     int shell, node;
     double* c[5];
     double x[5];
-    double const* lo = &lower[4 * (int) _lpool] - 1; /* lo[1..4] */
-    double const* m = &mult[4 * (int) _lpool] - 1;   /* m[1..4] */
-    double const* p = &pivot[5 * (int) _lpool];      /* p[0..4] */
+    double const* lo = &lower[4 * (int) _lpool]; /* lo1..lo4 */
+    double const* m = &mult[4 * (int) _lpool];   /* m1..m4 */
+    double const* p = &pivot[5 * (int) _lpool];  /* p0..p4 */
     for (node = 0; node < 5; ++node) {
         std::memcpy(&c[node], &slot[5 * (int) _lpool + node], sizeof c[node]);
     }
@@ -128,15 +128,15 @@ VERBATIM
         for (node = 0; node < 5; ++node) {
             x[node] = c[node][shell];
         }
-        x[3] -= m[4] * x[4];
-        x[2] -= m[3] * x[3];
-        x[1] -= m[2] * x[2];
-        x[0] -= m[1] * x[1];
+        x[3] -= m[3] * x[4];
+        x[2] -= m[2] * x[3];
+        x[1] -= m[1] * x[2];
+        x[0] -= m[0] * x[1];
         x[0] *= p[0];
-        x[1] = (x[1] - lo[1] * x[0]) * p[1];
-        x[2] = (x[2] - lo[2] * x[1]) * p[2];
-        x[3] = (x[3] - lo[3] * x[2]) * p[3];
-        x[4] = (x[4] - lo[4] * x[3]) * p[4];
+        x[1] = (x[1] - lo[0] * x[0]) * p[1];
+        x[2] = (x[2] - lo[1] * x[1]) * p[2];
+        x[3] = (x[3] - lo[2] * x[2]) * p[3];
+        x[4] = (x[4] - lo[3] * x[3]) * p[4];
         for (node = 0; node < 5; ++node) {
             c[node][shell] = x[node];
         }
