@@ -6,8 +6,9 @@ measured tau table (mod/tau_table.inc's arrays) becomes a FUNCTION holding
 data/tau_tables.csv's points, interpolated the same way; spineaxial.mod (VERBATIM on
 NEURON's POINTER handles) becomes plain NMODL with one POINTER per node and shell and the D
 coefficients as RANGE values; catrack and caltrack solve their shells one segment at a time
-instead of with mod/shells.inc (VERBATIM on NEURON's data), and every mechanism calls exp
-as the translator writes it (without mod/libm_exp.inc); vecstim.mod keeps its Vector
+instead of with mod/shells.inc (VERBATIM on NEURON's data), every mechanism calls exp as
+the translator writes it (without mod/libm_exp.inc), each calcium channel holds mod/ghk.inc's
+functions without their memo (VERBATIM on NEURON's threads); vecstim.mod keeps its Vector
 through a BBCOREPOINTER. It builds the variant once with `nrnivmodl -coreneuron` in a
 temporary directory (removed at the end) and runs each case in a fresh process (NEURON loads
 one set of mechanisms per process):
@@ -44,6 +45,7 @@ import argparse
 import csv
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -59,6 +61,7 @@ POOLS = ("ca", "cl")
 INCLUDE = 'INCLUDE "tau_table.inc"\n'
 SHELLS_INCLUDE = 'INCLUDE "shells.inc"\n'
 LIBM_EXP_INCLUDE = 'INCLUDE "libm_exp.inc"\n'  # VERBATIM on nocmodl's exp macro
+GHK_INCLUDE = 'INCLUDE "ghk.inc"\n'
 # mod/shells.inc solves the shells of many segments at once in VERBATIM on NEURON's data
 # structures; the variant solves them one segment at a time with the same arithmetic.
 SHELLS_PROCEDURE = """PROCEDURE shells() {{
@@ -394,7 +397,7 @@ def write_variant(target: Path) -> Path:
             text = VECSTIM
         elif SHELLS_INCLUDE in text:
             text = shells_text(text)
-        text = text.replace(LIBM_EXP_INCLUDE, "")
+        text = text.replace(LIBM_EXP_INCLUDE, "").replace(GHK_INCLUDE, ghk_functions())
         functions = [
             table_function(name, xs, ys)
             for (mechanism, name), (xs, ys) in tables.items()
@@ -408,6 +411,14 @@ def write_variant(target: Path) -> Path:
                 text = text.replace(f"tau_of(v, {name.upper()})", f"{name}(v)")
         (target / path.name).write_text(text)
     return target
+
+
+def ghk_functions() -> str:
+    """mod/ghk.inc's FUNCTIONs without its memo: each channel computes its own factors."""
+    from timescales.models.neuron.mechanisms import MOD_DIR
+
+    text = (MOD_DIR / "ghk.inc").read_text()
+    return re.sub(r"[ ]*(COMMENT|VERBATIM)\n.*?END\1\n", "", text, flags=re.S).strip() + "\n"
 
 
 def shells_text(original: str) -> str:

@@ -30,8 +30,9 @@ TABLE_POINTS = 32
 # Text replacements that turn our mod files into builds NEURON solves itself (references
 # for tests and benchmarks): NEURON's LONGITUDINAL_DIFFUSION instead of SpineAxial; with
 # ORIGINAL_SOLVES also METHOD sparse / derivimplicit instead of our hand-written solves,
-# exp through NEURON's hoc_Exp and a full search of a tau table at every lookup, as the
-# original model computed them. Replacements under EVERY_FILE apply wherever they match.
+# exp through NEURON's hoc_Exp, a full search of a tau table at every lookup and each calcium
+# channel computing its own GHK factors, as the original model computed them. Replacements
+# under EVERY_FILE apply wherever they match.
 EVERY_FILE = "*"
 _NEURON_LONGITUDINAL = [("    : LONGITUDINAL_DIFFUSION", "    LONGITUDINAL_DIFFUSION")]
 NEURON_AXIAL: dict[str, list[tuple[str, str]]] = {
@@ -46,6 +47,7 @@ ORIGINAL_SOLVES: dict[str, list[tuple[str, str]]] = {
     "caltrack": [*_NEURON_LONGITUDINAL, _SPARSE],
     "rubin": [("SOLVE detectors\n", "SOLVE equations METHOD derivimplicit\n")],
     "tau_table": [("        low = tau_low[k]\n", "        low = -1\n")],
+    "ghk": [("#define GHK_MEMO 1 ", "#define GHK_MEMO 0 ")],
     EVERY_FILE: [('INCLUDE "libm_exp.inc"\n', "")],
 }
 

@@ -238,6 +238,43 @@ def test_ghk_calcium_current(h, compartment, v_mV: float) -> None:
         assert 1e-5 * ghk(0.0, 0.0, 5.0) == pytest.approx(-9.65e-3, rel=1e-3)
 
 
+#: Each calcium channel's ion and the gating factor of its GHK current (its BREAKPOINT).
+CALCIUM_CHANNELS = {
+    "car": ("ca", lambda g, h: g.m**3 * g.h),
+    "caq": ("ca", lambda g, h: g.m**2),
+    "can": ("ca", lambda g, h: g.m**2 * (h.a_can * g.h + 1 - h.a_can)),
+    "caL": ("cal", lambda g, h: g.m**2 * (h.a_caL * g.h + 1 - h.a_caL)),
+    "caL13": ("cal", lambda g, h: g.m**2 * g.h),
+    "cat": ("cal", lambda g, h: g.m**3 * g.h),
+}
+
+
+def test_calcium_channels_sharing_segments_each_carry_their_ghk_current(h, compartment) -> None:
+    """mod/ghk.inc remembers each node's last GHK factors for the channels that share it."""
+    sec = compartment(*CALCIUM_CHANNELS)
+    sec.nseg = 3
+    set_concentrations(sec, cai=2e-4, cao=2.0, cali=3e-4, calo=2.5)
+    h.finitialize(-70.0)
+    # the second set changes one segment's potential only: its remembered factors are stale
+    for potentials in ([-62.5, -10.0, 14.0], [-62.5, 31.0, 14.0]):
+        for seg, v in zip(sec, potentials, strict=True):
+            seg.v = v
+        h.fcurrent()
+        for seg, v in zip(sec, potentials, strict=True):
+            expected = {"ca": 0.0, "cal": 0.0}
+            for name, (ion, gating) in CALCIUM_CHANNELS.items():
+                mech = getattr(seg, name)
+                flux = ghk(v, getattr(seg, f"{ion}i"), getattr(seg, f"{ion}o"))
+                expected[ion] += mech.pbar * gating(mech, h) * flux
+            for ion, current in expected.items():
+                assert getattr(seg, f"i{ion}") == pytest.approx(current, rel=1e-9)
+    # calls from hoc and Python, between NEURON's passes, take only their own z's factors
+    h.setdata_car(sec(0.5))
+    for v in (-80.0, 0.001, -62.5, 25.0):
+        assert h.ghk_car(v, 2e-4, 2.0) == pytest.approx(ghk(v, 2e-4, 2.0), rel=1e-9)
+        assert sec(0.5).caL.ghk(v, 3e-4, 2.5) == pytest.approx(ghk(v, 3e-4, 2.5), rel=1e-9)
+
+
 def test_skkca_rates(h, compartment) -> None:
     sec = compartment("skkca")
     for cai in (1e-5, 1.25e-4, 2e-3):

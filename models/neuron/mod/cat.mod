@@ -79,16 +79,4 @@ PROCEDURE steady(v (mV)) {
     UNITSON
 }
 
-FUNCTION ghk(v (mV), ci (mM), co (mM)) (.001 coul/cm3) {
-    LOCAL z
-    z = (1e-3) * 2 * FARADAY * v / (R * (celsius + 273.15))
-    ghk = (.001) * 2 * FARADAY * (ci * efun(-z) - co * efun(z))
-}
-
-FUNCTION efun(z) {
-    if (fabs(z) < 1e-4) {
-        efun = 1 - z / 2
-    } else {
-        efun = z / (exp(z) - 1)
-    }
-}
+INCLUDE "ghk.inc"
