@@ -708,12 +708,13 @@ ca = h.Vector().record(spine.head(0.5)._ref_total_catotal)
 w = h.Vector().record(spine.psd(0.5).rubin._ref_detP)
 h.finitialize(cell.settings.v_init_mV)
 h.continuerun(150.0)
-print(json.dumps({"ca": list(ca), "detP": list(w)}))
+h.setdata_catrack(spine.head(0.5))
+print(json.dumps({"ca": list(ca), "detP": list(w), "copy": h.shells_copy_catrack()}))
 """
 
 
-def stimulated_run(*args: str) -> dict[str, np.ndarray]:
-    env = {**os.environ, "NEURON_MODULE_OPTIONS": "-nogui"}
+def stimulated_run(*args: str, **env_vars: str) -> dict[str, np.ndarray]:
+    env = {**os.environ, "NEURON_MODULE_OPTIONS": "-nogui", **env_vars}
     out = subprocess.run(
         [sys.executable, "-c", STIMULATED_RUN, *args],
         env=env,
@@ -733,6 +734,20 @@ def test_spine_axial_matches_neurons_longitudinal_diffusion(tmp_path) -> None:
     assert ours["ca"].max() > 3e-3
     assert np.max(np.abs(ours["ca"] - theirs["ca"])) < 1e-12 * ours["ca"].max()
     assert np.max(np.abs(ours["detP"] - theirs["detP"])) < 1e-12 * ours["detP"].max()
+
+
+def test_every_copy_of_the_shell_solve_gives_the_same_bits() -> None:
+    """mod/shells.inc's copies (baseline, AVX2, AVX-512) that this CPU runs, on a spine train."""
+    widest = stimulated_run()
+    if widest["copy"] == 0:
+        pytest.skip("this build holds one copy of the shell solve")
+    ran = {int(widest["copy"])}
+    for name in ("baseline", "avx2"):
+        run = stimulated_run(TIMESCALES_SHELLS_COPY=name)
+        ran.add(int(run["copy"]))
+        assert run["ca"].tolist() == widest["ca"].tolist()
+        assert run["detP"].tolist() == widest["detP"].tolist()
+    assert len(ran) > 1
 
 
 @pytest.mark.slow
