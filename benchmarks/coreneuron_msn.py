@@ -418,7 +418,8 @@ def ghk_functions() -> str:
     from timescales.models.neuron.mechanisms import MOD_DIR
 
     text = (MOD_DIR / "ghk.inc").read_text()
-    return re.sub(r"[ ]*(COMMENT|VERBATIM)\n.*?END\1\n", "", text, flags=re.S).strip() + "\n"
+    text = re.sub(r"[ ]*(COMMENT|VERBATIM)\n.*?END\1\n", "", text, flags=re.S)
+    return re.sub(r'INCLUDE ".*"\n', "", text).strip() + "\n"
 
 
 def shells_text(original: str) -> str:

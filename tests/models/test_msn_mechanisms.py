@@ -695,7 +695,7 @@ STIMULATED_RUN = """
 import sys, json
 from pathlib import Path
 from timescales.models.neuron.mechanisms import load_msn_mechanisms
-if len(sys.argv) > 1:
+if len(sys.argv) > 1 and sys.argv[1]:
     load_msn_mechanisms(Path(sys.argv[1]))
 from timescales.models.neuron.msn import MSN
 
@@ -703,17 +703,30 @@ cell = MSN(spines="two")
 h = cell.h
 cell.stimulate_train([1], start_ms=10.0, rate_hz=50.0, count=5)
 cell.apply_settings()
+if len(sys.argv) > 2:
+    cell.set_threads(int(sys.argv[2]))
 spine = cell.spines[0]
 ca = h.Vector().record(spine.head(0.5)._ref_total_catotal)
 w = h.Vector().record(spine.psd(0.5).rubin._ref_detP)
 h.finitialize(cell.settings.v_init_mV)
 h.continuerun(150.0)
+shells = [
+    value
+    for sec in h.allsec()
+    for seg in sec
+    for pool, names in (("catrack", ("ca", "caBuffer")), ("caltrack", ("cal", "calBuffer")))
+    if hasattr(seg, pool)
+    for name in names
+    for value in getattr(getattr(seg, pool), name)
+]
 h.setdata_catrack(spine.head(0.5))
-print(json.dumps({"ca": list(ca), "detP": list(w), "copy": h.shells_copy_catrack()}))
+copy = h.shells_copy_catrack()
+print(json.dumps({"ca": list(ca), "detP": list(w), "shells": shells, "copy": copy}))
 """
 
 
 def stimulated_run(*args: str, **env_vars: str) -> dict[str, np.ndarray]:
+    """STIMULATED_RUN in a fresh process: args are a mod directory ("": ours) and threads."""
     env = {**os.environ, "NEURON_MODULE_OPTIONS": "-nogui", **env_vars}
     out = subprocess.run(
         [sys.executable, "-c", STIMULATED_RUN, *args],
@@ -739,15 +752,24 @@ def test_spine_axial_matches_neurons_longitudinal_diffusion(tmp_path) -> None:
 def test_every_copy_of_the_shell_solve_gives_the_same_bits() -> None:
     """mod/shells.inc's copies (baseline, AVX2, AVX-512) that this CPU runs, on a spine train."""
     widest = stimulated_run()
-    if widest["copy"] == 0:
-        pytest.skip("this build holds one copy of the shell solve")
-    ran = {int(widest["copy"])}
-    for name in ("baseline", "avx2"):
+    if widest["copy"] in (0, 1):
+        pytest.skip("this build or CPU runs one copy of the shell solve")
+    for name, copy in (("baseline", 1), ("avx2", 3)):
         run = stimulated_run(TIMESCALES_SHELLS_COPY=name)
-        ran.add(int(run["copy"]))
-        assert run["ca"].tolist() == widest["ca"].tolist()
-        assert run["detP"].tolist() == widest["detP"].tolist()
-    assert len(ran) > 1
+        assert run["copy"] == min(copy, widest["copy"])
+        for key in ("ca", "detP", "shells"):
+            assert run[key].tolist() == widest[key].tolist(), (name, key)
+
+
+def test_shared_ghk_factors_give_each_channels_own_bits(tmp_path) -> None:
+    """mod/ghk.inc's memo against every channel computing its factors, on two threads."""
+    from timescales.models.neuron.mechanisms import ORIGINAL_SOLVES, variant_mod_dir
+
+    computing = variant_mod_dir(tmp_path / "mod", {"ghk": ORIGINAL_SOLVES["ghk"]})
+    shared, own = stimulated_run("", "2"), stimulated_run(str(computing), "2")
+    assert shared["ca"].max() > 3e-3
+    for key in ("ca", "detP", "shells"):
+        assert shared[key].tolist() == own[key].tolist(), key
 
 
 @pytest.mark.slow
