@@ -26,7 +26,7 @@ from timescales import cache as timescales_cache
 from timescales.errors import ModelError
 
 _LIBRARY_NAME = "libnrnmech.so"
-#: Flags every build adds after nrnivmodl's own -O2: -O3 steps the MSN about 5 % faster
+#: Flags every build adds after nrnivmodl's own -O2: -O3 takes about 9 % off the MSN's step
 #: with bitwise the same results (benchmarks/RESULTS.md, "The MSN's step").
 DEFAULT_FLAGS = "-O3"
 #: Extra compiler flags for the mechanisms (e.g. "-march=native"), added after

@@ -9,10 +9,12 @@ more (CPU and wall seconds per step), one step being dt = 0.025 ms:
   EPSPs and spine calcium transients.
 Builds: `ours` (this package's mechanisms, nrnivmodl's -O2 then -O3), `ours -O2` and `ours
 -march=native` (the same files with those flags added after through
-$TIMESCALES_NRNIVMODL_FLAGS), `original solves`
-(catrack/caltrack back to `sparse` with NEURON's LONGITUDINAL_DIFFUSION, rubin to
-`derivimplicit`, exp through NEURON's hoc_Exp, a full search of a tau table at every
-lookup: the original's methods; mechanisms.ORIGINAL_SOLVES).
+$TIMESCALES_NRNIVMODL_FLAGS), `ours, AVX2 shells` and `ours, baseline shells` (the default
+build with the shells solved by a narrower copy, $TIMESCALES_SHELLS_COPY; the CPU's widest
+where it lacks that one), `original solves` (catrack/caltrack back to `sparse` with
+NEURON's LONGITUDINAL_DIFFUSION, rubin to `derivimplicit`, exp through NEURON's hoc_Exp, a
+full search of a tau table at every lookup, each calcium channel computing its own GHK
+factors: the original's methods; mechanisms.ORIGINAL_SOLVES).
 Threads: `1`, `2` (`MSN.set_threads(2)`: the dendritic trees cut off the soma and joined
 back by multisplit, half of the segments on each thread). Each case reports the largest
 difference of soma v and of every spine head's calcium at the end of the timed steps from
@@ -23,7 +25,8 @@ timings and, as times_faster_than_original, the median over the rounds of the or
 solves' wall time over the case's (this machine's speed drifts by 10 % within minutes).
 
     python benchmarks/msn_step.py --out DIR [--layout all] [--steps 400] [--settle-ms 50]
-        [--cases ours,ours-2,ours-O2,ours-native,original] [--repeats 1]
+        [--cases ours,ours-2,ours-O2,ours-native,ours-avx2,ours-baseline,original]
+        [--repeats 1]
 
 Prints a table and writes DIR/msn_step.csv.
 """
@@ -50,10 +53,14 @@ CASES = {  # name: (build, threads)
     "ours-2": ("ours", 2),
     "ours-O2": ("ours -O2", 1),
     "ours-native": ("ours -march=native", 1),
+    "ours-avx2": ("ours, AVX2 shells", 1),
+    "ours-baseline": ("ours, baseline shells", 1),
     "original": ("original solves", 1),
 }
 BUILD_FLAGS = {"ours -O2": "-O2", "ours -march=native": "-march=native"}
 FLAGS_ENV = "TIMESCALES_NRNIVMODL_FLAGS"
+BUILD_SHELLS = {"ours, AVX2 shells": "avx2", "ours, baseline shells": "baseline"}
+SHELLS_ENV = "TIMESCALES_SHELLS_COPY"
 FIELDS = (
     "case", "build", "threads", "state", "steps", "cpu_ms_per_step", "wall_ms_per_step",
     "s_per_simulated_ms", "times_faster_than_original", "max_v_diff_mV", "max_head_ca_diff_mM",
@@ -92,9 +99,11 @@ def child(spec: dict) -> dict:
 
 
 def run(spec: dict) -> dict:
-    env = {k: v for k, v in os.environ.items() if k != FLAGS_ENV}
+    env = {k: v for k, v in os.environ.items() if k not in (FLAGS_ENV, SHELLS_ENV)}
     if spec["flags"]:
         env[FLAGS_ENV] = spec["flags"]  # a build of its own in the cache (the flags key it)
+    if spec["shells"]:
+        env[SHELLS_ENV] = spec["shells"]
     out = subprocess.run(
         [sys.executable, __file__, "--child", json.dumps(spec)],
         capture_output=True, text=True, check=False, env=env,
@@ -134,6 +143,7 @@ def main(argv: list[str] | None = None) -> int:
                         "settle_ms": args.settle_ms, "threads": threads,
                         "mod_dir": str(original_dir) if build == "original solves" else None,
                         "flags": BUILD_FLAGS.get(build, ""),
+                        "shells": BUILD_SHELLS.get(build, ""),
                     }  # fmt: skip
                     results[name].append(run(spec))
             rows += _rows(state, results, args.steps)
