@@ -57,10 +57,14 @@ CASES = {  # name: (build, threads)
     "ours-baseline": ("ours, baseline shells", 1),
     "original": ("original solves", 1),
 }
-BUILD_FLAGS = {"ours -O2": "-O2", "ours -march=native": "-march=native"}
-FLAGS_ENV = "TIMESCALES_NRNIVMODL_FLAGS"
-BUILD_SHELLS = {"ours, AVX2 shells": "avx2", "ours, baseline shells": "baseline"}
+FLAGS_ENV = "TIMESCALES_NRNIVMODL_FLAGS"  # a build of its own in the cache (the flags key it)
 SHELLS_ENV = "TIMESCALES_SHELLS_COPY"
+BUILD_ENV = {  # build: the environment its cases run in, beside this process's
+    "ours -O2": {FLAGS_ENV: "-O2"},
+    "ours -march=native": {FLAGS_ENV: "-march=native"},
+    "ours, AVX2 shells": {SHELLS_ENV: "avx2"},
+    "ours, baseline shells": {SHELLS_ENV: "baseline"},
+}
 FIELDS = (
     "case", "build", "threads", "state", "steps", "cpu_ms_per_step", "wall_ms_per_step",
     "s_per_simulated_ms", "times_faster_than_original", "max_v_diff_mV", "max_head_ca_diff_mM",
@@ -100,10 +104,7 @@ def child(spec: dict) -> dict:
 
 def run(spec: dict) -> dict:
     env = {k: v for k, v in os.environ.items() if k not in (FLAGS_ENV, SHELLS_ENV)}
-    if spec["flags"]:
-        env[FLAGS_ENV] = spec["flags"]  # a build of its own in the cache (the flags key it)
-    if spec["shells"]:
-        env[SHELLS_ENV] = spec["shells"]
+    env |= spec["env"]
     out = subprocess.run(
         [sys.executable, __file__, "--child", json.dumps(spec)],
         capture_output=True, text=True, check=False, env=env,
@@ -142,8 +143,7 @@ def main(argv: list[str] | None = None) -> int:
                         "layout": args.layout, "state": state, "steps": args.steps,
                         "settle_ms": args.settle_ms, "threads": threads,
                         "mod_dir": str(original_dir) if build == "original solves" else None,
-                        "flags": BUILD_FLAGS.get(build, ""),
-                        "shells": BUILD_SHELLS.get(build, ""),
+                        "env": BUILD_ENV.get(build, {}),
                     }  # fmt: skip
                     results[name].append(run(spec))
             rows += _rows(state, results, args.steps)
