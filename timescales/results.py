@@ -176,6 +176,14 @@ def _append(dataset: h5py.Dataset, rows: np.ndarray) -> None:
     dataset[n:] = rows
 
 
+def ending_status(exc: BaseException | None) -> str:
+    """The status a run ends with: complete (no exception), interrupted (Ctrl-C or a stop
+    signal, both KeyboardInterrupt) or failed (any other exception)."""
+    if exc is None:
+        return "complete"
+    return "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
+
+
 def _acquire(path: Path) -> FileLock:
     """The writer's lock of `path`, held (a run writing it already: ConfigError)."""
     lock = writer_lock(path)
@@ -197,7 +205,7 @@ class ResultsWriter:
 
     `spines` are the spines of the columns of `append_samples(calcium=...)`,
     `biochem_spines` those of `append_biochem`. On leaving the `with` block the status
-    becomes "complete", or "interrupted" if an exception (Ctrl-C included) escaped.
+    becomes "complete", "interrupted" (Ctrl-C) or "failed" (another exception escaped).
     """
 
     def __init__(
@@ -218,12 +226,26 @@ class ResultsWriter:
             )
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = _acquire(self.path)
-        self._file = h5py.File(self.path, "w")
-        f = self._file
+        self._file = None
+        try:
+            self._create(spec_dict, provenance, spines, biochem_spines, output_unit)
+        except BaseException as exc:
+            self._abandon(exc)
+            raise
+
+    def _create(
+        self,
+        spec_dict: Mapping[str, Any],
+        provenance: Mapping[str, Any],
+        spines: Sequence[int],
+        biochem_spines: Sequence[int],
+        output_unit: str,
+    ) -> None:
+        self._file = f = h5py.File(self.path, "w")
         f.attrs["format"] = FORMAT
         f.attrs["experiment"] = json.dumps(jsonable(spec_dict))
         f.attrs["provenance"] = json.dumps(jsonable(provenance))
-        f.attrs["status"] = "running"
+        f.attrs["status"] = self.status = "running"
         self._create_samples(spines)
         self._create_biochem(biochem_spines)
         self._create_windows()
@@ -233,8 +255,17 @@ class ResultsWriter:
         self._samples: dict[str, h5py.Dataset] = {}
         _describe(f, self._output_unit)
         self._last_flush = time.monotonic()
-        self.status = "running"
         f.flush()
+
+    def _abandon(self, exc: BaseException) -> None:
+        """The file as far as it got, marked with how `exc` ended it (a stop signal can come
+        at any point of a run, setting up its file included), and the lock released."""
+        try:
+            if self._file:
+                self._file.attrs["status"] = self.status = ending_status(exc)
+                self._file.close()
+        finally:
+            self._lock.release()
 
     def _create_samples(self, spines: Sequence[int]) -> None:
         f = self._file
@@ -513,7 +544,7 @@ class ResultsWriter:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self.close("complete" if exc_type is None else "interrupted")
+        self.close(ending_status(exc))
 
     def _check_open(self) -> None:
         if not self._file:

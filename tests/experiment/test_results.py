@@ -100,6 +100,27 @@ def test_exception_marks_interrupted_and_existing_file_is_refused(tmp_path: Path
     assert Results.open(path).time_ms.shape == (0,)
 
 
+@pytest.mark.parametrize(
+    ("raised", "status"), [(KeyboardInterrupt, "interrupted"), (RuntimeError, "failed")]
+)
+def test_a_writer_stopped_while_creating_its_file_marks_it_and_lets_it_go(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, raised: type, status: str
+) -> None:
+    path = tmp_path / "r.h5"
+
+    def stop(self: ResultsWriter) -> None:
+        raise raised
+
+    monkeypatch.setattr(ResultsWriter, "_create_windows", stop)
+    with pytest.raises(raised):
+        ResultsWriter(path, {"experiment": {"name": "x"}}, {}, spines=[3])
+    with h5py.File(path, "r") as f:  # closed, so another process may read it
+        assert f.attrs["status"] == status
+    monkeypatch.undo()
+    ResultsWriter(path, {}, {}, overwrite=True).close()  # the writer's lock was released
+    assert Results.open(path).status == "complete"
+
+
 def test_shape_mismatch_is_an_error(tmp_path: Path) -> None:
     w = ResultsWriter(tmp_path / "r.h5", {}, {}, spines=[1, 2])
     with pytest.raises(TimescalesError, match=r"calcium of shape \(2, 2\)"):

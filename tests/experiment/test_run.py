@@ -15,7 +15,7 @@ import pytest
 from conftest import ROOT, shared_path
 from timescales import Experiment, biomodels
 from timescales.cli import main
-from timescales.results import Results
+from timescales.results import Results, ResultsWriter
 from timescales.units import parse
 
 pytestmark = [pytest.mark.neuron, pytest.mark.roadrunner]
@@ -70,6 +70,21 @@ def test_run_rejects_an_existing_results_file(demo_run) -> None:
     _, path = demo_run
     code = main(["run", str(EXAMPLES / "demo.toml"), "-o", str(path), "--duration", "1"])
     assert code == 2
+
+
+def test_a_stop_while_the_results_file_is_set_up_leaves_it_interrupted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stop signal can come once the file exists and before the run proper starts."""
+    out = tmp_path / "stopped.h5"
+
+    def stop(*args, **kwargs) -> None:
+        raise KeyboardInterrupt("SIGTERM")
+
+    monkeypatch.setattr(ResultsWriter, "write_cell", stop)
+    with pytest.raises(KeyboardInterrupt):
+        Experiment.from_file(EXAMPLES / "demo.toml").run(duration_ms=1.0, output=out)
+    assert Results.open(out).status == "interrupted"
 
 
 @pytest.mark.parametrize(

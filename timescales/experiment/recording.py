@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from ..results import ResultsWriter, provenance
+from ..results import ResultsWriter, ending_status, provenance
 from ..scheduler import Scheduler
 
 #: Simulated time between two blocks of regular samples appended to the results file.
@@ -87,6 +87,14 @@ class Recorder:
             biochem_spines=bio.spines,
             output_unit=bio.unit,
         )
+        try:
+            self._start(spec, neuron, bio)
+        except BaseException as exc:
+            self.writer.close(ending_status(exc))
+            raise
+
+    def _start(self, spec: Any, neuron: Any, bio: BiochemOutputs) -> None:
+        """Describe the cell and the recorded variables in the new file; start recording."""
         ports = {port.number: port for port in neuron.model.spine_ports()}
         kept = [ports[j] for j in sorted(set(bio.spines) | set(self.rec_spines))]
         self.writer.write_cell(
@@ -114,10 +122,15 @@ class Recorder:
         self = cls.__new__(cls)
         self._setup(spec, neuron, bio, output)
         self.writer = ResultsWriter.reopen(output, state["rows"])
-        self.t_flushed_ms, self.next_sample_ms = state["t_flushed_ms"], state["next_sample_ms"]
-        self._next_biochem_ms = state["next_biochem_ms"]
-        self._bio_t, self._bio_out, self._bio_w = state["biochem"]
-        self._windows_written = set(state["windows_written"])
+        try:
+            self.t_flushed_ms = state["t_flushed_ms"]
+            self.next_sample_ms = state["next_sample_ms"]
+            self._next_biochem_ms = state["next_biochem_ms"]
+            self._bio_t, self._bio_out, self._bio_w = state["biochem"]
+            self._windows_written = set(state["windows_written"])
+        except BaseException as exc:
+            self.writer.close(ending_status(exc))
+            raise
         return self
 
     def _setup(self, spec: Any, neuron: Any, bio: BiochemOutputs, output: Path) -> None:

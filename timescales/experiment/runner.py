@@ -28,7 +28,7 @@ from ..checkpoint import Checkpoint, CheckpointError
 from ..coupling import Coupling
 from ..errors import ConfigError, SolverError
 from ..registry import load_adapter
-from ..results import jsonable, writer_lock
+from ..results import ending_status, jsonable, writer_lock
 from ..scheduler import ProgressHook, RunStats, Scheduler
 from ..strategies import EventDriven, FixedInterval, Lockstep, ScheduledWindows, Strategy
 from ..units import TIME_EPS_MS, factor, in_unit
@@ -330,14 +330,14 @@ class Experiment:
         adapters = {"neuron": neuron, **{inst.label: inst for inst in instances}}
         scheduler = checkpoint.restore(saved, adapters)
         bio_outputs = _outputs(model, self.spec, instances, spines, out_var, baseline)
-        recorder = Recorder.resume(
-            self.spec, neuron, bio_outputs, _results_path(opts, self.spec), extra["recorder"]
-        )
-        recorder.wall0 = wall0
-        recorder.scheduler, recorder.latest = scheduler, scheduler.latest_outputs
-        run = _Run(neuron, instances, spines, out_var, baseline, recorder, t_end_ms)
+        run = _Run(neuron, instances, spines, out_var, baseline, None, t_end_ms)
         run.scheduler, run.next_checkpoint_ms = scheduler, extra["next_checkpoint_ms"]
-        with _closing(recorder, run):
+        with _closing(run):
+            recorder = run.recorder = Recorder.resume(
+                self.spec, neuron, bio_outputs, _results_path(opts, self.spec), extra["recorder"]
+            )
+            recorder.wall0 = wall0
+            recorder.scheduler, recorder.latest = scheduler, scheduler.latest_outputs
             self._drive(run, opts)
         return self._result(run, wall0)
 
@@ -420,17 +420,16 @@ class Experiment:
         wall0 = time.perf_counter()
         spines, instances, couplings, out_var, baseline = self._equilibrate(neuron, model)
         t_end = spec.end_ms(opts.duration_ms)
-        recorder = None
-        if opts.record:
-            bio = _outputs(model, spec, instances, spines, out_var, baseline)
-            stored, output = self._stored(opts)
-            recorder = Recorder(
-                spec, stored, neuron, bio, output, opts.overwrite, self._model_files()
-            )
-            recorder.wall0 = wall0
-        run = _Run(neuron, instances, spines, out_var, baseline, recorder, t_end)
-        with _closing(recorder, run):
-            scheduler = _scheduler(spec, opts, [neuron, *instances], couplings, recorder)
+        run = _Run(neuron, instances, spines, out_var, baseline, None, t_end)
+        with _closing(run):
+            if opts.record:
+                bio = _outputs(model, spec, instances, spines, out_var, baseline)
+                stored, output = self._stored(opts)
+                run.recorder = Recorder(
+                    spec, stored, neuron, bio, output, opts.overwrite, self._model_files()
+                )
+                run.recorder.wall0 = wall0
+            scheduler = _scheduler(spec, opts, [neuron, *instances], couplings, run.recorder)
             scheduler.capture(BASELINE)
             ports = ports_by_number(neuron.model)
             for j in spines:
@@ -601,20 +600,21 @@ def _resume_end(path: Path, t_ms: float, asked_ms: float, until_ms: float | None
 
 
 @contextlib.contextmanager
-def _closing(recorder: Recorder | None, run: _Run) -> Iterator[None]:
-    """Close the results file with the run's status however the run ends: complete,
-    interrupted (Ctrl-C, a stop signal) or failed (any error, kept in the file so far)."""
-    status = "failed"
+def _closing(run: _Run) -> Iterator[None]:
+    """Close the run's results file (once its recorder exists) with the run's status however
+    the run ends: complete, interrupted (Ctrl-C, a stop signal) or failed (any error, kept
+    in the file so far)."""
+    exc: BaseException | None = None
     try:
         yield
-        status = "complete"
-    except KeyboardInterrupt:
-        status = "interrupted"
+    except BaseException as escaped:
+        exc = escaped
         raise
     finally:
+        recorder = run.recorder
         if recorder is not None:
             recorder.scheduler = run.scheduler
-            recorder.close(status, time.perf_counter() - recorder.wall0)
+            recorder.close(ending_status(exc), time.perf_counter() - recorder.wall0)
 
 
 def _on_sync(
