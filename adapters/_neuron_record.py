@@ -153,9 +153,12 @@ class Recordings:
         if due_ms < self._next_due_ms:
             return
         for rec in self._polled:
+            n = 0
             while rec.next_ms <= due_ms:
-                rec.vector.append(rec.ref[0])
                 rec.next_ms += rec.dt_ms
+                n += 1
+            if n:  # one call for a long step's samples (40 in a 1 ms quiet step)
+                rec.vector.append(*(rec.ref[0],) * n)
         self._next_due_ms = min((rec.next_ms for rec in self._polled), default=np.inf)
 
     def _restart_polled(self, t_ms: float) -> None:

@@ -5,7 +5,9 @@
         [--experiment examples/long_tstop_allbranch_cpm_two_branches_stims_20_Hz.toml]
 
 Prints progress every minute and a table at the end, and writes flagship.csv: wall time
-(total, NEURON, RoadRunner in this process), peak memory of the process with its workers,
+(total, NEURON, RoadRunner in this process), the CPU time of the process with its threads
+and workers (and the cores it kept busy on average: CPU over wall), peak memory of the
+process with its workers,
 windows, syncs, exchanges (calcium and weight) against the calcium exchanges
 FixedInterval(1 ms) would make over the same run, the NEURON time run with quiet steps,
 the time NEURON jumped over at rest, and the final weights; with --checkpoint-ms, the
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import resource
 import sys
 import time
 from pathlib import Path
@@ -74,6 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.workers is not None:
         overrides["coupling.workers"] = args.workers
     experiment = Experiment.from_file(args.experiment, **overrides)
+    cpu0 = _cpu_s()
     start = time.perf_counter()
     with PeakMemory() as memory:
         progress = MinuteProgress(memory, args.split_ms)
@@ -85,6 +89,7 @@ def main(argv: list[str] | None = None) -> int:
             checkpoint_ms=args.checkpoint_ms,
         )
     wall = time.perf_counter() - start
+    cpu = _cpu_s() - cpu0
     stats = result.stats
     calcium = {k: n for k, n in stats.exchanges.items() if k.startswith("ca")}
     duration_ms = stats.t_end_ms - stats.t_start_ms
@@ -98,6 +103,8 @@ def main(argv: list[str] | None = None) -> int:
         "wall_s": wall,
         "neuron_s": stats.adapters["neuron"].wall_s,
         "roadrunner_s": sum(a.wall_s for k, a in stats.adapters.items() if k != "neuron"),
+        "cpu_s": cpu,
+        "busy_cores": cpu / wall,
         "peak_memory_mb": memory.peak_mb,
         "windows": len(stats.windows),
         "syncs": stats.syncs,
@@ -128,6 +135,12 @@ def main(argv: list[str] | None = None) -> int:
     for key, value in row.items():
         print(f"| {key} | {value:.6g} |" if isinstance(value, float) else f"| {key} | {value} |")
     return 0
+
+
+def _cpu_s() -> float:
+    """CPU seconds (user and system) of this process, its threads and its ended workers."""
+    own, workers = (resource.getrusage(w) for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+    return own.ru_utime + own.ru_stime + workers.ru_utime + workers.ru_stime
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ import csv
 import importlib.util
 import json
 import math
+import os
 import shutil
 import subprocess
 import sys
@@ -211,6 +212,8 @@ def test_flagship_script_on_the_demo(tmp_path: Path) -> None:
     assert int(row["fixed_1ms_calcium_exchanges"]) == 170
     assert 0 < int(row["calcium_exchanges"]) < 170
     assert "| peak_memory_mb |" in text
+    # CPU over wall: the run's process, its threads and workers keep at most every core busy
+    assert 0 < float(row["busy_cores"]) <= 1.05 * os.cpu_count()
 
 
 @pytest.mark.mpi
