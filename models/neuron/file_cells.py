@@ -25,7 +25,7 @@ import numpy as np
 from timescales.errors import ModelError
 from timescales.models.neuron.cells import SYNAPSES
 from timescales.models.neuron.layouts import SpineSite
-from timescales.models.neuron.mechanisms import load_msn_mechanisms
+from timescales.models.neuron.mechanisms import load_msn_mechanisms, skip_unread_reversals
 from timescales.models.neuron.spine import (
     NeuronVar,
     SpineGeometry,
@@ -69,6 +69,7 @@ class FileCellType:
         before = set(h.allsec())
         owner, sections = _load(h, options, base_dir, before)
         cell = FileCell(h, owner, sections, options.get("spines"))
+        skip_unread_reversals(h, [*sections, *cell.spine_sections()])
         if options.get("threads", 1) > 1:
             h.ParallelContext().nthread(options["threads"])
         return cell

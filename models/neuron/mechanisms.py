@@ -10,7 +10,9 @@ interpolates (linearly, end values outside).
 from __future__ import annotations
 
 import csv
+import re
 from collections import defaultdict
+from collections.abc import Iterable
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -50,6 +52,50 @@ ORIGINAL_SOLVES: dict[str, list[tuple[str, str]]] = {
     "ghk": [("#define GHK_MEMO 1 ", "#define GHK_MEMO 0 ")],
     EVERY_FILE: [('INCLUDE "libm_exp.inc"\n', "")],
 }
+
+
+#: A mod file's mechanism name, and its USEION statements.
+_NAME = re.compile(r"^\s*(?:SUFFIX|POINT_PROCESS|ARTIFICIAL_CELL)\s+(\w+)", re.MULTILINE)
+_USEION = re.compile(r"^\s*USEION\s+(\w+)\s+READ\s+([\w\s,]*?)\s*(?:WRITE|VALENCE|$)", re.MULTILINE)
+#: NEURON's own mechanisms the project's cells use ('passive' and 'hh' biophysics): pas reads
+#: no ion, hh reads ena and ek.
+_BUILTIN_READS = {"pas": frozenset(), "hh": frozenset({"ena", "ek"})}
+#: The calcium ions our catrack/caltrack write (so NEURON recomputes their reversal potentials).
+CALCIUM_IONS = ("ca", "cal")
+
+
+def ion_reads(mod_dir: Path = MOD_DIR) -> dict[str, frozenset[str]]:
+    """Each mechanism of `mod_dir` (NEURON's name) and of NEURON's own that the cells use ->
+    the ion variables it reads (its USEION ... READ lists)."""
+    reads = dict(_BUILTIN_READS)
+    for path in mod_sources(mod_dir):
+        text = path.read_text()
+        name = _NAME.search(text)
+        if name is not None:
+            listed = (w for _, names in _USEION.findall(text) for w in re.split(r"[\s,]+", names))
+            reads[name.group(1)] = frozenset(w for w in listed if w)
+    return reads
+
+
+def skip_unread_reversals(h: Any, sections: Iterable[Any]) -> None:
+    """Compute eca and ecal at initialization only, in the sections where no mechanism reads
+    them. catrack and caltrack write the calcium concentrations, so NEURON recomputes both
+    reversal potentials (a logarithm each) in every segment at every step; the calcium
+    channels use GHK currents instead, and nothing else reads them: on the MSN that was 6-8 %
+    of the step, with the same results. A section with a mechanism the project does not
+    know (nor its USEION statements) keeps NEURON's style."""
+    reads = ion_reads()
+    for sec in sections:
+        names = {m.name() for m in sec(0.5)}
+        names |= {pp.hname().split("[")[0] for seg in sec for pp in seg.point_processes()}
+        mechanisms = {n for n in names if not n.endswith("_ion")}
+        if not mechanisms <= reads.keys():
+            continue
+        for ion in CALCIUM_IONS:
+            if f"{ion}_ion" in names and not any(f"e{ion}" in reads[m] for m in mechanisms):
+                # concentrations a state, the reversal potential assigned: computed at
+                # finitialize, not at every step
+                h.ion_style(f"{ion}_ion", 3, 2, 1, 0, 1, sec=sec)
 
 
 def tau_tables() -> dict[tuple[str, str], tuple[list[float], list[float]]]:

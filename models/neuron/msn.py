@@ -27,7 +27,7 @@ from typing import Any
 
 from timescales.errors import ModelError
 from timescales.models.neuron.layouts import SpineSite, select_sites
-from timescales.models.neuron.mechanisms import load_msn_mechanisms
+from timescales.models.neuron.mechanisms import load_msn_mechanisms, skip_unread_reversals
 from timescales.models.neuron.spine import (
     CM_UF_PER_CM2,
     KIR_OVERRIDE_S_PER_CM2,
@@ -234,13 +234,17 @@ class MSN(SpinyCell):
         _split["done"] = True
 
     def apply_settings(self) -> None:
-        """Set celsius, dt and v_init; fixed step (CVODE off). Call before finitialize."""
+        """Set celsius, dt and v_init; fixed step (CVODE off); eca and ecal, which no
+        mechanism of the cell reads, computed at initialization only. Call before
+        finitialize, after inserting any other mechanism."""
         h = self._h
         h.load_file("stdrun.hoc")
         h.CVode().active(0)
         h.celsius = self.settings.celsius_degC
         h.dt = self.settings.dt_ms
         h.v_init = self.settings.v_init_mV
+        sections = [sec for _, sec in self.sections_by_region()] + self.spine_sections()
+        skip_unread_reversals(h, sections)
 
     def recordable(self) -> dict[str, str]:
         """Variables besides the spines' a run can record: the soma's membrane potential."""

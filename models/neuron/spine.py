@@ -169,6 +169,10 @@ class SpinyCell:
         self._arrivals: list[float] | None = None
         self._name = name
 
+    def spine_sections(self) -> list[Any]:
+        """Every spine's neck, head and PSD sections."""
+        return [sec for spine in self.spines for sec in (spine.neck, spine.head, spine.psd)]
+
     # --- stimuli ----------------------------------------------------------------------
     def spine(self, number: int) -> Spine:
         """The spine with this number (numbers of the layout the cell was built with)."""
