@@ -4,15 +4,16 @@
         [--checkpoint-ms MS] [--split-ms MS] [--set KEY=VALUE ...]
         [--experiment examples/long_tstop_allbranch_cpm_two_branches_stims_20_Hz.toml]
 
-Prints progress every minute and a table at the end, and writes flagship.csv: wall time
-(total, NEURON, RoadRunner in this process), the CPU time of the process with its threads
-and workers (and the cores it kept busy on average: CPU over wall), peak memory of the
-process with its workers,
-windows, syncs, exchanges (calcium and weight) against the calcium exchanges
-FixedInterval(1 ms) would make over the same run, the NEURON time run with quiet steps,
-the time NEURON jumped over at rest, and the final weights; with --checkpoint-ms, the
-checkpoints' number, size and wall time; with --split-ms, the wall time before and after
-the first sync at or past that time (e.g. the end of the flagship in flagship_1h.toml);
+Prints progress every minute (with the cores the process and its workers kept busy in it,
+also written to flagship_minutes.csv) and a table at the end, and writes flagship.csv:
+wall time (total, NEURON, RoadRunner in this process), the CPU time of the process with its
+threads and workers (and the cores it kept busy on average: CPU over wall), peak memory of
+the process with its workers, windows, syncs, exchanges (calcium and weight) against the
+calcium exchanges FixedInterval(1 ms) would make over the same run, the NEURON time run
+with quiet steps, the time NEURON jumped over at rest, and the final weights; with
+--checkpoint-ms, the checkpoints' number, size and wall time; with --split-ms, the wall
+time before and after the first sync at or past that time (e.g. the end of the flagship in
+flagship_1h.toml);
 --set overrides a dotted key of the experiment file (e.g. cell.rest_tol_per_ms=0).
 """
 
@@ -25,6 +26,8 @@ import sys
 import time
 from pathlib import Path
 
+import psutil
+
 from timescales import Experiment
 from timescales.experiment.sweep import parse_vary
 from timescales.memory import PeakMemory
@@ -34,26 +37,54 @@ FLAGSHIP = ROOT / "examples" / "long_tstop_allbranch_cpm_two_branches_stims_20_H
 
 
 class MinuteProgress:
-    """A progress callback that prints one line per minute of wall time."""
+    """A progress callback that prints one line per minute of wall time, with the cores this
+    process (NEURON's threads) and its workers (the spine networks) kept busy in it."""
 
     def __init__(self, memory: PeakMemory, split_ms: float | None = None) -> None:
         self.memory = memory
         self.start = time.perf_counter()
         self.last = 0.0
+        self.cpu = _tree_cpu_s()
         self.split_ms = split_ms
         self.split_wall_s: float | None = None
+        self.rows: list[dict[str, float]] = []
 
     def __call__(self, t_ms: float, end_ms: float, n_open: int, exchanges: int) -> None:
         now = time.perf_counter() - self.start
         if self.split_ms is not None and self.split_wall_s is None and t_ms >= self.split_ms:
             self.split_wall_s = now
         if now - self.last >= 60.0:
-            self.last = now
+            cpu = _tree_cpu_s()
+            own, workers = ((b - a) / (now - self.last) for a, b in zip(self.cpu, cpu, strict=True))
+            self.last, self.cpu = now, cpu
+            self.rows.append(
+                {
+                    "wall_s": now,
+                    "t_ms": t_ms,
+                    "open_windows": n_open,
+                    "process_cores": own,
+                    "worker_cores": workers,
+                }
+            )
             print(
                 f"{now:7.0f} s  t = {t_ms:8.1f} / {end_ms:.0f} ms  open windows {n_open}  "
-                f"exchanges {exchanges}  peak {self.memory.peak_mb:.0f} MB",
+                f"exchanges {exchanges}  peak {self.memory.peak_mb:.0f} MB  "
+                f"cores: process {own:.2f}, workers {workers:.2f}",
                 flush=True,
             )
+
+
+def _tree_cpu_s() -> tuple[float, float]:
+    """CPU seconds (user and system) so far of this process with its threads, and of its
+    live worker processes."""
+    me = psutil.Process()
+    workers = 0.0
+    for child in me.children(recursive=True):
+        try:
+            workers += sum(child.cpu_times()[:2])
+        except psutil.Error:  # a worker that just ended
+            continue
+    return sum(me.cpu_times()[:2]), workers
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -127,14 +158,20 @@ def main(argv: list[str] | None = None) -> int:
         row["checkpoint_mb"] = checkpoints["bytes_last"] / 1e6
         row["checkpoint_wall_s"] = checkpoints["wall_s"]
         row["checkpoint_share"] = checkpoints["wall_s"] / wall
-    with (args.out / "flagship.csv").open("w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(row))
-        writer.writeheader()
-        writer.writerow(row)
+    _write_csv(args.out / "flagship.csv", [row])
+    if progress.rows:
+        _write_csv(args.out / "flagship_minutes.csv", progress.rows)
     print("| quantity | value |\n|---|---|")
     for key, value in row.items():
         print(f"| {key} | {value:.6g} |" if isinstance(value, float) else f"| {key} | {value} |")
     return 0
+
+
+def _write_csv(path: Path, rows: list[dict]) -> None:
+    with path.open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
 
 
 def _cpu_s() -> float:
