@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import resource
 import sys
 import time
 from pathlib import Path
@@ -176,8 +175,7 @@ def _write_csv(path: Path, rows: list[dict]) -> None:
 
 def _cpu_s() -> float:
     """CPU seconds (user and system) of this process, its threads and its ended workers."""
-    own, workers = (resource.getrusage(w) for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
-    return own.ru_utime + own.ru_stime + workers.ru_utime + workers.ru_stime
+    return sum(psutil.Process().cpu_times()[:4])  # user, system, children's user, system
 
 
 if __name__ == "__main__":

@@ -60,8 +60,9 @@ _USEION = re.compile(r"^\s*USEION\s+(\w+)\s+READ\s+([\w\s,]*?)\s*(?:WRITE|VALENC
 #: NEURON's own mechanisms the project's cells use ('passive' and 'hh' biophysics): pas reads
 #: no ion, hh reads ena and ek.
 _BUILTIN_READS = {"pas": frozenset(), "hh": frozenset({"ena", "ek"})}
-#: The calcium ions our catrack/caltrack write (so NEURON recomputes their reversal potentials).
-CALCIUM_IONS = ("ca", "cal")
+#: Bits of the style `h.ion_style` returns: concentration and reversal potential styles,
+#: reversal potential computed at initialization, at every step, concentrations initialized.
+_C_STYLE, _EINIT, _E_SHIFT, _EADVANCE, _CINIT = 0o3, 0o4, 3, 0o100, 0o200
 
 
 def ion_reads(mod_dir: Path = MOD_DIR) -> dict[str, frozenset[str]]:
@@ -78,24 +79,27 @@ def ion_reads(mod_dir: Path = MOD_DIR) -> dict[str, frozenset[str]]:
 
 
 def skip_unread_reversals(h: Any, sections: Iterable[Any]) -> None:
-    """Compute eca and ecal at initialization only, in the sections where no mechanism reads
-    them. catrack and caltrack write the calcium concentrations, so NEURON recomputes both
-    reversal potentials (a logarithm each) in every segment at every step; the calcium
-    channels use GHK currents instead, and nothing else reads them: on the MSN that was 6-8 %
-    of the step, with the same results. A section with a mechanism the project does not
-    know (nor its USEION statements) keeps NEURON's style."""
+    """Compute a reversal potential at initialization only, in the sections where NEURON
+    would recompute it at every step and no mechanism reads it. catrack and caltrack write
+    the calcium concentrations, so NEURON recomputes eca and ecal (a logarithm each) in
+    every segment at every step, while the calcium channels use GHK currents: on the MSN
+    that was 4-8 % of the step, with the same results. A section with a mechanism the
+    project does not know (nor its USEION statements) keeps NEURON's style."""
     reads = ion_reads()
     for sec in sections:
         names = {m.name() for m in sec(0.5)}
         names |= {pp.hname().split("[")[0] for seg in sec for pp in seg.point_processes()}
-        mechanisms = {n for n in names if not n.endswith("_ion")}
+        ions = {n for n in names if n.endswith("_ion")}
+        mechanisms = names - ions
         if not mechanisms <= reads.keys():
             continue
-        for ion in CALCIUM_IONS:
-            if f"{ion}_ion" in names and not any(f"e{ion}" in reads[m] for m in mechanisms):
-                # concentrations a state, the reversal potential assigned: computed at
-                # finitialize, not at every step
-                h.ion_style(f"{ion}_ion", 3, 2, 1, 0, 1, sec=sec)
+        for ion in ions:
+            style = int(h.ion_style(ion, sec=sec))
+            erev = "e" + ion.removesuffix("_ion")
+            if style & _EADVANCE and not any(erev in reads[m] for m in mechanisms):
+                c_style, e_style = style & _C_STYLE, (style >> _E_SHIFT) & 3
+                einit, cinit = bool(style & _EINIT), bool(style & _CINIT)
+                h.ion_style(ion, c_style, e_style, einit, False, cinit, sec=sec)
 
 
 def tau_tables() -> dict[tuple[str, str], tuple[list[float], list[float]]]:

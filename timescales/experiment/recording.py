@@ -121,16 +121,11 @@ class Recorder:
         are dropped (the cell's recordings come back with its adapter's checkpoint)."""
         self = cls.__new__(cls)
         self._setup(spec, neuron, bio, output)
-        self.writer = ResultsWriter.reopen(output, state["rows"])
-        try:
-            self.t_flushed_ms = state["t_flushed_ms"]
-            self.next_sample_ms = state["next_sample_ms"]
-            self._next_biochem_ms = state["next_biochem_ms"]
-            self._bio_t, self._bio_out, self._bio_w = state["biochem"]
-            self._windows_written = set(state["windows_written"])
-        except BaseException as exc:
-            self.writer.close(ending_status(exc))
-            raise
+        self.t_flushed_ms, self.next_sample_ms = state["t_flushed_ms"], state["next_sample_ms"]
+        self._next_biochem_ms = state["next_biochem_ms"]
+        self._bio_t, self._bio_out, self._bio_w = state["biochem"]
+        self._windows_written = set(state["windows_written"])
+        self.writer = ResultsWriter.reopen(output, state["rows"])  # last: nothing after it fails
         return self
 
     def _setup(self, spec: Any, neuron: Any, bio: BiochemOutputs, output: Path) -> None:
